@@ -1,0 +1,69 @@
+// What the engine sees of the cluster: plain data translated from Kubernetes objects
+// by src/adapters/kubernetes. Times are milliseconds since the epoch.
+
+export interface ContainerObservation {
+  readonly name: string;
+  readonly image: string;
+  readonly ready: boolean;
+  readonly restartCount: number;
+  /** `state.waiting.reason`, e.g. CrashLoopBackOff. */
+  readonly waitingReason: string | undefined;
+  readonly waitingMessage: string | undefined;
+  /** `lastState.terminated`: why the previous instance ended. */
+  readonly lastTerminationReason: string | undefined;
+  readonly lastTerminationMessage: string | undefined;
+}
+
+export interface PodObservation {
+  readonly name: string;
+  readonly ordinal: number;
+  readonly uid: string;
+  /** The `controller-revision-hash` label. */
+  readonly revision: string;
+  readonly phase: string;
+  /** Condition Ready is True. */
+  readonly ready: boolean;
+  /** `lastTransitionTime` of the Ready condition when it is True. */
+  readonly readySince: number | undefined;
+  readonly deleting: boolean;
+  readonly containers: readonly ContainerObservation[];
+}
+
+export interface StatefulSetObservation {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly generation: number;
+  readonly observedGeneration: number;
+  readonly replicas: number;
+  /** `spec.updateStrategy.rollingUpdate.partition` (0 when unset). */
+  readonly partition: number;
+  readonly updateStrategy: string;
+  readonly podManagementPolicy: string;
+  readonly minReadySeconds: number;
+  readonly currentRevision: string;
+  readonly updateRevision: string;
+  readonly readyReplicas: number;
+  readonly updatedReplicas: number;
+  readonly availableReplicas: number;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Images of the pod template, by container name. */
+  readonly images: Readonly<Record<string, string>>;
+}
+
+export interface Observation {
+  readonly statefulSet: StatefulSetObservation;
+  /** Pods owned by the StatefulSet, by ordinal ascending. */
+  readonly pods: readonly PodObservation[];
+}
+
+/** One ControllerRevision of a StatefulSet, as `kubectl rollout history` shows it. */
+export interface RevisionInfo {
+  readonly name: string;
+  /** The hash that pods carry in `controller-revision-hash`. */
+  readonly hash: string;
+  readonly number: number;
+  readonly changeCause: string | undefined;
+  readonly images: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,71 @@
+// The report model of one rollout or rollback: everything a reporter (pull request
+// comment, job summary, console) needs, as plain data. Rendering lives in adapters.
+
+export type Verdict =
+  | 'in-progress'
+  | 'succeeded'
+  | 'failed'
+  | 'halted'
+  | 'rolled-back'
+  | 'cancelled'
+  | 'no-change'
+  | 'created';
+
+export type StageState = 'pending' | 'progressing' | 'soaking' | 'passed' | 'failed' | 'cancelled';
+
+export interface StageReport {
+  /** 1-based stage number. */
+  readonly stage: number;
+  readonly partition: number;
+  /** Ordinals that this stage moves to the new revision. */
+  readonly ordinals: readonly number[];
+  /** Pods on the new revision now, out of `replicas`. */
+  readonly updated: number;
+  readonly state: StageState;
+  readonly startedAt: number | undefined;
+  readonly endedAt: number | undefined;
+}
+
+export interface FailureReport {
+  readonly stage: number;
+  readonly pod: string;
+  readonly container: string | undefined;
+  readonly reason: string;
+  /** Human-readable explanation, from the engine. */
+  readonly message: string;
+  /** Last termination message of the container, from the cluster (untrusted). */
+  readonly terminationMessage: string | undefined;
+}
+
+export interface ImageChange {
+  readonly container: string;
+  readonly from: string | undefined;
+  readonly to: string;
+}
+
+export interface RollbackReport {
+  readonly reason: string;
+  readonly toRevision: string;
+  readonly state: 'in-progress' | 'succeeded' | 'failed';
+  /** Pods deleted because the controller would not replace them itself. */
+  readonly deletedPods: readonly string[];
+}
+
+export interface RolloutReport {
+  readonly kind: 'rollout' | 'rollback';
+  /** Kube context name (for the comment marker). */
+  readonly context: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly verdict: Verdict;
+  readonly replicas: number;
+  readonly previousRevision: string | undefined;
+  readonly revision: string | undefined;
+  readonly images: readonly ImageChange[];
+  readonly stages: readonly StageReport[];
+  readonly failure: FailureReport | undefined;
+  readonly rollback: RollbackReport | undefined;
+  readonly runUrl: string | undefined;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+}

@@ -1,0 +1,62 @@
+// The Cluster port: what the runner needs from Kubernetes. The only implementation
+// is src/adapters/kubernetes; tests run it against the real local control plane.
+import type { Observation, RevisionInfo } from '../engine/observation.ts';
+
+export interface StatefulSetRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** A manifest object as parsed from YAML, with its origin for error messages. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
+  readonly [key: string]: unknown;
+}
+
+export interface ApplyOptions {
+  /** Server-side dry-run: validate and default, change nothing. */
+  readonly dryRun: boolean;
+}
+
+export interface Cluster {
+  /** Current StatefulSet and its pods; undefined when the StatefulSet does not exist. */
+  observe(ref: StatefulSetRef): Promise<Observation | undefined>;
+  /**
+   * Calls `onChange` with a fresh observation whenever the StatefulSet or one of its pods
+   * changes (and once at the start), until `signal` aborts. Resumes by itself after
+   * 410 Gone, idle timeouts and dropped connections.
+   */
+  watch(
+    ref: StatefulSetRef,
+    onChange: (observation: Observation) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  /** Server-side apply, in order; returns the objects as the API server returned them. */
+  apply(objects: readonly KubeObject[], options: ApplyOptions): Promise<KubeObject[]>;
+  /** Sets `spec.updateStrategy.rollingUpdate.partition` (and annotations, when given) in one write. */
+  patchStatefulSet(ref: StatefulSetRef, change: StatefulSetChange): Promise<void>;
+  /** Deletes one pod, only if its uid still matches (a precondition). */
+  deletePod(ref: StatefulSetRef, pod: string, uid: string): Promise<void>;
+  /** ControllerRevisions owned by the StatefulSet, by number ascending. */
+  revisions(ref: StatefulSetRef): Promise<RevisionInfo[]>;
+}
+
+export interface StatefulSetChange {
+  readonly partition?: number;
+  /** Annotations to set; null removes one. */
+  readonly annotations?: Readonly<Record<string, string | null>>;
+  /** Restore the pod template stored in this ControllerRevision (by name). */
+  readonly templateFromRevision?: string;
+}
+
+/** One run's exclusive hold on a StatefulSet (a coordination.k8s.io Lease). */
+export interface Lock {
+  /** Waits up to `timeoutMs` for the lock; throws naming the holder when it cannot be had. */
+  acquire(ref: StatefulSetRef, holder: string, timeoutMs: number): Promise<LockHandle>;
+}
+
+export interface LockHandle {
+  release(): Promise<void>;
+}

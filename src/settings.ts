@@ -1,0 +1,58 @@
+// The typed, frozen settings of one run. Built once by src/inputs.ts (the action)
+// or src/cli.ts (the command line); nothing else reads inputs.
+
+/** How many pods are on the new revision after a stage: a count or a percentage of replicas. */
+export type Step =
+  | { readonly kind: 'count'; readonly value: number }
+  | { readonly kind: 'percent'; readonly value: number };
+
+export type Command = 'rollout' | 'rollback' | 'status' | 'plan';
+
+/** What to do when a stage fails: leave the partition where it is, or go back to the previous revision. */
+export type OnFailure = 'halt' | 'rollback';
+
+export interface GitHubSettings {
+  /** Token for the REST API; empty disables every GitHub report. Never logged. */
+  readonly token: string;
+  /** Keep one sticky comment per StatefulSet on the pull request. */
+  readonly comment: boolean;
+  /** Pull request to report on; wins over the one found from the event. */
+  readonly pullRequest: number | undefined;
+  /** Environment name for GitHub Deployments; undefined turns them off. */
+  readonly deploymentEnvironment: string | undefined;
+}
+
+export interface Settings {
+  /** What this run does. */
+  readonly command: Command;
+  /** Manifest paths or globs, one per line in the input. */
+  readonly manifests: readonly string[];
+  /** Namespace override; undefined: the object's own, else the context's, else `default`. */
+  readonly namespace: string | undefined;
+  /** Kubeconfig content; undefined: KUBECONFIG, ~/.kube/config, in-cluster. Secret. */
+  readonly kubeconfig: string | undefined;
+  /** Kubeconfig context; undefined: the current context. */
+  readonly context: string | undefined;
+  /** Pods on the new revision after each stage of a rollout; the last is always 100%. */
+  readonly steps: readonly Step[];
+  /** The same for a manual rollback (default: one stage, 100%). */
+  readonly rollbackSteps: readonly Step[];
+  /** How long every pod of a stage must stay healthy before the next stage, in ms. */
+  readonly soakMs: number;
+  /** How long a stage may take to become healthy, in ms. */
+  readonly stageTimeoutMs: number;
+  /** Container restarts tolerated per pod during a stage. */
+  readonly maxRestarts: number;
+  /** What a failed stage leads to. */
+  readonly onFailure: OnFailure;
+  /** Server-side apply field manager. */
+  readonly fieldManager: string;
+  /** StatefulSet name for `rollback` and `status`. */
+  readonly statefulset: string | undefined;
+  /** ControllerRevision number to roll back to; undefined: the previous revision. */
+  readonly toRevision: number | undefined;
+  /** How long to wait for another run's lock on the StatefulSet, in ms. */
+  readonly lockTimeoutMs: number;
+  /** Reporting to GitHub. */
+  readonly github: GitHubSettings;
+}
