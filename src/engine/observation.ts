@@ -50,6 +50,8 @@ export interface StatefulSetObservation {
   readonly annotations: Readonly<Record<string, string>>;
   /** Images of the pod template, by container name. */
   readonly images: Readonly<Record<string, string>>;
+  /** `spec.template` as the API server returned it (defaulted), for equality checks only. */
+  readonly template: unknown;
 }
 
 export interface Observation {
