@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ordinalsOfStage, planPartitions, podsForStep } from '../../src/engine/plan.ts';
+import type { Step } from '../../src/settings.ts';
+
+const count = (value: number): Step => ({ kind: 'count', value });
+const percent = (value: number): Step => ({ kind: 'percent', value });
+const defaults = [count(1), percent(50), percent(100)];
+
+describe('planPartitions', () => {
+  const cases: { name: string; steps: Step[]; replicas: number; want: number[] }[] = [
+    {
+      name: 'Five replicas with the default steps go 4, 2, 0',
+      steps: defaults,
+      replicas: 5,
+      want: [4, 2, 0],
+    },
+    {
+      name: 'Ten replicas with the default steps go 9, 5, 0',
+      steps: defaults,
+      replicas: 10,
+      want: [9, 5, 0],
+    },
+    { name: 'Three replicas round 50% up to two pods', steps: defaults, replicas: 3, want: [2, 1, 0] },
+    { name: 'Zero replicas have no stages', steps: defaults, replicas: 0, want: [] },
+    { name: 'One replica is a single stage to partition 0', steps: defaults, replicas: 1, want: [0] },
+    {
+      name: 'Two replicas drop the 50% stage that does not move a pod',
+      steps: defaults,
+      replicas: 2,
+      want: [1, 0],
+    },
+    {
+      name: 'Steps that stop short of 100% still end at partition 0',
+      steps: [count(1), percent(50)],
+      replicas: 4,
+      want: [3, 2, 0],
+    },
+    { name: 'An empty step list is one stage to partition 0', steps: [], replicas: 6, want: [0] },
+    {
+      name: 'A tiny percentage still updates at least one pod first',
+      steps: [percent(1), percent(100)],
+      replicas: 5,
+      want: [4, 0],
+    },
+    {
+      name: 'Percentages round up, never down',
+      steps: [percent(10), percent(34), percent(100)],
+      replicas: 9,
+      want: [8, 5, 0],
+    },
+    { name: 'A count above replicas means every pod at once', steps: [count(10)], replicas: 4, want: [0] },
+    {
+      name: 'Stages after one that reached every pod are dropped',
+      steps: [count(1), count(7), percent(100)],
+      replicas: 5,
+      want: [4, 0],
+    },
+    {
+      name: 'A percentage that lands on the previous count is dropped',
+      steps: [count(2), percent(40), count(4)],
+      replicas: 5,
+      want: [3, 1, 0],
+    },
+    {
+      name: 'A step below an earlier one never raises the partition',
+      steps: [count(3), count(1), percent(100)],
+      replicas: 5,
+      want: [2, 0],
+    },
+    { name: 'Emergency rollback at 100% is one stage', steps: [percent(100)], replicas: 5, want: [0] },
+    {
+      name: 'Counts step down one pod at a time',
+      steps: [count(1), count(2), count(3)],
+      replicas: 3,
+      want: [2, 1, 0],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.deepEqual(planPartitions(c.steps, c.replicas), c.want);
+    });
+  }
+
+  it('Every plan strictly decreases and ends at 0 for 1..50 replicas and assorted steps', () => {
+    const stepSets = [defaults, [percent(1)], [count(1), count(1)], [percent(33), percent(66)], [count(100)]];
+    for (let replicas = 1; replicas <= 50; replicas++) {
+      for (const steps of stepSets) {
+        const plan = planPartitions(steps, replicas);
+        assert.equal(plan.at(-1), 0, `replicas ${replicas}`);
+        assert.ok(plan[0]! < replicas, `first stage moves a pod for replicas ${replicas}`);
+        for (let i = 1; i < plan.length; i++) assert.ok(plan[i]! < plan[i - 1]!);
+      }
+    }
+  });
+
+  it('Rejects a negative or fractional replica count', () => {
+    assert.throws(() => planPartitions(defaults, -1), RangeError);
+    assert.throws(() => planPartitions(defaults, 1.5), RangeError);
+  });
+});
+
+describe('podsForStep', () => {
+  it('Rounds 50% of 5 up to 3', () => assert.equal(podsForStep(percent(50), 5), 3));
+  it('Caps a count at replicas', () => assert.equal(podsForStep(count(9), 5), 5));
+  it('Gives 100% of 7 as 7', () => assert.equal(podsForStep(percent(100), 7), 7));
+});
+
+describe('ordinalsOfStage', () => {
+  const cases: { name: string; previous: number; partition: number; want: number[] }[] = [
+    { name: 'The canary stage of five replicas moves ordinal 4', previous: 5, partition: 4, want: [4] },
+    { name: 'A later stage moves ordinals highest first', previous: 4, partition: 2, want: [3, 2] },
+    { name: 'The last stage moves down to ordinal 0', previous: 2, partition: 0, want: [1, 0] },
+    { name: 'A stage that keeps the partition moves nothing', previous: 2, partition: 2, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.deepEqual(ordinalsOfStage(c.previous, c.partition), c.want));
+  }
+});
