@@ -1,0 +1,100 @@
+// The rollout state recorded on the StatefulSet, as annotations under one prefix, so a
+// rerun resumes where a cancelled run stopped and a rollback knows which pull request to tell.
+
+export const ANNOTATION_PREFIX = 'statefulset-canary.io/';
+export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
+
+export type Phase = 'rolling-out' | 'succeeded' | 'failed' | 'halted' | 'rolling-back' | 'rolled-back' | 'cancelled';
+
+const PHASES: ReadonlySet<string> = new Set<Phase>([
+  'rolling-out',
+  'succeeded',
+  'failed',
+  'halted',
+  'rolling-back',
+  'rolled-back',
+  'cancelled',
+]);
+
+export interface RecordedState {
+  readonly phase: Phase;
+  /** 1-based stage the run was at (0: frozen, before the first stage). */
+  readonly stage: number;
+  readonly targetRevision: string;
+  readonly previousRevision: string;
+  /** The partition before the rollout began, restored after a rollback. */
+  readonly originalPartition: number;
+  readonly runUrl: string | undefined;
+  readonly commit: string | undefined;
+  readonly pullRequest: number | undefined;
+}
+
+const KEYS = {
+  phase: `${ANNOTATION_PREFIX}phase`,
+  stage: `${ANNOTATION_PREFIX}stage`,
+  targetRevision: `${ANNOTATION_PREFIX}target-revision`,
+  previousRevision: `${ANNOTATION_PREFIX}previous-revision`,
+  originalPartition: `${ANNOTATION_PREFIX}original-partition`,
+  runUrl: `${ANNOTATION_PREFIX}run-url`,
+  commit: `${ANNOTATION_PREFIX}commit`,
+  pullRequest: `${ANNOTATION_PREFIX}pull-request`,
+} as const;
+
+/** Annotations that record `state`; absent optional fields are removed (null). */
+export function encodeState(state: RecordedState): Record<string, string | null> {
+  return {
+    [KEYS.phase]: state.phase,
+    [KEYS.stage]: String(state.stage),
+    [KEYS.targetRevision]: state.targetRevision,
+    [KEYS.previousRevision]: state.previousRevision,
+    [KEYS.originalPartition]: String(state.originalPartition),
+    [KEYS.runUrl]: state.runUrl ?? null,
+    [KEYS.commit]: state.commit ?? null,
+    [KEYS.pullRequest]: state.pullRequest === undefined ? null : String(state.pullRequest),
+  };
+}
+
+/** Only the annotations that change as a run moves on. */
+export function encodeProgress(phase: Phase, stage: number): Record<string, string> {
+  return { [KEYS.phase]: phase, [KEYS.stage]: String(stage) };
+}
+
+/** The recorded state, or undefined when there is none or it is not ours to trust. */
+export function decodeState(annotations: Readonly<Record<string, string>>): RecordedState | undefined {
+  const phase = annotations[KEYS.phase];
+  const targetRevision = annotations[KEYS.targetRevision];
+  const previousRevision = annotations[KEYS.previousRevision];
+  const stage = wholeNumber(annotations[KEYS.stage]);
+  const originalPartition = wholeNumber(annotations[KEYS.originalPartition]);
+  if (phase === undefined || !PHASES.has(phase) || !targetRevision || !previousRevision) return undefined;
+  if (stage === undefined || originalPartition === undefined) return undefined;
+  const pullRequest = wholeNumber(annotations[KEYS.pullRequest]);
+  return {
+    phase: phase as Phase,
+    stage,
+    targetRevision,
+    previousRevision,
+    originalPartition,
+    runUrl: annotations[KEYS.runUrl] || undefined,
+    commit: annotations[KEYS.commit] || undefined,
+    pullRequest: pullRequest && pullRequest > 0 ? pullRequest : undefined,
+  };
+}
+
+function wholeNumber(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d{1,9}$/.test(text)) return undefined;
+  return Number(text);
+}
+
+/** The `kubernetes.io/change-cause` text, as `kubectl rollout history` shows it. */
+export function changeCause(
+  action: 'rollout' | 'rollback',
+  details: { commit?: string | undefined; pullRequest?: number | undefined; runUrl?: string | undefined; reason?: string | undefined },
+): string {
+  const parts: string[] = [`statefulset-canary ${action}`];
+  if (details.commit) parts.push(`commit ${details.commit.slice(0, 12)}`);
+  if (details.pullRequest) parts.push(`PR #${details.pullRequest}`);
+  if (details.reason) parts.push(`reason: ${details.reason}`);
+  if (details.runUrl) parts.push(details.runUrl);
+  return parts.join(', ').slice(0, 1024);
+}
