@@ -1,0 +1,222 @@
+// Renders a RolloutReport as GitHub-flavoured Markdown, shared by the pull request comment
+// and the job summary. Everything that comes from the cluster or the manifests is untrusted:
+// it goes through escapeMarkdown (inline) or fenced (blocks), never in raw.
+import type {
+  FailureReport,
+  RollbackReport,
+  RolloutReport,
+  StageReport,
+  StageState,
+  Verdict,
+} from '../engine/report.ts';
+
+/** How much of a container's last termination message the report shows. */
+export const terminationMessageLimit = 1000;
+/** How much of any other single untrusted value the report shows. */
+const inlineLimit = 300;
+
+// C0/C1 controls (tab and newline are handled separately) and bidi overrides that can
+// make text read differently from what it is ("trojan source").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const invisible = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Shortens text to at most `max` characters, marking the cut. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/**
+ * Escapes untrusted text for inline use anywhere in the report, including table cells: no HTML
+ * (tags, comments, entities), no Markdown syntax (links, images, emphasis, code spans, headings),
+ * no table breakage (pipes, newlines), no @mentions or #references that notify or link, no
+ * bare URLs that GFM would turn into links.
+ */
+export function escapeMarkdown(text: string, max = inlineLimit): string {
+  return (
+    truncate(text.replace(invisible, ''), max)
+      .replace(/\s*(?:\r\n|\r|\n)\s*/g, ' ')
+      .replace(/\t/g, ' ')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/[\\`*_{}[\]()#+\-.!|~$]/g, '\\$&')
+      .replace(/@/g, '@\u200b')
+      // GFM turns bare URLs into links; a zero-width space keeps them plain text.
+      .replace(/(https?|ftp):\/\//gi, '$1:\u200b//')
+      .replace(/\bwww\\\./gi, 'www\u200b\\.')
+      .replace(/\\#(?=\d)/g, '\\#\u200b')
+  );
+}
+
+/**
+ * A fenced code block holding untrusted multi-line text. The fence is longer than any run of
+ * backticks in the text, so the text cannot close it; inside it nothing is Markdown or HTML.
+ */
+export function fenced(text: string, max = terminationMessageLimit): string {
+  const body = truncate(text.replace(invisible, '').replace(/\r\n?/g, '\n'), max);
+  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `${fence}text\n${body}\n${fence}`;
+}
+
+/** A link to an http(s) URL, or escaped text when the URL is anything else. */
+export function link(label: string, url: string): string {
+  if (!/^https?:\/\/[^\s]+$/i.test(url)) return escapeMarkdown(url);
+  const safe = url.replace(/[()<>"'`\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `[${escapeMarkdown(label)}](${safe})`;
+}
+
+const verdicts: Record<
+  Verdict,
+  { readonly emoji: string; readonly rollout: string; readonly rollback: string }
+> = {
+  'in-progress': { emoji: '🔄', rollout: 'rollout in progress', rollback: 'rollback in progress' },
+  succeeded: { emoji: '✅', rollout: 'rollout succeeded', rollback: 'rollback succeeded' },
+  failed: { emoji: '❌', rollout: 'rollout failed', rollback: 'rollback failed' },
+  halted: { emoji: '⏸️', rollout: 'rollout halted', rollback: 'rollback halted' },
+  'rolled-back': { emoji: '↩️', rollout: 'rolled back', rollback: 'rolled back' },
+  cancelled: { emoji: '🚫', rollout: 'rollout cancelled', rollback: 'rollback cancelled' },
+  'no-change': { emoji: '⚪', rollout: 'no change', rollback: 'no change' },
+  created: { emoji: '🆕', rollout: 'created', rollback: 'created' },
+};
+
+const stageStates: Record<StageState, string> = {
+  pending: '⚪ pending',
+  progressing: '🔄 progressing',
+  soaking: '⏳ soaking',
+  passed: '✅ passed',
+  failed: '❌ failed',
+  cancelled: '🚫 cancelled',
+};
+
+const rollbackStates: Record<RollbackReport['state'], string> = {
+  'in-progress': '🔄 in progress',
+  succeeded: '✅ succeeded',
+  failed: '❌ failed',
+};
+
+/** "42s", "3m 05s", "1h 02m". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** "4", "2–3", "0–1, 3": ordinals as ranges. */
+export function formatOrdinals(ordinals: readonly number[]): string {
+  const sorted = [...ordinals].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  let start = sorted[0];
+  for (let i = 0; i < sorted.length; i++) {
+    const current = sorted[i];
+    const next = sorted[i + 1];
+    if (start === undefined || current === undefined) break;
+    if (next !== current + 1) {
+      ranges.push(start === current ? `${start}` : `${start}–${current}`);
+      start = next;
+    }
+  }
+  return ranges.join(', ');
+}
+
+function headline(report: RolloutReport): string {
+  const verdict = verdicts[report.verdict];
+  const what = report.kind === 'rollback' ? verdict.rollback : verdict.rollout;
+  const target = escapeMarkdown(`${report.namespace}/${report.name}`);
+  return `### ${verdict.emoji} StatefulSet ${target}: ${what}`;
+}
+
+function revisions(report: RolloutReport): string[] {
+  const from = report.previousRevision === undefined ? '—' : escapeMarkdown(report.previousRevision);
+  const to = report.revision === undefined ? '—' : escapeMarkdown(report.revision);
+  const lines = [`**Revision:** ${from} → ${to} · **Replicas:** ${report.replicas}`];
+  if (report.images.length > 0) {
+    lines.push('', '| Container | Image before | Image after |', '| --- | --- | --- |');
+    for (const image of report.images) {
+      const from = image.from === undefined ? '—' : escapeMarkdown(image.from);
+      lines.push(`| ${escapeMarkdown(image.container)} | ${from} | ${escapeMarkdown(image.to)} |`);
+    }
+  }
+  return lines;
+}
+
+function stageRow(stage: StageReport, report: RolloutReport): string {
+  const ordinals =
+    stage.ordinals.length === 0
+      ? ''
+      : ` (${stage.ordinals.length === 1 ? 'ordinal' : 'ordinals'} ${formatOrdinals(stage.ordinals)})`;
+  const end =
+    stage.endedAt ??
+    (stage.state === 'progressing' || stage.state === 'soaking' ? report.updatedAt : undefined);
+  const duration =
+    stage.startedAt === undefined || end === undefined ? '—' : formatDuration(end - stage.startedAt);
+  return `| ${stage.stage}${ordinals} | ${stage.partition} | ${stage.updated}/${report.replicas} | ${stageStates[stage.state]} | ${duration} |`;
+}
+
+function stagesTable(report: RolloutReport): string[] {
+  if (report.stages.length === 0) return [];
+  return [
+    '| Stage | Partition | Pods on new revision | State | Duration |',
+    '| --- | ---: | ---: | --- | ---: |',
+    ...report.stages.map((stage) => stageRow(stage, report)),
+  ];
+}
+
+function failureSection(failure: FailureReport): string[] {
+  const lines = [
+    '#### ❌ Failure',
+    '',
+    `- **Stage:** ${failure.stage}`,
+    `- **Pod:** ${escapeMarkdown(failure.pod)}`,
+    `- **Container:** ${failure.container === undefined ? '—' : escapeMarkdown(failure.container)}`,
+    `- **Reason:** ${escapeMarkdown(failure.reason)}`,
+    `- **Message:** ${escapeMarkdown(failure.message, 1000)}`,
+  ];
+  if (failure.terminationMessage !== undefined && failure.terminationMessage.trim() !== '') {
+    const cut = failure.terminationMessage.length > terminationMessageLimit;
+    lines.push(
+      '',
+      `Last termination message${cut ? ` (first ${terminationMessageLimit} characters)` : ''}:`,
+      '',
+      fenced(failure.terminationMessage),
+    );
+  }
+  return lines;
+}
+
+function rollbackSection(rollback: RollbackReport): string[] {
+  const deleted = rollback.deletedPods.map((pod) => escapeMarkdown(pod)).join(', ');
+  return [
+    '#### ↩️ Rollback',
+    '',
+    `- **State:** ${rollbackStates[rollback.state]}`,
+    `- **To revision:** ${escapeMarkdown(rollback.toRevision)}`,
+    `- **Reason:** ${escapeMarkdown(rollback.reason, 1000)}`,
+    `- **Pods deleted to unstick the controller:** ${deleted === '' ? 'none' : deleted}`,
+  ];
+}
+
+function footer(report: RolloutReport): string {
+  const updated = `Last updated ${new Date(report.updatedAt).toISOString()}`;
+  return report.runUrl === undefined
+    ? `<sub>${updated}</sub>`
+    : `<sub>${link('Workflow run', report.runUrl)} · ${updated}</sub>`;
+}
+
+/**
+ * The whole report as Markdown. `marker` (trusted, e.g. a hidden HTML comment that lets the
+ * comment be found again) goes first, verbatim.
+ */
+export function renderReport(report: RolloutReport, options: { readonly marker?: string } = {}): string {
+  const blocks: string[][] = [[headline(report)], revisions(report), stagesTable(report)];
+  if (report.failure !== undefined) blocks.push(failureSection(report.failure));
+  if (report.rollback !== undefined) blocks.push(rollbackSection(report.rollback));
+  blocks.push([footer(report)]);
+  const body = blocks
+    .filter((block) => block.length > 0)
+    .map((block) => block.join('\n'))
+    .join('\n\n');
+  return options.marker === undefined ? `${body}\n` : `${options.marker}\n${body}\n`;
+}

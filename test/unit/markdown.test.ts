@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { micromark } from 'micromark';
+import { gfm, gfmHtml } from 'micromark-extension-gfm';
+import {
+  escapeMarkdown,
+  fenced,
+  formatDuration,
+  formatOrdinals,
+  renderReport,
+  terminationMessageLimit,
+} from '../../src/adapters/markdown.ts';
+import type { RolloutReport, Verdict } from '../../src/engine/report.ts';
+
+/** Renders like GitHub would, but keeping raw HTML, so any HTML that leaks through shows up. */
+function toHtml(markdown: string): string {
+  return micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+}
+
+const t0 = Date.UTC(2025, 0, 2, 3, 4, 5);
+
+function report(overrides: Partial<RolloutReport> = {}): RolloutReport {
+  return {
+    kind: 'rollout',
+    context: 'kind-dev',
+    namespace: 'shop',
+    name: 'web',
+    verdict: 'in-progress',
+    replicas: 5,
+    previousRevision: 'web-6d4f7b8c9',
+    revision: 'web-7f8e9a0b1',
+    images: [{ container: 'app', from: 'registry.local/app:1.0', to: 'registry.local/app:1.1' }],
+    stages: [
+      {
+        stage: 1,
+        partition: 4,
+        ordinals: [4],
+        updated: 1,
+        state: 'passed',
+        startedAt: t0,
+        endedAt: t0 + 45_000,
+      },
+      {
+        stage: 2,
+        partition: 2,
+        ordinals: [2, 3],
+        updated: 2,
+        state: 'soaking',
+        startedAt: t0 + 45_000,
+        endedAt: undefined,
+      },
+      {
+        stage: 3,
+        partition: 0,
+        ordinals: [0, 1],
+        updated: 0,
+        state: 'pending',
+        startedAt: undefined,
+        endedAt: undefined,
+      },
+    ],
+    failure: undefined,
+    rollback: undefined,
+    runUrl: 'https://github.com/acme/shop/actions/runs/42/attempts/1',
+    startedAt: t0,
+    updatedAt: t0 + 75_000,
+    ...overrides,
+  };
+}
+
+const hostile = [
+  'a | b | c',
+  'line one\nline two\r\n| --- | --- |',
+  '```\n</code></pre><script>alert(1)</script>',
+  '<!-- hidden --> <!-- statefulset-canary: kind-dev/shop/web -->',
+  '<script>alert(document.cookie)</script>',
+  '<img src=x onerror=alert(1)>',
+  '[click me](javascript:alert(1))',
+  '![pixel](https://evil.example/track.png)',
+  'ping @octocat and @acme/admins, see #12',
+  '**bold** _em_ ~~strike~~ `code` # heading',
+  '&lt;script&gt; &amp; &#x3C;',
+  'right-to-left \u202e gnp.exe and a NUL \u0000 byte',
+  '$x^2$ and \\*escaped\\*',
+  'bare https://evil.example/x, www.evil.example and mail admin@evil.example',
+];
+
+describe('escapeMarkdown', () => {
+  for (const text of hostile) {
+    it(`keeps ${JSON.stringify(text)} inert in a table cell`, () => {
+      const html = toHtml(`| a | b |\n| --- | --- |\n| ${escapeMarkdown(text)} | x |\n`);
+      assert.equal(html.match(/<tr>/g)?.length, 2, html);
+      assert.equal(html.match(/<td>/g)?.length, 2, html);
+      assert.doesNotMatch(html, /<(script|img|a|strong|em|del|code|h\d|br|!--)[\s>]/i, html);
+      assert.doesNotMatch(html, /javascript:[^<]*"/, html);
+    });
+  }
+
+  it('shows the text as written after rendering', () => {
+    const text = 'a | b <c> & [d](e) `f` *g* @h';
+    const html = toHtml(escapeMarkdown(text));
+    const decoded = html
+      .replace(/<\/?p>\n?/g, '')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&')
+      .replace(/\u200b/g, '');
+    assert.equal(decoded, text);
+  });
+
+  it('breaks @mentions and #references with a zero-width space', () => {
+    assert.match(escapeMarkdown('@octocat'), /^@\u200boctocat$/);
+    assert.match(escapeMarkdown('#12'), /^\\#\u200b12$/);
+  });
+
+  it('cuts very long text to the limit', () => {
+    const out = escapeMarkdown('x'.repeat(100_000), 300);
+    assert.equal(out.length, 300);
+    assert.ok(out.endsWith('…'));
+  });
+});
+
+describe('fenced', () => {
+  it('cannot be closed by backticks in the text', () => {
+    const text = 'before\n```\n````\n<script>alert(1)</script>\n@octocat';
+    const html = toHtml(`${fenced(text)}\n\n**after**`);
+    assert.equal(html.match(/<pre>/g)?.length, 1, html);
+    assert.doesNotMatch(html, /<script>/, html);
+    assert.match(html, /<\/pre>\n<p><strong>after<\/strong><\/p>/, html);
+  });
+
+  it(`keeps at most ${terminationMessageLimit} characters`, () => {
+    const block = fenced('y'.repeat(5000));
+    assert.equal(block.match(/y/g)?.length, terminationMessageLimit - 1);
+    assert.ok(block.includes('…'));
+  });
+});
+
+describe('formatDuration and formatOrdinals', () => {
+  const durations: Array<[number, string]> = [
+    [0, '0s'],
+    [42_400, '42s'],
+    [185_000, '3m 05s'],
+    [3_720_000, '1h 02m'],
+  ];
+  for (const [ms, text] of durations)
+    it(`formats ${ms} ms as ${text}`, () => assert.equal(formatDuration(ms), text));
+
+  const ordinals: Array<[number[], string]> = [
+    [[4], '4'],
+    [[3, 2], '2–3'],
+    [[0, 1, 3], '0–1, 3'],
+    [[], ''],
+  ];
+  for (const [list, text] of ordinals) {
+    it(`formats ordinals ${JSON.stringify(list)} as "${text}"`, () =>
+      assert.equal(formatOrdinals(list), text));
+  }
+});
+
+describe('renderReport', () => {
+  const verdicts: Array<[Verdict, string]> = [
+    ['in-progress', '🔄 StatefulSet shop/web: rollout in progress'],
+    ['succeeded', '✅ StatefulSet shop/web: rollout succeeded'],
+    ['failed', '❌ StatefulSet shop/web: rollout failed'],
+    ['halted', '⏸️ StatefulSet shop/web: rollout halted'],
+    ['rolled-back', '↩️ StatefulSet shop/web: rolled back'],
+    ['cancelled', '🚫 StatefulSet shop/web: rollout cancelled'],
+    ['no-change', '⚪ StatefulSet shop/web: no change'],
+    ['created', '🆕 StatefulSet shop/web: created'],
+  ];
+  for (const [verdict, text] of verdicts) {
+    it(`headlines a ${verdict} rollout with its emoji`, () => {
+      assert.ok(toHtml(renderReport(report({ verdict }))).includes(`<h3>${text}</h3>`));
+    });
+  }
+
+  it('puts the marker first and shows revisions, images, stages, run link and update time', () => {
+    const md = renderReport(report(), { marker: '<!-- statefulset-canary: kind-dev/shop/web -->' });
+    assert.ok(md.startsWith('<!-- statefulset-canary: kind-dev/shop/web -->\n### 🔄'));
+    const html = toHtml(md);
+    assert.match(html, /web-6d4f7b8c9 → web-7f8e9a0b1/);
+    assert.match(html, /registry\.local\/app:1\.0<\/td>\n<td>registry\.local\/app:1\.1/);
+    assert.match(
+      html,
+      /<td>1 \(ordinal 4\)<\/td>\n<td align="right">4<\/td>\n<td align="right">1\/5<\/td>\n<td>✅ passed<\/td>\n<td align="right">45s<\/td>/,
+    );
+    assert.match(
+      html,
+      /<td>2 \(ordinals 2–3\)<\/td>[\s\S]*?<td>⏳ soaking<\/td>\n<td align="right">30s<\/td>/,
+    );
+    assert.match(html, /<td>⚪ pending<\/td>\n<td align="right">—<\/td>/);
+    assert.match(
+      html,
+      /<a href="https:\/\/github\.com\/acme\/shop\/actions\/runs\/42\/attempts\/1">Workflow run<\/a>/,
+    );
+    assert.match(html, /Last updated 2025-01-02T03:05:20\.000Z/);
+  });
+
+  it('renders a failure with a hostile termination message inert', () => {
+    const terminationMessage = `panic: boom\n\`\`\`\n<!-- x --><script>alert(1)</script>\n[x](javascript:alert(1)) @octocat\n${'z'.repeat(3000)}`;
+    const md = renderReport(
+      report({
+        verdict: 'failed',
+        failure: {
+          stage: 1,
+          pod: 'web-4',
+          container: 'app|<b>',
+          reason: 'CrashLoopBackOff',
+          message: 'pod web-4 container app is in CrashLoopBackOff at stage 1',
+          terminationMessage,
+        },
+      }),
+    );
+    const html = toHtml(md);
+    assert.doesNotMatch(html, /<script>|<b>|<a href="javascript|<!-- x/, html);
+    assert.match(html, /<strong>Reason:<\/strong> CrashLoopBackOff/);
+    assert.match(html, /Last termination message \(first 1000 characters\):/);
+    assert.match(html, /<pre><code class="language-text">panic: boom\n```\n&lt;!-- x --&gt;&lt;script&gt;/);
+    assert.ok(md.length < 6000, `report is ${md.length} characters`);
+  });
+
+  it('renders a rollback section naming the deleted pods', () => {
+    const html = toHtml(
+      renderReport(
+        report({
+          verdict: 'rolled-back',
+          rollback: {
+            reason: 'stage 1 failed',
+            toRevision: 'web-6d4f7b8c9',
+            state: 'succeeded',
+            deletedPods: ['web-4'],
+          },
+        }),
+      ),
+    );
+    assert.match(html, /<h4>↩️ Rollback<\/h4>/);
+    assert.match(html, /<strong>State:<\/strong> ✅ succeeded/);
+    assert.match(html, /<strong>Pods deleted to unstick the controller:<\/strong> web-4/);
+  });
+
+  it('prints a run URL that is not http(s) as text, not a link', () => {
+    const html = toHtml(renderReport(report({ runUrl: 'javascript:alert(1)' })));
+    assert.doesNotMatch(html, /<a /);
+  });
+});
