@@ -1,0 +1,90 @@
+// A thin JSON request layer over client-node's authentication and HTTP library. We send our own
+// bodies rather than going through the generated models because the models silently drop
+// fields they do not know (a typo in a manifest would vanish instead of being rejected by the
+// server) and re-shape dates; and one layer gives every call the same retries, errors and count.
+import {
+  ApiException,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  type KubeConfig,
+  RequestContext,
+} from '@kubernetes/client-node';
+import type { Operation } from './errors.ts';
+import { createRetrier, type Retrier, type RetryOptions } from './retry.ts';
+
+export interface Request {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the server URL, e.g. /apis/apps/v1/namespaces/shop/statefulsets/db. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  readonly body?: unknown;
+  /** Defaults to application/json; patches must say which kind they are. */
+  readonly contentType?: string;
+}
+
+export interface Api {
+  readonly kubeConfig: KubeConfig;
+  /** The API server URL of the current context, for error messages. */
+  readonly server: string;
+  readonly retrier: Retrier;
+  /** Requests sent so far, retries included (watches are counted by the watcher). */
+  readonly requests: number;
+  /** Sends one request under the retry policy; returns the parsed JSON body. */
+  request<T>(operation: Operation, request: Request, signal?: AbortSignal): Promise<T>;
+  /** Counts a request made outside `request` (a watch). */
+  countRequest(): void;
+}
+
+function methodOf(method: Request['method']): HttpMethod {
+  return HttpMethod[method];
+}
+
+export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {}): Api {
+  const server = kubeConfig.getCurrentCluster()?.server ?? '';
+  const retrier = createRetrier({ ...retryOptions, server });
+  const http = new IsomorphicFetchHttpLibrary();
+  let requests = 0;
+  // client-node builds a new connection pool per request; keeping the first one lets
+  // requests reuse kept-alive connections instead of a TLS handshake each.
+  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
+
+  async function once<T>(request: Request, signal: AbortSignal | undefined): Promise<T> {
+    const url = new URL(server.replace(/\/+$/, '') + request.path);
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const context = new RequestContext(url.toString(), methodOf(request.method));
+    context.setHeaderParam('Accept', 'application/json');
+    if (request.body !== undefined) {
+      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
+      context.setBody(JSON.stringify(request.body));
+    }
+    if (signal) context.setSignal(signal);
+    await kubeConfig.applySecurityAuthentication(context);
+    if (dispatcher === undefined) dispatcher = context.getDispatcher();
+    else context.setDispatcher(dispatcher);
+    requests++;
+    const response = await http.send(context).toPromise();
+    const text = await response.body.text();
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
+      // Only the response goes into the exception: request headers carry credentials.
+      throw new ApiException(response.httpStatusCode, '', text, response.headers);
+    }
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  return {
+    kubeConfig,
+    server,
+    retrier,
+    get requests() {
+      return requests;
+    },
+    countRequest() {
+      requests++;
+    },
+    request<T>(operation: Operation, request: Request, signal?: AbortSignal): Promise<T> {
+      return retrier.run(operation, () => once<T>(request, signal), signal);
+    },
+  };
+}
