@@ -1,0 +1,137 @@
+// What rollout, rollback and recovery share: dependencies, results, stage hooks.
+import { generationObserved } from '../engine/health.ts';
+import type { Observation } from '../engine/observation.ts';
+import { encodeProgress, type Phase } from '../engine/state.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
+import type { Log, Reporter } from '../ports/reporter.ts';
+import { Progress, type StageOutput } from './progress.ts';
+import type { StageHooks } from './stages.ts';
+
+export interface RunDeps {
+  readonly cluster: Cluster;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** The reporter for one StatefulSet (its own pull request comment). */
+  reporterFor(ref: StatefulSetRef): Reporter;
+}
+
+export interface RunContext {
+  /** Kubeconfig context name, part of the pull request comment's marker. */
+  readonly contextName: string;
+  readonly runUrl: string | undefined;
+  readonly commit: string | undefined;
+  readonly pullRequest: number | undefined;
+}
+
+export type Result =
+  | 'succeeded'
+  | 'failed'
+  | 'halted'
+  | 'rolled-back'
+  | 'no-change'
+  | 'created'
+  | 'cancelled';
+
+export interface StatefulSetResult {
+  readonly ref: StatefulSetRef;
+  readonly result: Result;
+  readonly revision: string | undefined;
+  readonly previousRevision: string | undefined;
+  readonly stages: readonly StageOutput[];
+  /** Why the run did not succeed, for the step's failure message. */
+  readonly message: string | undefined;
+}
+
+export function newProgress(
+  deps: RunDeps,
+  run: RunContext,
+  ref: StatefulSetRef,
+  kind: 'rollout' | 'rollback',
+  replicas: number,
+): Progress {
+  return new Progress(deps.reporterFor(ref), {
+    kind,
+    context: run.contextName,
+    namespace: ref.namespace,
+    name: ref.name,
+    replicas,
+    previousRevision: undefined,
+    revision: undefined,
+    images: [],
+    runUrl: run.runUrl,
+    startedAt: deps.clock.now(),
+  });
+}
+
+/** Stage hooks that keep the report current and record progress on the StatefulSet. */
+export function stageHooks(progress: Progress, phase: Phase): StageHooks {
+  return {
+    onStageStart(stage, partition, at) {
+      progress.stage(stage, { state: 'progressing', startedAt: at, partition }, at);
+    },
+    onStagePassed(stage, at, observation) {
+      const sts = observation.statefulSet;
+      progress.stage(stage, { state: 'passed', endedAt: at, updated: sts.updatedReplicas }, at);
+    },
+    partitionChange(stage) {
+      return { annotations: encodeProgress(phase, stage) };
+    },
+  };
+}
+
+export async function finish(
+  deps: RunDeps,
+  progress: Progress,
+  ref: StatefulSetRef,
+  result: Result,
+  revision: string | undefined,
+  previousRevision: string | undefined,
+  message?: string,
+): Promise<StatefulSetResult> {
+  const verdict = result === 'rolled-back' ? 'rolled-back' : result;
+  progress.verdict(verdict, deps.clock.now());
+  await progress.flush();
+  return { ref, result, revision, previousRevision, stages: progress.outputs(), message };
+}
+
+/**
+ * Waits (by watch) until the controller has observed the latest generation, and, when
+ * `revision` is given, points updateRevision at it. Returns that observation.
+ */
+export async function waitForRevision(
+  deps: RunDeps,
+  ref: StatefulSetRef,
+  revision: string | undefined,
+  signal: AbortSignal,
+  timeoutMs = 120_000,
+): Promise<Observation> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let found: Observation | undefined;
+  const timer = setTimeout(() => stop.abort(), timeoutMs);
+  try {
+    await deps.cluster.watch(
+      ref,
+      (observation) => {
+        if (!generationObserved(observation)) return;
+        if (revision !== undefined && observation.statefulSet.updateRevision !== revision) return;
+        found = observation;
+        stop.abort();
+      },
+      stop.signal,
+    );
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (found) return found;
+  if (signal.aborted)
+    throw new Error(`cancelled while waiting for the controller to observe ${ref.namespace}/${ref.name}`);
+  const what = revision ? ` and set updateRevision to ${revision}` : '';
+  throw new Error(
+    `the StatefulSet controller did not observe ${ref.namespace}/${ref.name}${what} within ${timeoutMs / 1000} s: ` +
+      'check that kube-controller-manager is running and healthy',
+  );
+}

@@ -1,0 +1,59 @@
+// Small, pure helpers over manifest objects that the runner needs.
+import type { KubeObject, StatefulSetRef } from '../ports/cluster.ts';
+
+type Json = Record<string, unknown>;
+
+function record(value: unknown): Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
+}
+
+export function refOf(object: KubeObject): StatefulSetRef {
+  return { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
+}
+
+export function replicasOf(object: KubeObject): number {
+  const replicas = record(object.spec).replicas;
+  return typeof replicas === 'number' ? replicas : 1;
+}
+
+export function templateOf(object: KubeObject): unknown {
+  return record(object.spec).template;
+}
+
+/** Images of the pod template's containers (and init containers), by container name. */
+export function templateImages(template: unknown): Record<string, string> {
+  const spec = record(record(template).spec);
+  const images: Record<string, string> = {};
+  for (const list of [spec.initContainers, spec.containers]) {
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      const { name, image } = record(c);
+      if (typeof name === 'string' && typeof image === 'string') images[name] = image;
+    }
+  }
+  return images;
+}
+
+/**
+ * The StatefulSet as we apply it: RollingUpdate with the partition we intend already in
+ * the object (server-side apply would otherwise drop a partition we set before), plus annotations.
+ */
+export function withPartition(
+  object: KubeObject,
+  partition: number,
+  annotations: Readonly<Record<string, string>> = {},
+): KubeObject {
+  const spec = record(object.spec);
+  const strategy = record(spec.updateStrategy);
+  const rollingUpdate = { ...record(strategy.rollingUpdate), partition };
+  return {
+    ...object,
+    metadata: { ...object.metadata, annotations: { ...record(object.metadata.annotations), ...annotations } },
+    spec: { ...spec, updateStrategy: { ...strategy, type: 'RollingUpdate', rollingUpdate } },
+  };
+}
+
+export function describe(object: KubeObject): string {
+  const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
+  return `${object.kind} ${ns}${object.metadata.name}`;
+}

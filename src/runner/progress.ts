@@ -1,0 +1,128 @@
+// Keeps the report of one StatefulSet's run up to date and hands it to the reporter at
+// each transition, without making the rollout wait for the reporter.
+import type { StageFailure } from '../engine/decide.ts';
+import type {
+  ImageChange,
+  RollbackReport,
+  RolloutReport,
+  StageReport,
+  StageState,
+  Verdict,
+} from '../engine/report.ts';
+import type { Reporter } from '../ports/reporter.ts';
+
+export interface StageOutput {
+  readonly stage: number;
+  readonly partition: number;
+  readonly ordinals: readonly number[];
+  readonly verdict: StageState;
+  readonly startedAt: string | undefined;
+  readonly endedAt: string | undefined;
+}
+
+export class Progress {
+  private current: RolloutReport;
+  private publishing: Promise<void> = Promise.resolve();
+
+  private readonly reporter: Reporter;
+
+  constructor(
+    reporter: Reporter,
+    initial: Omit<RolloutReport, 'stages' | 'failure' | 'rollback' | 'verdict' | 'updatedAt'>,
+  ) {
+    this.reporter = reporter;
+    this.current = {
+      ...initial,
+      verdict: 'in-progress',
+      stages: [],
+      failure: undefined,
+      rollback: undefined,
+      updatedAt: initial.startedAt,
+    };
+  }
+
+  get report(): RolloutReport {
+    return this.current;
+  }
+
+  /** Lays out the stages of a plan, all pending. */
+  plan(partitions: readonly number[], replicas: number, fromPartition: number, at: number): void {
+    let upper = fromPartition;
+    const stages: StageReport[] = partitions.map((partition, index) => {
+      const ordinals: number[] = [];
+      for (let o = upper - 1; o >= partition; o--) ordinals.push(o);
+      upper = partition;
+      return {
+        stage: index + 1,
+        partition,
+        ordinals,
+        updated: replicas - fromPartition,
+        state: 'pending',
+        startedAt: undefined,
+        endedAt: undefined,
+      };
+    });
+    this.set({ stages, replicas }, at);
+  }
+
+  revisions(
+    previousRevision: string | undefined,
+    revision: string | undefined,
+    images: readonly ImageChange[],
+    at: number,
+  ): void {
+    this.set({ previousRevision, revision, images }, at);
+  }
+
+  stage(stage: number, change: Partial<StageReport>, at: number): void {
+    const stages = this.current.stages.map((s) => (s.stage === stage ? { ...s, ...change } : s));
+    this.set({ stages }, at);
+  }
+
+  failed(failure: StageFailure, at: number): void {
+    const stages = this.current.stages.map((s) =>
+      s.stage === failure.stage ? { ...s, state: 'failed' as const, endedAt: at } : s,
+    );
+    this.set({ stages, failure: { ...failure } }, at);
+  }
+
+  rollback(rollback: RollbackReport, at: number): void {
+    this.set({ rollback }, at);
+  }
+
+  verdict(verdict: Verdict, at: number): void {
+    const stages =
+      verdict === 'cancelled'
+        ? this.current.stages.map((s) =>
+            s.state === 'progressing' || s.state === 'soaking'
+              ? { ...s, state: 'cancelled' as const, endedAt: at }
+              : s,
+          )
+        : this.current.stages;
+    this.set({ verdict, stages }, at);
+  }
+
+  /** Waits until every report handed to the reporter has been published (or given up on). */
+  async flush(): Promise<void> {
+    await this.publishing;
+  }
+
+  outputs(): StageOutput[] {
+    return this.current.stages.map((s) => ({
+      stage: s.stage,
+      partition: s.partition,
+      ordinals: s.ordinals,
+      verdict: s.state,
+      startedAt: s.startedAt === undefined ? undefined : new Date(s.startedAt).toISOString(),
+      endedAt: s.endedAt === undefined ? undefined : new Date(s.endedAt).toISOString(),
+    }));
+  }
+
+  private set(change: Partial<RolloutReport>, at: number): void {
+    this.current = { ...this.current, ...change, updatedAt: at };
+    const snapshot = this.current;
+    // Not awaited: the reporter coalesces bursts, and the rollout never waits for it.
+    const published = this.reporter.update(snapshot).catch(() => undefined);
+    this.publishing = Promise.all([this.publishing, published]).then(() => undefined);
+  }
+}
