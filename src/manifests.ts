@@ -1,0 +1,117 @@
+// Manifests: expand the globs of the `manifests` input, parse every file (multi-document
+// YAML), validate every object and resolve its namespace, all before the cluster is touched.
+import { glob, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { checkObject, checkStatefulSet, describe, identity, withNamespace } from './manifest-checks.ts';
+import { ManifestError } from './manifest-error.ts';
+import { readYamlDocuments } from './manifest-yaml.ts';
+import type { KubeObject } from './ports/cluster.ts';
+
+export { ManifestError } from './manifest-error.ts';
+export { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './manifest-yaml.ts';
+
+/** A manifest object and where it came from: `path#document`, the document number 1-based. */
+export interface SourcedObject {
+  readonly object: KubeObject;
+  readonly source: string;
+}
+
+export interface ManifestSet {
+  /** apps/v1 StatefulSets, in file order: rolled out as canaries. */
+  readonly statefulSets: readonly SourcedObject[];
+  /** Everything else (ConfigMaps, Services, ...), in file order: server-side applied first. */
+  readonly others: readonly SourcedObject[];
+}
+
+export interface LoadOptions {
+  /** The namespace input: wins over the objects' own namespaces. */
+  readonly namespaceOverride?: string | undefined;
+  /** For objects without one: the kubeconfig context's namespace, else `default`. */
+  readonly defaultNamespace: string;
+  /** Relative patterns are resolved here (the workspace). */
+  readonly cwd: string;
+}
+
+/**
+ * Loads the manifests that `patterns` (paths or globs) name. Throws ManifestError when a
+ * pattern matches no file, a file cannot be parsed, an object is invalid or repeated, or
+ * there is no StatefulSet. Every namespaced object comes back with metadata.namespace set.
+ */
+export async function loadManifests(patterns: readonly string[], options: LoadOptions): Promise<ManifestSet> {
+  if (patterns.length === 0)
+    throw new ManifestError('No manifests given; list YAML files or globs, one per line');
+  const files = await expand(patterns, options.cwd);
+  const statefulSets: SourcedObject[] = [];
+  const others: SourcedObject[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const documents = await readYamlDocuments(resolve(options.cwd, file), file);
+    let objects = 0;
+    for (const [index, document] of documents.entries()) {
+      if (document === null || document === undefined) continue;
+      const source = `${file}#${index + 1}`;
+      const object = withNamespace(
+        checkObject(document, source),
+        options.namespaceOverride,
+        options.defaultNamespace,
+      );
+      const key = identity(object);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        throw new ManifestError(
+          `${source} (${describe(object)}) repeats the object already defined at ${first}. ` +
+            'Fix: remove one of them, or give them different names',
+          source,
+        );
+      }
+      seen.set(key, source);
+      objects++;
+      if (object.kind === 'StatefulSet') {
+        checkStatefulSet(object, source);
+        statefulSets.push({ object, source });
+      } else {
+        others.push({ object, source });
+      }
+    }
+    if (objects === 0) {
+      throw new ManifestError(
+        `${file} contains no Kubernetes objects (it is empty or only comments); remove it from manifests`,
+        file,
+      );
+    }
+  }
+  if (statefulSets.length === 0) {
+    throw new ManifestError(
+      `No StatefulSet in ${files.join(', ')}; this action rolls out StatefulSets (apps/v1). ` +
+        'Add the StatefulSet manifest, or use kubectl apply for other objects',
+    );
+  }
+  return { statefulSets, others };
+}
+
+/** Expands patterns in order, each one's matches sorted, files only, each file once. */
+async function expand(patterns: readonly string[], cwd: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const pattern of patterns) {
+    const matches: string[] = [];
+    for await (const match of glob(pattern, { cwd })) matches.push(match);
+    matches.sort();
+    let directories = 0;
+    for (const match of matches) {
+      const info = await stat(isAbsolute(match) ? match : resolve(cwd, match));
+      if (info.isDirectory()) directories++;
+      else if (!files.includes(match)) files.push(match);
+    }
+    if (matches.length === 0) {
+      throw new ManifestError(
+        `manifests: ${JSON.stringify(pattern)} matches no file (relative to ${cwd}); check the path or glob`,
+      );
+    }
+    if (directories === matches.length) {
+      throw new ManifestError(
+        `manifests: ${JSON.stringify(pattern)} matches only directories; name the files, e.g. ${pattern.replace(/\/$/, '')}/*.yaml`,
+      );
+    }
+  }
+  return files;
+}
