@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadManifests, ManifestError } from '../../src/manifests.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/manifests/', import.meta.url));
+const options = { defaultNamespace: 'default', cwd: fixtures };
+
+function summary(set: Awaited<ReturnType<typeof loadManifests>>) {
+  const line = ({ object, source }: (typeof set.statefulSets)[number]) =>
+    `${object.kind} ${object.metadata.namespace ?? '-'}/${object.metadata.name} @ ${source}`;
+  return { statefulSets: set.statefulSets.map(line), others: set.others.map(line) };
+}
+
+describe('loadManifests', () => {
+  it('Splits StatefulSets from other objects, in file order, skipping empty documents', async () => {
+    const set = await loadManifests(['app/web.yaml'], options);
+    assert.deepEqual(summary(set), {
+      statefulSets: ['StatefulSet default/web @ app/web.yaml#4'],
+      others: ['ConfigMap default/web-config @ app/web.yaml#1', 'Service default/web @ app/web.yaml#3'],
+    });
+  });
+
+  it('Expands globs, sorted, and keeps an object’s own namespace over the default', async () => {
+    const set = await loadManifests(['app/*'], { ...options, defaultNamespace: 'team' });
+    assert.deepEqual(summary(set).statefulSets, [
+      'StatefulSet data/db @ app/db.yml#1',
+      'StatefulSet team/web @ app/web.yaml#4',
+    ]);
+  });
+
+  it('Lets the namespace input override every object’s own namespace', async () => {
+    const set = await loadManifests(['app/*.y*ml'], { ...options, namespaceOverride: 'staging' });
+    for (const { object } of [...set.statefulSets, ...set.others])
+      assert.equal(object.metadata.namespace, 'staging');
+  });
+
+  it('Gives cluster-scoped kinds no namespace, even when the manifest sets one', async () => {
+    const set = await loadManifests(['cluster.yaml'], { ...options, namespaceOverride: 'staging' });
+    assert.deepEqual(summary(set), {
+      statefulSets: ['StatefulSet staging/cache @ cluster.yaml#3'],
+      others: [
+        'Namespace -/data @ cluster.yaml#1',
+        'ClusterRole -/system:aggregate-to-view-web @ cluster.yaml#2',
+      ],
+    });
+    assert.equal(Object.hasOwn(set.others[1]!.object.metadata, 'namespace'), false);
+  });
+
+  it('Reads a file named by two patterns once', async () => {
+    const set = await loadManifests(['app/web.yaml', 'app/*.yaml'], options);
+    assert.equal(set.statefulSets.length, 1);
+  });
+
+  it('Accepts absolute paths', async () => {
+    const set = await loadManifests([`${fixtures}app/db.yml`], options);
+    assert.equal(set.statefulSets[0]!.object.metadata.name, 'db');
+  });
+
+  it('Keeps the manifest’s fields as written, apart from the namespace', async () => {
+    const set = await loadManifests(['app/db.yml'], options);
+    const spec = set.statefulSets[0]!.object.spec as { replicas: number; updateStrategy: unknown };
+    assert.equal(spec.replicas, 3);
+    assert.deepEqual(spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
+  });
+
+  const bad: { name: string; patterns: string[]; message: RegExp }[] = [
+    {
+      name: 'an OnDelete StatefulSet, naming file, object and fix',
+      patterns: ['bad/ondelete.yaml'],
+      message:
+        /^bad\/ondelete\.yaml#1 \(StatefulSet prod\/legacy\): .*OnDelete.*Fix: use type: RollingUpdate/,
+    },
+    {
+      name: 'a selector that does not match the template labels',
+      patterns: ['bad/selector-mismatch.yaml'],
+      message:
+        /^bad\/selector-mismatch\.yaml#1 \(StatefulSet default\/web\): spec\.selector\.matchLabels app="web" does not match the template label app="website"/,
+    },
+    {
+      name: 'unparseable YAML, with the line',
+      patterns: ['bad/unparseable.yaml'],
+      message: /^bad\/unparseable\.yaml is not valid YAML at line 5, column \d+: .*Fix the syntax/,
+    },
+    {
+      name: 'manifests without a StatefulSet',
+      patterns: ['bad/only-configmap.yaml'],
+      message: /^No StatefulSet in bad\/only-configmap\.yaml; .*apps\/v1/,
+    },
+    {
+      name: 'a pattern that matches nothing',
+      patterns: ['app/web.yaml', 'missing/*.yaml'],
+      message: /"missing\/\*\.yaml" matches no file/,
+    },
+    {
+      name: 'a directory given as a pattern',
+      patterns: ['app'],
+      message: /"app" matches only directories; name the files, e.g\. app\/\*\.yaml/,
+    },
+    { name: 'an empty pattern list', patterns: [], message: /No manifests given/ },
+  ];
+  for (const c of bad) {
+    it(`Rejects ${c.name}`, async () => {
+      await assert.rejects(loadManifests(c.patterns, options), (error: unknown) => {
+        assert.ok(error instanceof ManifestError, `expected ManifestError, got ${String(error)}`);
+        assert.match(error.message, c.message);
+        return true;
+      });
+    });
+  }
+});
