@@ -1,0 +1,219 @@
+// Starts etcd, kube-apiserver, kube-controller-manager and the kubelet stand-in
+// on free 127.0.0.1 ports, each detached with its log in .cluster/logs/, and
+// waits until each is healthy before starting the next.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makePki, type Pki } from './pki.ts';
+import { freePort, startDetached, waitUntil } from './processes.ts';
+import {
+  type ClusterProcess,
+  type ClusterState,
+  clusterDir,
+  httpGet,
+  isAlive,
+  kubeconfigFile,
+  kubeletReadyFile,
+  logsDir,
+  nodeName,
+  repoRoot,
+  writeState,
+} from './state.ts';
+
+/** Controllers the tests rely on; names from cmd/kube-controller-manager/names (old aliases). */
+const controllers = [
+  'statefulset',
+  'garbagecollector',
+  'namespace',
+  'serviceaccount',
+  'serviceaccount-token',
+];
+
+function assertAlive(p: ClusterProcess): void {
+  if (!isAlive(p.pid)) {
+    throw new Error(`${p.name} (pid ${p.pid}) exited during start; see ${join(logsDir, `${p.name}.log`)}`);
+  }
+}
+
+async function waitHealthy(p: ClusterProcess, check: () => Promise<boolean>, what: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      assertAlive(p);
+      return check();
+    },
+    60_000,
+    `${what} (log: ${join(logsDir, `${p.name}.log`)})`,
+  );
+}
+
+function kubeconfigYaml(server: string, caFile: string, token: string): string {
+  const ca = readFileSync(caFile).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: local',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${ca}`,
+    'users:',
+    '- name: admin',
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    '- name: local',
+    '  context:',
+    '    cluster: local',
+    '    user: admin',
+    'current-context: local',
+    '',
+  ].join('\n');
+}
+
+async function startEtcd(binDir: string, clientPort: number, peerPort: number): Promise<ClusterProcess> {
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const etcd = startDetached('etcd', join(binDir, 'etcd'), [
+    '--name=local',
+    `--data-dir=${join(clusterDir, 'etcd')}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=local=${peer}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ]);
+  await waitHealthy(etcd, async () => (await httpGet(`${client}/health`)).status === 200, 'etcd /health');
+  return etcd;
+}
+
+function apiServerArgs(pki: Pki, etcdPort: number, port: number): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+    `--secure-port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    // The in-apiserver reconciler of the `kubernetes` Service would publish a
+    // loopback endpoint, which Endpoints validation rejects; no test needs it.
+    '--endpoint-reconciler-type=none',
+    `--cert-dir=${join(clusterDir, 'apiserver-certs')}`,
+    `--tls-cert-file=${pki.serverCert}`,
+    `--tls-private-key-file=${pki.serverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    `--token-auth-file=${pki.tokenFile}`,
+    '--authorization-mode=RBAC',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+    // Without a kubelet there is no projected token to mount, and the plugin
+    // would reject pods in a namespace whose `default` ServiceAccount the
+    // controller has not created yet (envtest disables it for the same reason).
+    '--disable-admission-plugins=ServiceAccount',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.saPub}`,
+    `--service-account-signing-key-file=${pki.saKey}`,
+    '--profiling=false',
+  ];
+}
+
+function controllerManagerArgs(pki: Pki, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfigFile}`,
+    `--controllers=${controllers.join(',')}`,
+    '--leader-elect=false',
+    '--use-service-account-credentials=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${join(clusterDir, 'controller-manager-certs')}`,
+    `--root-ca-file=${pki.caCert}`,
+    `--service-account-private-key-file=${pki.saKey}`,
+    // The default client limits (20 qps, burst 30) would make a 300-replica
+    // Parallel StatefulSet take many seconds just to create its pods.
+    '--kube-api-qps=500',
+    '--kube-api-burst=1000',
+    '--concurrent-statefulset-syncs=10',
+    '--profiling=false',
+  ];
+}
+
+/** Starts everything and writes .cluster/state.json as each process comes up. */
+export async function startControlPlane(binDir: string): Promise<ClusterState> {
+  mkdirSync(logsDir, { recursive: true });
+  const pki = makePki();
+  const used = new Set<number>();
+  const take = async (): Promise<number> => {
+    const port = await freePort(used);
+    used.add(port);
+    return port;
+  };
+  const [etcdClientPort, etcdPeerPort, apiPort, kcmPort] = [
+    await take(),
+    await take(),
+    await take(),
+    await take(),
+  ];
+  const state: ClusterState = {
+    startedAt: new Date().toISOString(),
+    binDir,
+    apiServerUrl: `https://127.0.0.1:${apiPort}`,
+    controllerManagerPort: kcmPort,
+    etcdClientPort,
+    adminToken: pki.adminToken,
+    processes: [],
+  };
+  const record = (p: ClusterProcess): void => {
+    state.processes.push(p);
+    writeState(state);
+  };
+  writeState(state);
+
+  record(await startEtcd(binDir, etcdClientPort, etcdPeerPort));
+
+  const ca = readFileSync(pki.caCert, 'utf8');
+  const token = pki.adminToken;
+  const api = startDetached(
+    'kube-apiserver',
+    join(binDir, 'kube-apiserver'),
+    apiServerArgs(pki, etcdClientPort, apiPort),
+  );
+  record(api);
+  await waitHealthy(
+    api,
+    async () => (await httpGet(`${state.apiServerUrl}/readyz`, { ca, token })).status === 200,
+    'kube-apiserver /readyz',
+  );
+  writeFileSync(kubeconfigFile, kubeconfigYaml(state.apiServerUrl, pki.caCert, token), { mode: 0o600 });
+
+  const kcm = startDetached(
+    'kube-controller-manager',
+    join(binDir, 'kube-controller-manager'),
+    controllerManagerArgs(pki, kcmPort),
+  );
+  record(kcm);
+  await waitHealthy(
+    kcm,
+    // Its serving certificate is self-signed, made at start in --cert-dir.
+    async () => (await httpGet(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true })).status === 200,
+    'kube-controller-manager /healthz',
+  );
+
+  const kubelet = startDetached('kubelet', process.execPath, [
+    join(repoRoot, 'test/cluster/kubelet.ts'),
+    `--kubeconfig=${kubeconfigFile}`,
+    `--node-name=${nodeName}`,
+    `--ready-file=${kubeletReadyFile}`,
+  ]);
+  record(kubelet);
+  await waitHealthy(
+    kubelet,
+    async () => existsSync(kubeletReadyFile) && (await nodeIsReady(state.apiServerUrl, ca, token)),
+    `the kubelet stand-in to watch pods and Node ${nodeName} to be Ready`,
+  );
+  return state;
+}
+
+async function nodeIsReady(apiServerUrl: string, ca: string, token: string): Promise<boolean> {
+  const res = await httpGet(`${apiServerUrl}/api/v1/nodes/${nodeName}`, { ca, token });
+  if (res.status !== 200) return false;
+  const node = JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } };
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}

@@ -1,0 +1,168 @@
+// Bringing the local cluster up (or reusing one that is up) and down again.
+// Used by `npm run cluster:up`, `npm run cluster:down` and `npm test`.
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startControlPlane } from './control-plane.ts';
+import { stopProcesses } from './processes.ts';
+import {
+  type ClusterProcess,
+  type ClusterState,
+  clusterDir,
+  httpGet,
+  isAlive,
+  isClusterUp,
+  readCa,
+  readState,
+  repoRoot,
+} from './state.ts';
+
+const lockFile = join(clusterDir, 'up.lock');
+
+export interface UpResult {
+  /** True when this call started the cluster; false when it reused a running one. */
+  started: boolean;
+  state: ClusterState;
+  /** gitVersion from the API server's /version. */
+  version: string;
+  elapsedMs: number;
+}
+
+/** Runs test/cluster/build-binaries.sh (a no-op when cached); its last stdout line is the bin dir. */
+export function buildBinaries(): Promise<string> {
+  return new Promise((resolveDir, reject) => {
+    const child = spawn('bash', [join(repoRoot, 'test/cluster/build-binaries.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const dir = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && dir) resolveDir(dir);
+      else reject(new Error(`test/cluster/build-binaries.sh failed (exit ${code}); see its output above`));
+    });
+  });
+}
+
+/** Only signal a recorded pid if it still runs the program we started (pids get reused). */
+function stillOurs(p: ClusterProcess): boolean {
+  if (!isAlive(p.pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
+    return cmdline.includes(p.name === 'kubelet' ? 'kubelet.ts' : p.name);
+  } catch {
+    return false;
+  }
+}
+
+/** Stops what a (possibly half-dead) earlier run recorded and empties .cluster, keeping the lock. */
+async function clearStale(state: ClusterState | undefined): Promise<void> {
+  for (const p of [...(state?.processes ?? [])].reverse()) if (stillOurs(p)) await stopProcesses([p]);
+  if (!existsSync(clusterDir)) return;
+  for (const entry of readdirSync(clusterDir)) {
+    if (entry !== 'up.lock') rmSync(join(clusterDir, entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Serialises concurrent `cluster:up` calls (several test runs may share the
+ * work tree): the lock holds the pid of its owner and is taken over when that
+ * process is gone.
+ */
+async function withLock<T>(body: () => Promise<T>): Promise<T> {
+  mkdirSync(clusterDir, { recursive: true });
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8').trim());
+      if (!owner || !isAlive(owner)) rmSync(lockFile, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lockFile} is held by pid ${owner}`);
+      else await sleep(250);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}
+
+async function serverVersion(state: ClusterState): Promise<string> {
+  const res = await httpGet(`${state.apiServerUrl}/version`, { ca: readCa(), token: state.adminToken });
+  if (res.status !== 200)
+    throw new Error(`GET ${state.apiServerUrl}/version answered ${res.status}: ${res.body}`);
+  return (JSON.parse(res.body) as { gitVersion: string }).gitVersion;
+}
+
+/** Starts the cluster unless one is already up; reuses it if so. */
+export async function ensureClusterUp(): Promise<UpResult> {
+  const begin = Date.now();
+  return withLock(async () => {
+    const existing = readState();
+    if (existing && (await isClusterUp(existing))) {
+      return {
+        started: false,
+        state: existing,
+        version: await serverVersion(existing),
+        elapsedMs: Date.now() - begin,
+      };
+    }
+    if (existing) console.error('found state of a cluster that is not running: cleaning it up');
+    await clearStale(existing);
+    const binDir = await buildBinaries();
+    const startBegin = Date.now();
+    let state: ClusterState | undefined;
+    try {
+      state = await startControlPlane(binDir);
+    } catch (error) {
+      // Leave the logs for diagnosis but do not leave half a cluster running.
+      await stopProcesses((readState()?.processes ?? []).filter(stillOurs));
+      throw error;
+    }
+    const version = await serverVersion(state);
+    console.error(
+      `control plane started in ${((Date.now() - startBegin) / 1000).toFixed(1)} s (excluding build)`,
+    );
+    return { started: true, state, version, elapsedMs: Date.now() - begin };
+  });
+}
+
+/** Stops every process `cluster:up` recorded, by pid, and removes .cluster. */
+export async function stopCluster(): Promise<{ stopped: ClusterProcess[] }> {
+  return withLock(async () => {
+    const state = readState();
+    const stopped = state?.processes.filter(stillOurs) ?? [];
+    // Reverse start order: kube-apiserver shuts down cleanly only while etcd still answers.
+    for (const p of [...stopped].reverse()) await stopProcesses([p]);
+    await clearStale(undefined);
+    return { stopped };
+  }).finally(() => {
+    // Only if nothing new appeared: a concurrent `cluster:up` may already own it.
+    try {
+      rmdirSync(clusterDir);
+    } catch {
+      // Not empty or already gone.
+    }
+  });
+}

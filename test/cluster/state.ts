@@ -1,0 +1,116 @@
+// Where the local control plane keeps its state, and the small record of what
+// `cluster:up` started (pids, ports, token) that `cluster:down`, the harness and
+// a later `cluster:up` read back.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const clusterDir = join(repoRoot, '.cluster');
+export const logsDir = join(clusterDir, 'logs');
+export const pkiDir = join(clusterDir, 'pki');
+export const stateFile = join(clusterDir, 'state.json');
+export const kubeconfigFile = join(clusterDir, 'kubeconfig');
+/** Written by the kubelet stand-in once its first list is done and its watch is open. */
+export const kubeletReadyFile = join(clusterDir, 'kubelet.ready');
+export const nodeName = 'local-node';
+
+export interface ClusterProcess {
+  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubelet';
+  pid: number;
+}
+
+export interface ClusterState {
+  startedAt: string;
+  binDir: string;
+  apiServerUrl: string;
+  controllerManagerPort: number;
+  etcdClientPort: number;
+  adminToken: string;
+  processes: ClusterProcess[];
+}
+
+export function readState(): ClusterState | undefined {
+  if (!existsSync(stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written atomically so a concurrent reader never sees half a file. */
+export function writeState(state: ClusterState): void {
+  writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${stateFile}.tmp`, stateFile);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM means the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // Detached processes are reparented; until their new parent reaps them they
+  // linger as zombies, which signal 0 still reaches.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+export interface HttpResult {
+  status: number;
+  body: string;
+}
+
+/**
+ * GET over http(s) with an optional CA and bearer token; never throws for a
+ * connection error, it reports status 0 so callers can poll.
+ */
+export function httpGet(
+  url: string,
+  options: { ca?: string; token?: string; insecure?: boolean; timeoutMs?: number } = {},
+): Promise<HttpResult> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolveResult) => {
+    const req = send(
+      url,
+      {
+        method: 'GET',
+        timeout: options.timeoutMs ?? 2000,
+        headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+        ...(url.startsWith('https:') ? { ca: options.ca, rejectUnauthorized: !options.insecure } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolveResult({ status: res.statusCode ?? 0, body }));
+        res.on('error', (error) => resolveResult({ status: 0, body: String(error) }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timed out: GET ${url}`)));
+    req.on('error', (error) => resolveResult({ status: 0, body: String(error) }));
+    req.end();
+  });
+}
+
+export function readCa(): string {
+  return readFileSync(join(pkiDir, 'ca.crt'), 'utf8');
+}
+
+/** True when every recorded process is alive and the API server answers /readyz. */
+export async function isClusterUp(state: ClusterState | undefined = readState()): Promise<boolean> {
+  if (!state || state.processes.length === 0) return false;
+  if (!state.processes.every((p) => isAlive(p.pid))) return false;
+  if (!existsSync(join(pkiDir, 'ca.crt'))) return false;
+  const ready = await httpGet(`${state.apiServerUrl}/readyz`, { ca: readCa(), token: state.adminToken });
+  return ready.status === 200;
+}
