@@ -1,0 +1,271 @@
+// The kubelet stand-in: watches pods in all namespaces, binds unscheduled pods
+// to its Node, and drives their status through pods/status the way a kubelet
+// would (see kubelet-status.ts for the behaviours), so the real StatefulSet
+// controller progresses. One timer per pending transition, no polling: a
+// 300-pod Parallel StatefulSet costs one binding and one or two status writes
+// per pod.
+
+import { rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
+import { call, ensureNodeReady, log, mergePatch } from './kubelet-api.ts';
+import {
+  behaviourOf,
+  crashLoopIntervalMs,
+  defaultReadyAfterMs,
+  flakyDownForMs,
+  flakyRestartAfterMs,
+  kubeTime,
+  type PodInfo,
+  parseDuration,
+  podStatus,
+  readyAfterAnnotation,
+  type SimState,
+} from './kubelet-status.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    kubeconfig: { type: 'string' },
+    'node-name': { type: 'string', default: 'local-node' },
+    'ready-file': { type: 'string' },
+  },
+});
+if (!args.kubeconfig)
+  throw new Error('usage: kubelet.ts --kubeconfig=FILE [--node-name=NAME] [--ready-file=FILE]');
+const nodeName = args['node-name'];
+const kc = new KubeConfig();
+kc.loadFromFile(args.kubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+
+interface Tracked {
+  info: PodInfo;
+  sim: SimState;
+  timers: Set<NodeJS.Timeout>;
+  writing: boolean;
+  dirty: boolean;
+}
+
+const tracked = new Map<string, Tracked>(); // by pod uid
+const binding = new Set<string>(); // uids whose binding was sent
+const deleting = new Map<string, NodeJS.Timeout>(); // uids whose final delete is scheduled
+let nextIp = 0;
+
+function podIp(): string {
+  nextIp = (nextIp + 1) % 65_000;
+  return `10.244.${Math.floor(nextIp / 250)}.${(nextIp % 250) + 2}`;
+}
+
+function forget(uid: string): void {
+  const t = tracked.get(uid);
+  if (t) for (const timer of t.timers) clearTimeout(timer);
+  tracked.delete(uid);
+  binding.delete(uid);
+  const d = deleting.get(uid);
+  if (d) clearTimeout(d);
+  deleting.delete(uid);
+}
+
+/** Writes the pod's current simulated status; coalesces writes while one is in flight. */
+async function write(uid: string): Promise<void> {
+  const t = tracked.get(uid);
+  if (!t) return;
+  if (t.writing) {
+    t.dirty = true;
+    return;
+  }
+  t.writing = true;
+  do {
+    t.dirty = false;
+    const body = { status: podStatus(t.info, t.sim, Date.now()) };
+    const { namespace, name } = t.info;
+    const result = await call(`write status of ${namespace}/${name}`, () =>
+      core.patchNamespacedPodStatus({ name, namespace, body }, mergePatch),
+    );
+    if (result === 'gone') break;
+  } while (t.dirty && tracked.get(uid) === t);
+  t.writing = false;
+}
+
+function at(t: Tracked, delayMs: number, step: () => void): void {
+  const timer = setTimeout(() => {
+    t.timers.delete(timer);
+    step();
+    void write(t.sim.uid);
+  }, delayMs);
+  t.timers.add(timer);
+}
+
+/** Schedules the pod's life: start, ready, crash loop ticks, flaky restart. */
+function start(pod: V1Pod, uid: string): void {
+  const info: PodInfo = {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    annotations: pod.metadata?.annotations ?? {},
+    containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image })),
+  };
+  const now = Date.now();
+  const sim: SimState = {
+    uid,
+    podIP: podIp(),
+    scheduledAt: kubeTime(now),
+    started: false,
+    startedAt: '',
+    readyReached: false,
+    crashRestarts: 0,
+    lastCrashAt: '',
+    flaky: 'before',
+    flakyRestartedAt: '',
+    conditions: new Map(),
+  };
+  const t: Tracked = { info, sim, timers: new Set(), writing: false, dirty: false };
+  tracked.set(uid, t);
+  const behaviours = new Set(info.containers.map((c) => behaviourOf(c.image)));
+  const readyAfter = parseDuration(info.annotations[readyAfterAnnotation], defaultReadyAfterMs);
+  const startAfter = Math.min(defaultReadyAfterMs, readyAfter);
+  at(t, startAfter, () => {
+    sim.started = true;
+    sim.startedAt = kubeTime(Date.now());
+    sim.readyReached = readyAfter <= startAfter;
+    if (behaviours.has('crashloop')) crashTick(t);
+  });
+  if (readyAfter > startAfter) {
+    at(t, readyAfter, () => {
+      sim.readyReached = true;
+    });
+  }
+  if (behaviours.has('flaky')) {
+    at(t, readyAfter + flakyRestartAfterMs, () => {
+      sim.flaky = 'down';
+      sim.flakyRestartedAt = kubeTime(Date.now());
+    });
+    at(t, readyAfter + flakyRestartAfterMs + flakyDownForMs, () => {
+      sim.flaky = 'after';
+    });
+  }
+}
+
+function crashTick(t: Tracked): void {
+  t.sim.crashRestarts++;
+  t.sim.lastCrashAt = kubeTime(Date.now());
+  at(t, crashLoopIntervalMs, () => crashTick(t));
+}
+
+/** A real kubelet stops the containers, then confirms with a delete of grace 0. */
+function scheduleDeletion(pod: V1Pod, uid: string): void {
+  if (deleting.has(uid)) return;
+  const t = tracked.get(uid);
+  if (t) for (const timer of t.timers) clearTimeout(timer);
+  const graceMs = Math.min((pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000, 1000);
+  const namespace = pod.metadata?.namespace ?? '';
+  const name = pod.metadata?.name ?? '';
+  const timer = setTimeout(() => {
+    void call(`delete ${namespace}/${name}`, () =>
+      core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { preconditions: { uid } } }),
+    );
+  }, graceMs);
+  deleting.set(uid, timer);
+}
+
+function bind(pod: V1Pod, uid: string): void {
+  if (binding.has(uid)) return;
+  binding.add(uid);
+  const namespace = pod.metadata?.namespace ?? '';
+  const name = pod.metadata?.name ?? '';
+  void call(`bind ${namespace}/${name}`, () =>
+    core.createNamespacedBinding({
+      namespace,
+      body: { metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+    }),
+  );
+}
+
+function handle(pod: V1Pod): void {
+  const uid = pod.metadata?.uid;
+  if (!uid) return;
+  const node = pod.spec?.nodeName;
+  if (node && node !== nodeName) return;
+  if (pod.metadata?.deletionTimestamp) {
+    // Unbound pods are removed by the API server itself.
+    if (node) scheduleDeletion(pod, uid);
+  } else if (!node) bind(pod, uid);
+  else if (!tracked.has(uid)) start(pod, uid);
+}
+
+/** Lists all pods, reconciles what is tracked, returns the list's resourceVersion. */
+async function relist(): Promise<string> {
+  for (;;) {
+    const list = await call('list pods', () => core.listPodForAllNamespaces());
+    if (typeof list === 'object') {
+      const seen = new Set(list.items.map((p) => p.metadata?.uid));
+      for (const uid of [...tracked.keys(), ...binding, ...deleting.keys()]) if (!seen.has(uid)) forget(uid);
+      for (const pod of list.items) handle(pod);
+      return list.metadata?.resourceVersion ?? '';
+    }
+    await sleep(1000);
+  }
+}
+
+let abortWatch: AbortController | undefined;
+
+/** Watches from `rv` until the watch ends; resolves with the resourceVersion to resume from, or undefined to re-list. */
+function watchFrom(rv: string, onOpen: () => void): Promise<string | undefined> {
+  let last: string | undefined = rv;
+  let ended = false;
+  return new Promise((resolveWatch) => {
+    const onEvent = (type: string, obj: V1Pod & { code?: number }): void => {
+      if (type === 'ERROR') {
+        log(`watch error ${obj.code ?? ''}: re-listing`);
+        last = undefined; // 410 Gone: our resourceVersion is too old.
+        abortWatch?.abort();
+        return;
+      }
+      if (last !== undefined) last = obj.metadata?.resourceVersion ?? last;
+      if (type === 'DELETED') forget(obj.metadata?.uid ?? '');
+      else if (type !== 'BOOKMARK') handle(obj);
+    };
+    const onDone = (err: unknown): void => {
+      // The client ends an idle watch after 30 s: resume from where it was.
+      ended = true;
+      if (err && !(err instanceof DOMException && err.name === 'TimeoutError')) last = undefined;
+      resolveWatch(last);
+    };
+    new Watch(kc)
+      .watch('/api/v1/pods', { resourceVersion: rv, allowWatchBookmarks: true }, onEvent, onDone)
+      .then((controller) => {
+        abortWatch = controller;
+        if (!ended) onOpen();
+      })
+      .catch((error: unknown) => {
+        log(`watch failed to start: ${String(error)}`);
+        resolveWatch(undefined);
+      });
+  });
+}
+
+async function main(): Promise<void> {
+  await ensureNodeReady(core, nodeName);
+  setInterval(() => void ensureNodeReady(core, nodeName).catch((e: unknown) => log(String(e))), 30_000);
+  let rv: string | undefined;
+  let announced = false;
+  for (;;) {
+    rv ??= await relist();
+    rv = await watchFrom(rv, () => {
+      if (announced || !args['ready-file']) return;
+      announced = true;
+      writeFileSync(args['ready-file'], `${process.pid}\n`);
+      log(`watching pods as Node ${nodeName}`);
+    });
+    if (rv === undefined) await sleep(200);
+  }
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    abortWatch?.abort();
+    if (args['ready-file']) rmSync(args['ready-file'], { force: true });
+    process.exit(0);
+  });
+}
+
+await main();
