@@ -1,0 +1,32 @@
+// The job summary (GITHUB_STEP_SUMMARY): the same report as the pull request comment, one
+// section per StatefulSet, rewritten at each transition so a cancelled run still shows where it stopped.
+import * as core from '@actions/core';
+import type { RolloutReport } from '../engine/report.ts';
+import type { Reporter } from '../ports/reporter.ts';
+import { renderReport } from './markdown.ts';
+
+export function jobSummaryReporter(): Reporter {
+  const reports = new Map<string, RolloutReport>();
+  let writing = Promise.resolve();
+  return {
+    update(report) {
+      if (!process.env.GITHUB_STEP_SUMMARY) return Promise.resolve();
+      reports.set(`${report.namespace}/${report.name}`, report);
+      const markdown = [...reports.values()].map((r) => renderReport(r, {})).join('\n\n');
+      writing = writing
+        .then(() => core.summary.emptyBuffer().addRaw(markdown, true).write({ overwrite: true }))
+        .then(() => undefined)
+        .catch((error: unknown) => core.warning(`could not write the job summary: ${String(error)}`));
+      return writing;
+    },
+  };
+}
+
+/** Hands every report to each reporter; one that fails does not stop the others. */
+export function fanOut(reporters: readonly Reporter[]): Reporter {
+  return {
+    async update(report) {
+      await Promise.all(reporters.map((r) => r.update(report).catch(() => undefined)));
+    },
+  };
+}

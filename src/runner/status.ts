@@ -1,0 +1,94 @@
+// `status` and `plan`: read-only views of a StatefulSet and of what a rollout would do.
+import { restartsOf } from '../engine/health.ts';
+import { planPartitions } from '../engine/plan.ts';
+import { decodeState } from '../engine/state.ts';
+import type { Cluster, KubeObject, StatefulSetRef } from '../ports/cluster.ts';
+import type { Settings } from '../settings.ts';
+import { refOf, replicasOf } from './objects.ts';
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export async function statusText(cluster: Cluster, ref: StatefulSetRef): Promise<string> {
+  const observation = await cluster.observe(ref);
+  if (!observation) {
+    throw new Error(
+      `StatefulSet ${ref.namespace}/${ref.name} was not found: check the statefulset and namespace inputs`,
+    );
+  }
+  const sts = observation.statefulSet;
+  const revisions = await cluster.revisions(ref);
+  const number = (name: string) => revisions.find((r) => r.name === name)?.number ?? '?';
+  const lines = [
+    `StatefulSet ${ref.namespace}/${ref.name}: ${sts.replicas} replicas, partition ${sts.partition}, ${sts.readyReplicas} ready, ${sts.updatedReplicas} updated`,
+    `currentRevision ${sts.currentRevision} (${number(sts.currentRevision)}), updateRevision ${sts.updateRevision} (${number(sts.updateRevision)})`,
+    '',
+    'Revisions:',
+    table([
+      ['REVISION', 'NAME', 'IMAGES', 'CHANGE-CAUSE'],
+      ...revisions.map((r) => [
+        String(r.number),
+        r.name,
+        Object.values(r.images).join(','),
+        r.changeCause ?? '<none>',
+      ]),
+    ]),
+    '',
+    'Pods:',
+    table([
+      ['ORDINAL', 'POD', 'REVISION', 'PHASE', 'READY', 'RESTARTS'],
+      ...observation.pods.map((p) => [
+        String(p.ordinal),
+        p.name,
+        `${p.revision} (${number(p.revision)})`,
+        p.deleting ? 'Terminating' : p.phase,
+        p.ready ? 'true' : 'false',
+        String(restartsOf(p)),
+      ]),
+    ]),
+    '',
+  ];
+  const state = decodeState(sts.annotations);
+  lines.push(
+    state
+      ? `Recorded rollout: ${state.phase} at stage ${state.stage}, ${state.previousRevision} -> ${state.targetRevision}, original partition ${state.originalPartition}` +
+          (state.pullRequest ? `, PR #${state.pullRequest}` : '') +
+          (state.runUrl ? `, run ${state.runUrl}` : '')
+      : 'Recorded rollout: none',
+  );
+  return lines.join('\n');
+}
+
+export async function planText(
+  cluster: Cluster,
+  settings: Settings,
+  statefulSets: readonly KubeObject[],
+): Promise<string> {
+  const lines: string[] = [];
+  for (const object of statefulSets) {
+    const ref = refOf(object);
+    const replicas = replicasOf(object);
+    const live = await cluster.observe(ref);
+    if (!live) {
+      lines.push(
+        `${ref.namespace}/${ref.name}: new StatefulSet, created with ${replicas} replicas (no canary stages)`,
+      );
+      continue;
+    }
+    const partitions = planPartitions(settings.steps, replicas);
+    const stages = partitions.map(
+      (p, i) => `stage ${i + 1}: partition ${p} (${replicas - p}/${replicas} on the new revision)`,
+    );
+    lines.push(`${ref.namespace}/${ref.name}: partition ${replicas} (frozen), then ${stages.join('; ')}`);
+  }
+  return lines.join('\n');
+}
