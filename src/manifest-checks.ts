@@ -129,9 +129,12 @@ export function checkStatefulSet(object: KubeObject, source: string): void {
   const fail: Fail = (problem, fix) =>
     new ManifestError(`${source} (${describe(object)}): ${problem}. Fix: ${fix}`, source);
   if (object.apiVersion !== 'apps/v1') {
+    const apps = groupOf(object.apiVersion) === 'apps' || object.apiVersion.startsWith('extensions/');
     throw fail(
       `apiVersion is ${quote(object.apiVersion)}; only apps/v1 StatefulSets can be rolled out`,
-      'write apiVersion: apps/v1 (apps/v1beta1, apps/v1beta2 and extensions were removed in Kubernetes 1.16)',
+      apps
+        ? 'write apiVersion: apps/v1 (apps/v1beta1, apps/v1beta2 and extensions were removed in Kubernetes 1.16)'
+        : 'roll out other StatefulSet-like kinds with their own tooling, or use apps/v1',
     );
   }
   const spec = object.spec;

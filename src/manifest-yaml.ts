@@ -28,7 +28,7 @@ export async function readYamlDocuments(path: string, shown: string): Promise<un
     throw new ManifestError(`${shown} is not a regular file; list YAML files or globs`, shown);
   if (info.size > MAX_FILE_BYTES) {
     throw new ManifestError(
-      `${shown} is ${mib(info.size)} MiB; manifest files are limited to ${mib(MAX_FILE_BYTES)} MiB. ` +
+      `${shown} is ${grouped(info.size)} bytes; manifest files are limited to 5 MiB (${grouped(MAX_FILE_BYTES)} bytes). ` +
         'Split it into several files, or check that the glob does not match something else',
       shown,
     );
@@ -126,6 +126,6 @@ function measure(
   ancestors.delete(value);
 }
 
-function mib(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '');
+function grouped(count: number): string {
+  return count.toLocaleString('en');
 }
