@@ -45,10 +45,13 @@ export function mergedInto(pulls: readonly AssociatedPull[], branch: string): nu
 }
 
 async function fromPush(
-  octokit: Octokit,
+  octokit: Octokit | undefined,
   policy: RetryPolicy,
   run: GitHubRunContext,
 ): Promise<PullRequestResolution> {
+  if (octokit === undefined) {
+    return { number: undefined, why: 'no GitHub token to look up the pull request of this push' };
+  }
   const branch = run.ref?.startsWith('refs/heads/') ? run.ref.slice('refs/heads/'.length) : undefined;
   if (run.repository === undefined || run.sha === undefined || branch === undefined) {
     return {
@@ -75,10 +78,11 @@ async function fromPush(
 
 /**
  * Resolves the pull request to report on. Throws GitHubError only when the push lookup fails;
- * "none" is a normal answer with the reason, for a notice.
+ * "none" is a normal answer with the reason, for a notice. Without a client (no token) only
+ * the lookup of a push's pull request is impossible.
  */
 export async function resolvePullRequest(
-  octokit: Octokit,
+  octokit: Octokit | undefined,
   policy: RetryPolicy,
   sources: PullRequestSources,
 ): Promise<PullRequestResolution> {

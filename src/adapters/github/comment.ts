@@ -1,0 +1,137 @@
+// The sticky pull request comment: one per StatefulSet, found again by a hidden marker AND by
+// its author being the token's own identity, so a comment anyone else wrote with the same
+// marker is never taken over (nor is ours hidden by a copy).
+import { GitHubError, type Octokit, type RetryPolicy, withRetry } from './api.ts';
+import type { Repository } from './context.ts';
+
+/** The author GitHub Actions' GITHUB_TOKEN writes as. */
+export const actionsBot = 'github-actions[bot]';
+
+/** GitHub rejects comment bodies above 65536 characters. */
+const maxBody = 65_000;
+
+/** The hidden marker; each part is URI-encoded so no name can end the HTML comment early. */
+export function commentMarker(context: string, namespace: string, name: string): string {
+  return `<!-- statefulset-canary: ${[context, namespace, name].map(encodeURIComponent).join('/')} -->`;
+}
+
+/** Who the token writes comments as. */
+export interface Identity {
+  readonly login: string;
+  /** How it was found, for the debug log. */
+  readonly via: 'rest' | 'graphql' | 'fallback';
+}
+
+interface CommentAuthor {
+  readonly login: string;
+  readonly type?: string;
+}
+
+/** A comment is ours when its author is the token's identity (bots may show with or without `[bot]`). */
+export function isOwnComment(identity: Identity, author: CommentAuthor | null | undefined): boolean {
+  if (author === null || author === undefined) return false;
+  if (author.login === identity.login) return true;
+  const bare = identity.login.replace(/\[bot\]$/, '');
+  return identity.via !== 'rest' && author.type === 'Bot' && author.login === `${bare}[bot]`;
+}
+
+/**
+ * GET /user answers for personal access tokens. Installation tokens (GITHUB_TOKEN, GitHub
+ * App tokens) get 403 "Resource not accessible by integration" there, but GraphQL's
+ * `viewer` answers with the app's bot login. If both fail, assume GITHUB_TOKEN's bot.
+ */
+export async function resolveIdentity(octokit: Octokit, policy: RetryPolicy): Promise<Identity> {
+  try {
+    const user = await withRetry(policy, (signal) =>
+      octokit.rest.users.getAuthenticated({ request: { signal } }),
+    );
+    return { login: user.data.login, via: 'rest' };
+  } catch (error) {
+    if (!(error instanceof GitHubError) || (error.kind !== 'forbidden' && error.kind !== 'not-found'))
+      throw error;
+  }
+  try {
+    const answer = await withRetry(policy, (signal) =>
+      octokit.graphql<{ viewer: { login: string } }>('query { viewer { login } }', { request: { signal } }),
+    );
+    if (typeof answer.viewer?.login === 'string' && answer.viewer.login !== '') {
+      return { login: answer.viewer.login, via: 'graphql' };
+    }
+  } catch {
+    // Fall through: GraphQL may be unavailable (older GitHub Enterprise Server, proxies).
+  }
+  return { login: actionsBot, via: 'fallback' };
+}
+
+export interface CommentTarget {
+  readonly repository: Repository;
+  readonly pullRequest: number;
+}
+
+/** Our existing comment with `marker` on the pull request, reading every page. */
+export async function findComment(
+  octokit: Octokit,
+  policy: RetryPolicy,
+  target: CommentTarget,
+  marker: string,
+  identity: Identity,
+): Promise<number | undefined> {
+  const perPage = 100;
+  // 50 pages = 5000 comments: a bound so a pathological thread cannot stall the rollout.
+  for (let page = 1; page <= 50; page++) {
+    const comments = await withRetry(policy, async (signal) => {
+      const response = await octokit.rest.issues.listComments({
+        ...target.repository,
+        issue_number: target.pullRequest,
+        per_page: perPage,
+        page,
+        request: { signal },
+      });
+      return response.data;
+    });
+    const ours = comments.find((c) => c.body?.includes(marker) === true && isOwnComment(identity, c.user));
+    if (ours !== undefined) return ours.id;
+    if (comments.length < perPage) return undefined;
+  }
+  return undefined;
+}
+
+function clamp(body: string): string {
+  return body.length <= maxBody
+    ? body
+    : `${body.slice(0, maxBody)}\n\n…(cut to fit GitHub's comment size limit)\n`;
+}
+
+export async function createComment(
+  octokit: Octokit,
+  policy: RetryPolicy,
+  target: CommentTarget,
+  body: string,
+): Promise<number> {
+  const response = await withRetry(policy, (signal) =>
+    octokit.rest.issues.createComment({
+      ...target.repository,
+      issue_number: target.pullRequest,
+      body: clamp(body),
+      request: { signal },
+    }),
+  );
+  return response.data.id;
+}
+
+export async function updateComment(
+  octokit: Octokit,
+  policy: RetryPolicy,
+  repository: Repository,
+  commentId: number,
+  body: string,
+): Promise<void> {
+  await withRetry(policy, (signal) =>
+    octokit.rest.issues.updateComment({
+      ...repository,
+      comment_id: commentId,
+      body: clamp(body),
+      request: { signal },
+    }),
+  );
+}
