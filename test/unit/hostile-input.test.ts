@@ -235,7 +235,7 @@ const manifestCases: ManifestCase[] = [
   {
     name: 'an OnDelete StatefulSet',
     files: { 'ondelete.yaml': statefulSet('web', '  updateStrategy: {type: OnDelete}') },
-    message: /OnDelete.*Fix: use type: RollingUpdate/,
+    message: /type is OnDelete, so the controller never updates pods by itself.*Fix: use type: RollingUpdate/,
   },
   {
     name: 'an unknown update strategy',

@@ -69,7 +69,7 @@ describe('loadManifests', () => {
       name: 'an OnDelete StatefulSet, naming file, object and fix',
       patterns: ['bad/ondelete.yaml'],
       message:
-        /^bad\/ondelete\.yaml#1 \(StatefulSet prod\/legacy\): .*OnDelete.*Fix: use type: RollingUpdate/,
+        /^bad\/ondelete\.yaml#1 \(StatefulSet prod\/legacy\): spec\.updateStrategy\.type is OnDelete, so .*Fix: use type: RollingUpdate/,
     },
     {
       name: 'a selector that does not match the template labels',
