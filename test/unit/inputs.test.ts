@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { load } from 'js-yaml';
 import { InputError, parseSteps, readSettings } from '../../src/inputs.ts';
 
 /** An input getter like core.getInput: unset inputs read as ''. */
@@ -348,5 +350,30 @@ describe('parseSteps', () => {
 
   it('Names the input it was given in its errors', () => {
     assert.throws(() => parseSteps('x', '--steps'), /^InputError: Input --steps: /);
+  });
+});
+
+describe('action.yml', () => {
+  const action = load(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as {
+    inputs: Record<string, { description: string; default: string }>;
+  };
+
+  it('Declares exactly the inputs readSettings reads', () => {
+    const read = new Set<string>();
+    readSettings((name) => {
+      read.add(name);
+      return name === 'manifests' ? 'k8s/*.yaml' : '';
+    });
+    assert.deepEqual(Object.keys(action.inputs).sort(), [...read].sort());
+  });
+
+  it('Has defaults that give the same settings as unset inputs', () => {
+    const defaults = (name: string) =>
+      name === 'manifests'
+        ? 'k8s/*.yaml'
+        : name === 'github-token'
+          ? ''
+          : (action.inputs[name]?.default ?? '');
+    assert.deepEqual(readSettings(defaults), readSettings(inputs(rollout)));
   });
 });
