@@ -4,7 +4,14 @@
 export const ANNOTATION_PREFIX = 'statefulset-canary.io/';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 
-export type Phase = 'rolling-out' | 'succeeded' | 'failed' | 'halted' | 'rolling-back' | 'rolled-back' | 'cancelled';
+export type Phase =
+  | 'rolling-out'
+  | 'succeeded'
+  | 'failed'
+  | 'halted'
+  | 'rolling-back'
+  | 'rolled-back'
+  | 'cancelled';
 
 const PHASES: ReadonlySet<string> = new Set<Phase>([
   'rolling-out',
@@ -89,7 +96,12 @@ function wholeNumber(text: string | undefined): number | undefined {
 /** The `kubernetes.io/change-cause` text, as `kubectl rollout history` shows it. */
 export function changeCause(
   action: 'rollout' | 'rollback',
-  details: { commit?: string | undefined; pullRequest?: number | undefined; runUrl?: string | undefined; reason?: string | undefined },
+  details: {
+    commit?: string | undefined;
+    pullRequest?: number | undefined;
+    runUrl?: string | undefined;
+    reason?: string | undefined;
+  },
 ): string {
   const parts: string[] = [`statefulset-canary ${action}`];
   if (details.commit) parts.push(`commit ${details.commit.slice(0, 12)}`);
