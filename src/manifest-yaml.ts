@@ -46,7 +46,9 @@ export async function readYamlDocuments(path: string, shown: string): Promise<un
     if (error instanceof YAMLException) throw yamlError(error, shown);
     throw error;
   }
-  const budget = { nodes: 0 };
+  // Without aliases a document cannot have more nodes than characters, so a large plain
+  // file never trips the limit; only aliases can push the count past it.
+  const budget = { nodes: 0, limit: Math.max(MAX_EXPANDED_NODES, text.length) };
   for (const [index, document] of documents.entries()) {
     measure(document, 0, new Set(), budget, `${shown}#${index + 1}`);
   }
@@ -92,13 +94,13 @@ function measure(
   value: unknown,
   depth: number,
   ancestors: Set<object>,
-  budget: { nodes: number },
+  budget: { nodes: number; limit: number },
   where: string,
 ) {
   budget.nodes++;
-  if (budget.nodes > MAX_EXPANDED_NODES) {
+  if (budget.nodes > budget.limit) {
     throw new ManifestError(
-      `${where} expands to more than ${MAX_EXPANDED_NODES.toLocaleString('en')} nodes through YAML aliases ` +
+      `${where} expands to more than ${budget.limit.toLocaleString('en')} nodes through YAML aliases ` +
         '(an alias bomb?); write the repeated parts out instead of aliasing them',
       where,
     );

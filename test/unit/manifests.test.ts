@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadManifests, ManifestError } from '../../src/manifests.ts';
@@ -62,6 +65,25 @@ describe('loadManifests', () => {
     const spec = set.statefulSets[0]!.object.spec as { replicas: number; updateStrategy: unknown };
     assert.equal(spec.replicas, 3);
     assert.deepEqual(spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
+  });
+
+  it('Accepts a large plain file with more nodes than the alias limit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'large-'));
+    try {
+      const web = await readFile(join(fixtures, 'app/web.yaml'), 'utf8');
+      const numbers = `[${Array(1_500_000).fill('1').join(',')}]`;
+      await writeFile(
+        join(dir, 'large.yaml'),
+        `${web}---\napiVersion: example.com/v1\nkind: Big\nmetadata: {name: big}\nitems: ${numbers}\n`,
+      );
+      const started = performance.now();
+      const set = await loadManifests(['large.yaml'], { ...options, cwd: dir });
+      const ms = performance.now() - started;
+      assert.equal(set.others.at(-1)?.object.kind, 'Big');
+      assert.ok(ms < 5000, `loaded in ${Math.round(ms)} ms`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   const bad: { name: string; patterns: string[]; message: RegExp }[] = [
