@@ -84,6 +84,9 @@ export function checkObject(document: unknown, source: string): KubeObject {
   }
   if (!isObject(metadata)) throw fail(`${kind} has no metadata; add metadata.name`);
   const { name, namespace } = metadata;
+  if (typeof name === 'number' || typeof name === 'boolean') {
+    throw fail(`${kind} metadata.name is the ${typeof name} ${name}; quote it: name: "${name}"`);
+  }
   if (typeof name !== 'string' || name === '') {
     const hint =
       metadata.generateName !== undefined ? ' (generateName cannot be applied: give a fixed name)' : '';

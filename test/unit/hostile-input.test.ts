@@ -152,6 +152,11 @@ const manifestCases: ManifestCase[] = [
     message: /StatefulSet has no metadata\.name/,
   },
   {
+    name: 'a name YAML reads as a number',
+    files: { 'numname.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 123}\n' },
+    message: /ConfigMap metadata\.name is the number 123; quote it: name: "123"/,
+  },
+  {
     name: 'generateName without a name',
     files: { 'gen.yaml': sts.replace('  name: web\n', '  generateName: web-\n') },
     message: /generateName cannot be applied/,
