@@ -1,0 +1,167 @@
+// Shared pieces of the GitHub reporter tests: report literals for each stage of a rollout,
+// a recording Log, event files, and a reporter wired to the fake server with fast retries.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type GitHubRunContext, readRunContext } from '../../src/adapters/github/context.ts';
+import { createGitHubReporter, type GitHubReporter } from '../../src/adapters/github/reporter.ts';
+import type { RolloutReport, StageReport } from '../../src/engine/report.ts';
+import type { Log } from '../../src/ports/reporter.ts';
+import type { GitHubSettings } from '../../src/settings.ts';
+import type { FakeGitHub } from './fake-server.ts';
+
+export const t0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+export interface RecordingLog extends Log {
+  readonly lines: string[];
+  readonly warnings: string[];
+  readonly notices: string[];
+}
+
+export function recordingLog(): RecordingLog {
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  const notices: string[] = [];
+  return {
+    lines,
+    warnings,
+    notices,
+    info: (m) => lines.push(`info: ${m}`),
+    notice: (m) => {
+      notices.push(m);
+      lines.push(`notice: ${m}`);
+    },
+    warning: (m) => {
+      warnings.push(m);
+      lines.push(`warning: ${m}`);
+    },
+    debug: (m) => lines.push(`debug: ${m}`),
+    startGroup: (m) => lines.push(`group: ${m}`),
+    endGroup: () => lines.push('endgroup'),
+  };
+}
+
+const plan: ReadonlyArray<{ partition: number; ordinals: number[] }> = [
+  { partition: 4, ordinals: [4] },
+  { partition: 2, ordinals: [2, 3] },
+  { partition: 0, ordinals: [0, 1] },
+];
+
+/**
+ * The report of a 5-replica rollout of `name` after `step` transitions: 0 = canary
+ * progressing, 1 = canary soaking, 2 = stage 2 progressing, ... 6 = succeeded.
+ */
+export function stageReport(
+  step: number,
+  name = 'web',
+  overrides: Partial<RolloutReport> = {},
+): RolloutReport {
+  const stages: StageReport[] = plan.map((p, i) => {
+    const begun = step >= i * 2;
+    const done = step >= i * 2 + 2;
+    const state = done ? 'passed' : !begun ? 'pending' : step === i * 2 ? 'progressing' : 'soaking';
+    const updated = plan
+      .slice(0, done || state === 'soaking' ? i + 1 : i)
+      .reduce((n, s) => n + s.ordinals.length, 0);
+    return {
+      stage: i + 1,
+      partition: p.partition,
+      ordinals: p.ordinals,
+      updated,
+      state,
+      startedAt: begun ? t0 + i * 60_000 : undefined,
+      endedAt: done ? t0 + (i + 1) * 60_000 : undefined,
+    };
+  });
+  return {
+    kind: 'rollout',
+    context: 'kind-dev',
+    namespace: 'shop',
+    name,
+    verdict: step >= 6 ? 'succeeded' : 'in-progress',
+    replicas: 5,
+    previousRevision: `${name}-5c6d7e8f9`,
+    revision: `${name}-7f8e9a0b1`,
+    images: [{ container: 'app', from: 'registry.local/app:1.0', to: 'registry.local/app:1.1' }],
+    stages,
+    failure: undefined,
+    rollback: undefined,
+    runUrl: 'https://github.com/acme/shop/actions/runs/42/attempts/1',
+    startedAt: t0,
+    updatedAt: t0 + step * 30_000,
+    ...overrides,
+  };
+}
+
+/** Writes `payload` to a temporary event file and returns its path. */
+export function eventFile(payload: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'github-event-'));
+  const path = join(dir, 'event.json');
+  writeFileSync(path, JSON.stringify(payload));
+  return path;
+}
+
+/** A run context as GitHub Actions would set it, for `event` with `payload`, talking to `fake`. */
+export function runContext(
+  fake: FakeGitHub,
+  event: string,
+  payload: unknown,
+  env: Record<string, string> = {},
+): GitHubRunContext {
+  return readRunContext({
+    GITHUB_EVENT_NAME: event,
+    GITHUB_EVENT_PATH: eventFile(payload),
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: fake.url,
+    GITHUB_RUN_ID: '42',
+    GITHUB_RUN_ATTEMPT: '1',
+    ...env,
+  });
+}
+
+export const pullRequestEvent = { action: 'opened', number: 7, pull_request: { number: 7 } };
+
+export function settings(fake: FakeGitHub, overrides: Partial<GitHubSettings> = {}): GitHubSettings {
+  return {
+    token: fake.token,
+    comment: true,
+    pullRequest: undefined,
+    deploymentEnvironment: undefined,
+    ...overrides,
+  };
+}
+
+/** Retries that do not wait; `sleeps` records every wait the policy asked for. */
+export function fastRetry(sleeps: number[] = []) {
+  return {
+    minTimeoutMs: 1,
+    requestTimeoutMs: 5_000,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+    },
+  };
+}
+
+export function reporterFor(
+  fake: FakeGitHub,
+  options: {
+    log?: Log;
+    settings?: Partial<GitHubSettings>;
+    run?: GitHubRunContext;
+    recordedPullRequest?: number;
+    sleeps?: number[];
+  } = {},
+): GitHubReporter {
+  return createGitHubReporter({
+    settings: settings(fake, options.settings),
+    run: options.run ?? runContext(fake, 'pull_request', pullRequestEvent),
+    log: options.log ?? recordingLog(),
+    ...(options.recordedPullRequest === undefined
+      ? {}
+      : { recordedPullRequest: options.recordedPullRequest }),
+    retry: fastRetry(options.sleeps),
+  });
+}
