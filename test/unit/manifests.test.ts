@@ -100,11 +100,6 @@ describe('loadManifests', () => {
         /^bad\/selector-mismatch\.yaml#1 \(StatefulSet default\/web\): spec\.selector\.matchLabels app="web" does not match the template label app="website"/,
     },
     {
-      name: 'unparseable YAML, with the line',
-      patterns: ['bad/unparseable.yaml'],
-      message: /^bad\/unparseable\.yaml is not valid YAML at line 5, column \d+: .*Fix the syntax/,
-    },
-    {
       name: 'manifests without a StatefulSet',
       patterns: ['bad/only-configmap.yaml'],
       message: /^No StatefulSet in bad\/only-configmap\.yaml; .*apps\/v1/,
