@@ -134,11 +134,16 @@ function fromApiException(error: ApiException<unknown>, op: Operation): KubeErro
     .map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : (c.message ?? '')))
     .filter((c) => c !== '' && !(status?.message ?? '').includes(c));
   const serverSays = [status?.message ?? `HTTP ${code}`, ...causes].join('; ');
-  const message =
-    `${op.verb} ${describeObject(op)} failed (${code}): ${serverSays}. ${advice(code, op)}`.trim();
+  // Server-side apply reports a field the schema does not know as a 500 ("failed to create
+  // typed patch object"); it is the manifest's fault, so it must read (and not retry) as Invalid.
+  const schemaError = code === 500 && /failed to create typed patch object/.test(serverSays);
+  const advised = advice(schemaError ? 422 : code, op);
+  const message = `${op.verb} ${describeObject(op)} failed (${code}): ${serverSays}. ${advised}`.trim();
   return new KubeError(message, {
     status: code,
-    reason: status?.reason || defaultReasons[code] || (code >= 500 ? 'InternalError' : 'Unknown'),
+    reason: schemaError
+      ? 'Invalid'
+      : status?.reason || defaultReasons[code] || (code >= 500 ? 'InternalError' : 'Unknown'),
     operation: op,
     retryAfterMs: retryAfterMs(error.headers),
   });

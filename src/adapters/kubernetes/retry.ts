@@ -52,6 +52,7 @@ const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', '
  * a minute of backoff.
  */
 export function isRetryable(error: KubeError, serverAnswered: boolean): boolean {
+  if (error.reason === 'Invalid') return false;
   if (error.status === 429) return true;
   if (error.status >= 500) return error.status !== 501;
   if (error.status !== 0) return false;

@@ -1,0 +1,227 @@
+// The Cluster port on a real API server. Every call goes through one request layer (http.ts)
+// and so through one retry policy; every failure is a KubeError naming the object.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Observation, RevisionInfo } from '../../engine/observation.ts';
+import type {
+  ApplyOptions,
+  Cluster,
+  KubeObject,
+  StatefulSetChange,
+  StatefulSetRef,
+} from '../../ports/cluster.ts';
+import { KubeError, type Operation } from './errors.ts';
+import { type Api, createApi } from './http.ts';
+import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
+import type { RetryEvent, RetryOptions } from './retry.ts';
+import { isOwnedBy, selectorString, toObservation, toRevisionInfo } from './translate.ts';
+import type { RawControllerRevision, RawList, RawMeta, RawPod, RawStatefulSet } from './types.ts';
+import { type WatchStats, watchStatefulSet } from './watch.ts';
+
+export interface ClusterOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Server-side apply field manager; also recorded on our patches. */
+  readonly fieldManager: string;
+  /** Namespace for namespaced manifest objects that name none (default: the context's, else `default`). */
+  readonly defaultNamespace?: string;
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** Backoff tuning (tests); defaults are for production. */
+  readonly retry?: Omit<RetryOptions, 'onRetry'>;
+}
+
+export interface ClusterStats {
+  /** HTTP requests sent, retries and watch connections included. */
+  readonly requests: number;
+  /** Retries of failed calls (and 409 re-reads). */
+  readonly retries: number;
+  readonly watchConnects: number;
+  /** Re-lists after 410 Gone. */
+  readonly relists: number;
+}
+
+export interface KubernetesCluster extends Cluster {
+  stats(): ClusterStats;
+}
+
+const applyPatch = 'application/apply-patch+yaml';
+const mergePatch = 'application/merge-patch+json';
+const strategicMergePatch = 'application/strategic-merge-patch+json';
+
+/** Server-set fields that must not be sent back in an apply (resourceVersion would act as a precondition). */
+const serverOwnedMeta = [
+  'resourceVersion',
+  'uid',
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+  'selfLink',
+];
+
+export function createCluster(options: ClusterOptions): KubernetesCluster {
+  const api = createApi(options.kubeConfig, { ...options.retry, onRetry: options.onRetry });
+  const discover = createDiscovery(api);
+  const fieldManager = options.fieldManager;
+  const defaultNamespace =
+    options.defaultNamespace ??
+    (options.kubeConfig.getContextObject(options.kubeConfig.getCurrentContext())?.namespace || 'default');
+  const watchStats: WatchStats = { connects: 0, relists: 0 };
+
+  const op = (verb: string, ref: StatefulSetRef): Operation => ({ verb, kind: 'StatefulSet', ...ref });
+
+  async function getStatefulSet(ref: StatefulSetRef): Promise<RawStatefulSet | undefined> {
+    try {
+      return await api.request<RawStatefulSet>(op('get', ref), { method: 'GET', path: statefulSetPath(ref) });
+    } catch (error) {
+      if (error instanceof KubeError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async function requireStatefulSet(ref: StatefulSetRef, verb: string): Promise<RawStatefulSet> {
+    const sts = await getStatefulSet(ref);
+    if (!sts) {
+      throw new KubeError(
+        `StatefulSet ${ref.namespace}/${ref.name} not found: check the name and namespace.`,
+        {
+          status: 404,
+          reason: 'NotFound',
+          operation: op(verb, ref),
+        },
+      );
+    }
+    return sts;
+  }
+
+  async function listOwned<T extends { readonly metadata?: RawMeta }>(
+    sts: RawStatefulSet,
+    kind: string,
+    path: string,
+  ): Promise<T[]> {
+    const namespace = sts.metadata?.namespace ?? '';
+    const list = await api.request<RawList<T>>(
+      { verb: 'list', kind, namespace },
+      { method: 'GET', path, query: { labelSelector: selectorString(sts.spec?.selector) } },
+    );
+    const uid = sts.metadata?.uid ?? '';
+    return (list.items ?? []).filter((item) => isOwnedBy(item, uid));
+  }
+
+  async function applyOne(object: KubeObject, dryRun: boolean): Promise<KubeObject> {
+    const { apiVersion, kind } = object;
+    const resource = await discover(apiVersion, kind, object.metadata.namespace ?? defaultNamespace);
+    const namespace = resource.namespaced ? (object.metadata.namespace ?? defaultNamespace) : undefined;
+    const metadata: Record<string, unknown> = { ...object.metadata };
+    for (const key of serverOwnedMeta) delete metadata[key];
+    if (namespace) metadata.namespace = namespace;
+    const { status: _status, ...rest } = object;
+    return api.request<KubeObject>(
+      { verb: dryRun ? 'apply (server-side dry-run)' : 'apply', kind, namespace, name: object.metadata.name },
+      {
+        method: 'PATCH',
+        path: `${resource.collection}/${encodeURIComponent(object.metadata.name)}`,
+        // Strict: a misspelt field is an error, not silently dropped.
+        query: { fieldManager, force: true, fieldValidation: 'Strict', dryRun: dryRun ? 'All' : undefined },
+        body: { ...rest, metadata },
+        contentType: applyPatch,
+      },
+    );
+  }
+
+  return {
+    stats: () => ({
+      requests: api.requests,
+      retries: api.retrier.retries,
+      watchConnects: watchStats.connects,
+      relists: watchStats.relists,
+    }),
+
+    async observe(ref: StatefulSetRef): Promise<Observation | undefined> {
+      const sts = await getStatefulSet(ref);
+      if (!sts) return undefined;
+      const pods = await listOwned<RawPod>(sts, 'pods', podsPath(ref.namespace));
+      return toObservation(sts, pods);
+    },
+
+    watch(ref, onChange, signal) {
+      return watchStatefulSet(api, ref, onChange, signal, watchStats);
+    },
+
+    async apply(objects: readonly KubeObject[], applyOptions: ApplyOptions): Promise<KubeObject[]> {
+      const applied: KubeObject[] = [];
+      for (const object of objects) applied.push(await applyOne(object, applyOptions.dryRun));
+      return applied;
+    },
+
+    async patchStatefulSet(ref: StatefulSetRef, change: StatefulSetChange): Promise<void> {
+      const patch: { metadata?: object; spec?: Record<string, unknown> } = {};
+      if (change.annotations) patch.metadata = { annotations: change.annotations };
+      let contentType = mergePatch;
+      if (change.templateFromRevision !== undefined) {
+        // The revision's data is the controller's own strategic-merge patch of spec.template
+        // with `$patch: replace` (what `kubectl rollout undo` sends), so the template comes back
+        // exactly and the controller finds the same revision again.
+        patch.spec = { ...(await revisionData(api, ref, change.templateFromRevision)) };
+        contentType = strategicMergePatch;
+      }
+      if (change.partition !== undefined) {
+        patch.spec = { ...patch.spec, updateStrategy: { rollingUpdate: { partition: change.partition } } };
+      }
+      await api.request(op('patch', ref), {
+        method: 'PATCH',
+        path: statefulSetPath(ref),
+        query: { fieldManager },
+        body: patch,
+        contentType,
+      });
+    },
+
+    async deletePod(ref: StatefulSetRef, pod: string, uid: string): Promise<void> {
+      try {
+        await api.request(
+          { verb: 'delete', kind: 'Pod', namespace: ref.namespace, name: pod },
+          {
+            method: 'DELETE',
+            path: `${podsPath(ref.namespace)}/${encodeURIComponent(pod)}`,
+            body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } },
+          },
+        );
+      } catch (error) {
+        // 404: already gone. 409: the uid precondition failed, so the pod we meant is gone and a
+        // new one (which we must not touch) carries its name. Either way no pod with `uid` exists.
+        if (error instanceof KubeError && (error.status === 404 || error.status === 409)) return;
+        throw error;
+      }
+    },
+
+    async revisions(ref: StatefulSetRef): Promise<RevisionInfo[]> {
+      const sts = await requireStatefulSet(ref, 'list revisions of');
+      const owned = await listOwned<RawControllerRevision>(
+        sts,
+        'ControllerRevisions',
+        controllerRevisionsPath(ref.namespace),
+      );
+      return owned.map((r) => toRevisionInfo(r, ref.name)).sort((a, b) => a.number - b.number);
+    },
+  };
+}
+
+/** The `spec` part of a ControllerRevision's data, checked to belong to this StatefulSet. */
+async function revisionData(
+  api: Api,
+  ref: StatefulSetRef,
+  revision: string,
+): Promise<Record<string, unknown>> {
+  const raw = await api.request<RawControllerRevision>(
+    { verb: 'get', kind: 'ControllerRevision', namespace: ref.namespace, name: revision },
+    { method: 'GET', path: `${controllerRevisionsPath(ref.namespace)}/${encodeURIComponent(revision)}` },
+  );
+  const spec = raw.data?.spec;
+  const owned = raw.metadata?.ownerReferences?.some((o) => o.kind === 'StatefulSet' && o.name === ref.name);
+  if (!spec?.template || !owned) {
+    throw new KubeError(
+      `ControllerRevision ${ref.namespace}/${revision} holds no pod template of StatefulSet ${ref.name}; ` +
+        'pick one of the revisions `status` lists.',
+      { status: 422, reason: 'Invalid', operation: { verb: 'restore', kind: 'ControllerRevision', ...ref } },
+    );
+  }
+  return spec as Record<string, unknown>;
+}

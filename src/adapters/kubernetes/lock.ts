@@ -1,0 +1,210 @@
+// One rollout per StatefulSet at a time: a coordination.k8s.io/v1 Lease named
+// `statefulset-canary-<sts>` in the StatefulSet's namespace. Every write carries the
+// resourceVersion it was based on, so two runs racing for an expired lease cannot both win:
+// the loser gets 409 and re-reads.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Lock, LockHandle, StatefulSetRef } from '../../ports/cluster.ts';
+import { KubeError, type Operation } from './errors.ts';
+import { type Api, createApi } from './http.ts';
+import { leasesPath } from './paths.ts';
+import type { RetryEvent, RetryOptions } from './retry.ts';
+import type { RawMeta } from './types.ts';
+
+export interface LockOptions {
+  /** How long a lease outlives its last renewal (default 30 s): a dead holder blocks this long. */
+  readonly leaseDurationSeconds?: number;
+  /** Renewal period while held (default a third of the duration). */
+  readonly renewEverySeconds?: number;
+  /** How often a waiting run re-reads the lease (default 1 s). */
+  readonly pollEveryMs?: number;
+  readonly onRetry?: (event: RetryEvent) => void;
+  readonly retry?: Omit<RetryOptions, 'onRetry'>;
+}
+
+export interface KubeLockHandle extends LockHandle {
+  /** Aborts when the lease was lost (taken over or deleted, or not renewed for a full duration). */
+  readonly lost: AbortSignal;
+}
+
+interface RawLease {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: RawMeta;
+  readonly spec?: {
+    readonly holderIdentity?: string;
+    readonly leaseDurationSeconds?: number;
+    readonly acquireTime?: string;
+    readonly renewTime?: string;
+    readonly leaseTransitions?: number;
+  };
+}
+
+export function leaseName(statefulSet: string): string {
+  return `statefulset-canary-${statefulSet}`;
+}
+
+/** metav1.MicroTime: RFC 3339 with exactly six fractional digits (the server rejects three). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Whether nobody holds the lease now: released, or not renewed within its duration. */
+export function leaseIsFree(lease: RawLease, now: number): boolean {
+  const spec = lease.spec ?? {};
+  if (!spec.holderIdentity) return true;
+  const renewed = Date.parse(spec.renewTime ?? spec.acquireTime ?? '');
+  if (Number.isNaN(renewed)) return true;
+  return renewed + (spec.leaseDurationSeconds ?? 0) * 1000 < now;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createLock(kubeConfig: KubeConfig, options: LockOptions = {}): Lock {
+  const api = createApi(kubeConfig, { ...options.retry, onRetry: options.onRetry });
+  const duration = options.leaseDurationSeconds ?? 30;
+  const renewEveryMs = (options.renewEverySeconds ?? duration / 3) * 1000;
+  const pollMs = options.pollEveryMs ?? 1000;
+
+  return {
+    async acquire(ref: StatefulSetRef, holder: string, timeoutMs: number): Promise<KubeLockHandle> {
+      const name = leaseName(ref.name);
+      const leases = new Leases(api, ref.namespace, name);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const taken = await leases.tryAcquire(holder, duration);
+        if (taken === 'acquired') return hold(leases, holder, duration, renewEveryMs);
+        if (Date.now() >= deadline) throw heldError(ref, name, taken, timeoutMs);
+        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
+      }
+    },
+  };
+}
+
+function heldError(ref: StatefulSetRef, name: string, lease: RawLease, timeoutMs: number): Error {
+  const spec = lease.spec ?? {};
+  const renewed = Date.parse(spec.renewTime ?? '');
+  const expires = Number.isNaN(renewed)
+    ? ''
+    : `; it expires at ${new Date(renewed + (spec.leaseDurationSeconds ?? 0) * 1000).toISOString()} unless renewed`;
+  return new KubeError(
+    `StatefulSet ${ref.namespace}/${ref.name} is locked by another rollout: ${spec.holderIdentity} ` +
+      `(Lease ${ref.namespace}/${name}${expires}). Waited ${Math.round(timeoutMs / 1000)} s. Let that run finish, ` +
+      'or raise `lock-timeout` to wait for it; a run that died is taken over once its lease expires.',
+    { status: 409, reason: 'Locked', operation: { verb: 'lock', kind: 'StatefulSet', ...ref } },
+  );
+}
+
+/** Reads and writes one Lease; every write is conditional on the resourceVersion read. */
+class Leases {
+  readonly api: Api;
+  readonly path: string;
+  readonly op: Operation;
+  constructor(api: Api, namespace: string, name: string) {
+    this.api = api;
+    this.path = `${leasesPath(namespace)}/${encodeURIComponent(name)}`;
+    this.op = { verb: 'get', kind: 'Lease', namespace, name };
+  }
+
+  async read(): Promise<RawLease | undefined> {
+    try {
+      return await this.api.request<RawLease>(this.op, { method: 'GET', path: this.path });
+    } catch (error) {
+      if (error instanceof KubeError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** 'acquired', or the lease as another holder has it. */
+  async tryAcquire(holder: string, duration: number): Promise<'acquired' | RawLease> {
+    const now = microTime(Date.now());
+    const current = await this.read();
+    const spec = { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now };
+    try {
+      if (!current) {
+        await this.write('POST', {
+          metadata: { name: this.op.name },
+          spec: { ...spec, leaseTransitions: 0 },
+        });
+        return 'acquired';
+      }
+      // Our own holder string: a rerun of the same run, or a create whose reply was lost.
+      if (current.spec?.holderIdentity !== holder && !leaseIsFree(current, Date.now())) return current;
+      const transitions =
+        (current.spec?.leaseTransitions ?? 0) + (current.spec?.holderIdentity === holder ? 0 : 1);
+      await this.write('PUT', {
+        metadata: current.metadata,
+        spec: { ...spec, leaseTransitions: transitions },
+      });
+      return 'acquired';
+    } catch (error) {
+      // Someone created or changed it between our read and write: read again next round.
+      if (error instanceof KubeError && error.status === 409) return (await this.read()) ?? {};
+      throw error;
+    }
+  }
+
+  write(method: 'POST' | 'PUT', lease: RawLease): Promise<RawLease> {
+    const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease };
+    const path = method === 'POST' ? this.path.slice(0, this.path.lastIndexOf('/')) : this.path;
+    const verb = method === 'POST' ? 'create' : 'update';
+    return this.api.request<RawLease>({ ...this.op, verb }, { method, path, body });
+  }
+
+  async deleteIfHeldBy(holder: string): Promise<void> {
+    const current = await this.read();
+    if (current?.spec?.holderIdentity !== holder) return;
+    const { uid, resourceVersion } = current.metadata ?? {};
+    try {
+      await this.api.request(
+        { ...this.op, verb: 'delete' },
+        {
+          method: 'DELETE',
+          path: this.path,
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid, resourceVersion } },
+        },
+      );
+    } catch (error) {
+      // Gone already, or renewed/taken over by someone else since we read it: not ours to delete.
+      if (error instanceof KubeError && (error.status === 404 || error.status === 409)) return;
+      throw error;
+    }
+  }
+}
+
+function hold(leases: Leases, holder: string, duration: number, renewEveryMs: number): KubeLockHandle {
+  const lost = new AbortController();
+  let lastRenewed = Date.now();
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = async (): Promise<void> => {
+    try {
+      const current = await leases.read();
+      if (current?.spec?.holderIdentity !== holder) {
+        lost.abort(new Error(`Lease ${leases.op.namespace}/${leases.op.name} was taken over or deleted.`));
+        return;
+      }
+      const spec = { ...current.spec, renewTime: microTime(Date.now()) };
+      await leases.write('PUT', { metadata: current.metadata, spec });
+      lastRenewed = Date.now();
+    } catch {
+      // Retried by the policy already; try again next period unless the lease has run out.
+      if (Date.now() - lastRenewed > duration * 1000) {
+        lost.abort(
+          new Error(`Lease ${leases.op.namespace}/${leases.op.name} could not be renewed for ${duration} s.`),
+        );
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    if (!lost.signal.aborted) renewing = renew();
+  }, renewEveryMs);
+  // The lock must not keep a finished process alive.
+  timer.unref();
+  return {
+    lost: lost.signal,
+    async release(): Promise<void> {
+      clearInterval(timer);
+      await renewing;
+      await leases.deleteIfHeldBy(holder);
+    },
+  };
+}

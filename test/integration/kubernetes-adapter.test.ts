@@ -1,0 +1,263 @@
+// The Kubernetes adapter against the real local control plane (npm run cluster:up).
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createCluster, type KubernetesCluster } from '../../src/adapters/kubernetes/cluster.ts';
+import { KubeError } from '../../src/adapters/kubernetes/errors.ts';
+import { createLock, type KubeLockHandle, leaseName } from '../../src/adapters/kubernetes/lock.ts';
+import type { Observation } from '../../src/engine/observation.ts';
+import type { KubeObject, StatefulSetRef } from '../../src/ports/cluster.ts';
+import {
+  freshNamespace,
+  type StatefulSetOptions,
+  statefulSet,
+  type TestNamespace,
+  waitFor,
+} from '../cluster/harness.ts';
+
+function manifest(options: StatefulSetOptions & { annotations?: Record<string, string> }): KubeObject {
+  const object = JSON.parse(JSON.stringify(statefulSet(options)));
+  object.metadata.annotations = options.annotations ?? {};
+  return object as KubeObject;
+}
+
+async function settled(
+  cluster: KubernetesCluster,
+  ref: StatefulSetRef,
+  replicas: number,
+): Promise<Observation> {
+  let last: Observation | undefined;
+  await waitFor(
+    async () => {
+      last = await cluster.observe(ref);
+      const sts = last?.statefulSet;
+      return (
+        sts !== undefined &&
+        sts.observedGeneration >= sts.generation &&
+        sts.readyReplicas === replicas &&
+        last?.pods.length === replicas &&
+        last.pods.every((p) => p.ready && p.revision === sts.updateRevision)
+      );
+    },
+    30_000,
+    `${ref.name} to have ${replicas} ready pods on its update revision`,
+  );
+  return last!;
+}
+
+/** A loopback TCP proxy in front of the API server whose connections a test can cut. */
+async function cuttableProxy(target: URL): Promise<{ url: string; cut(): number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    cut() {
+      const n = sockets.size;
+      for (const s of sockets) s.resetAndDestroy();
+      return n;
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+function viaProxy(kubeConfig: KubeConfig, server: string): KubeConfig {
+  const copy = new KubeConfig();
+  copy.loadFromString(kubeConfig.exportConfig());
+  copy.clusters = copy.clusters.map((c) => ({ ...c, server }));
+  return copy;
+}
+
+describe('Kubernetes adapter on the local control plane', () => {
+  let ns: TestNamespace;
+  let cluster: KubernetesCluster;
+  const retries: string[] = [];
+
+  before(async () => {
+    ns = await freshNamespace('kube-adapter');
+    cluster = createCluster({
+      kubeConfig: ns.kubeConfig,
+      fieldManager: 'adapter-test',
+      onRetry: (e) => retries.push(`${e.operation.verb} ${e.operation.kind}: ${e.error.message}`),
+    });
+  });
+  after(() => ns.cleanup());
+
+  it('observes a StatefulSet that does not exist as undefined', async () => {
+    assert.equal(await cluster.observe({ namespace: ns.name, name: 'absent' }), undefined);
+  });
+
+  it('applies a 3-replica StatefulSet and translates it and its pods', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const [applied] = await cluster.apply([manifest({ name: 'web', image: 'registry.local/app:v1' })], {
+      dryRun: false,
+    });
+    assert.equal(applied?.metadata.namespace, ns.name);
+    const seen = await settled(cluster, ref, 3);
+    const sts = seen.statefulSet;
+    assert.deepEqual(
+      {
+        name: sts.name,
+        ns: sts.namespace,
+        replicas: sts.replicas,
+        partition: sts.partition,
+        policy: sts.podManagementPolicy,
+      },
+      { name: 'web', ns: ns.name, replicas: 3, partition: 0, policy: 'OrderedReady' },
+    );
+    assert.equal(sts.updateStrategy, 'RollingUpdate');
+    assert.deepEqual(sts.images, { app: 'registry.local/app:v1' });
+    assert.equal(sts.currentRevision, sts.updateRevision);
+    assert.match(sts.updateRevision, /^web-[a-z0-9]+$/);
+    assert.deepEqual(
+      seen.pods.map((p) => [p.name, p.ordinal, p.phase, p.deleting]),
+      [
+        ['web-0', 0, 'Running', false],
+        ['web-1', 1, 'Running', false],
+        ['web-2', 2, 'Running', false],
+      ],
+    );
+    for (const pod of seen.pods) {
+      assert.ok(
+        pod.readySince !== undefined && pod.readySince <= Date.now() && pod.readySince > Date.now() - 60_000,
+      );
+      assert.deepEqual(
+        pod.containers.map((c) => [c.name, c.image, c.ready, c.restartCount, c.waitingReason]),
+        [['app', 'registry.local/app:v1', true, 0, undefined]],
+      );
+    }
+  });
+
+  it('changes nothing on a server-side dry-run apply, yet returns the object as it would be', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const before = (await cluster.observe(ref))!.statefulSet;
+    const [dry] = await cluster.apply(
+      [manifest({ name: 'web', image: 'registry.local/app:v2', partition: 3 })],
+      {
+        dryRun: true,
+      },
+    );
+    const spec = dry?.spec as { template: { spec: { containers: { image: string }[] } } };
+    assert.equal(spec.template.spec.containers[0]?.image, 'registry.local/app:v2');
+    const afterwards = (await cluster.observe(ref))!.statefulSet;
+    assert.equal(afterwards.resourceVersion, before.resourceVersion);
+    assert.deepEqual(afterwards.images, { app: 'registry.local/app:v1' });
+  });
+
+  it('refuses a forbidden change with a KubeError naming the object, changing nothing', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const before = (await cluster.observe(ref))!.statefulSet.resourceVersion;
+    const forbidden = manifest({ name: 'web' }) as KubeObject & { spec: Record<string, unknown> };
+    forbidden.spec.volumeClaimTemplates = [
+      {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    ];
+    for (const dryRun of [true, false]) {
+      await assert.rejects(cluster.apply([forbidden], { dryRun }), (error: unknown) => {
+        assert.ok(error instanceof KubeError);
+        assert.equal(error.status, 422);
+        assert.match(error.message, new RegExp(`StatefulSet ${ns.name}/web`));
+        assert.match(error.message, /Forbidden|forbidden/);
+        assert.match(error.message, /fix the manifest/);
+        return true;
+      });
+    }
+    assert.equal((await cluster.observe(ref))!.statefulSet.resourceVersion, before);
+  });
+
+  it('rejects a misspelt field instead of dropping it', async () => {
+    const typo = manifest({ name: 'web' }) as KubeObject & { spec: Record<string, unknown> };
+    typo.spec.replica = 3;
+    await assert.rejects(cluster.apply([typo], { dryRun: true }), (error: unknown) => {
+      assert.ok(error instanceof KubeError);
+      // Server-side apply reports schema errors as 500; they must not be retried.
+      assert.equal(error.reason, 'Invalid');
+      assert.match(error.message, /\.spec\.replica: field not declared in schema/);
+      assert.match(error.message, /fix the manifest/);
+      return true;
+    });
+  });
+
+  it('sets the partition and annotations with one merge patch, and removes an annotation with null', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    await cluster.patchStatefulSet(ref, {
+      partition: 3,
+      annotations: { 'example.com/a': 'one', 'example.com/b': 'two' },
+    });
+    let sts = (await cluster.observe(ref))!.statefulSet;
+    assert.equal(sts.partition, 3);
+    assert.equal(sts.annotations['example.com/a'], 'one');
+    await cluster.patchStatefulSet(ref, { annotations: { 'example.com/a': null } });
+    sts = (await cluster.observe(ref))!.statefulSet;
+    assert.equal(sts.partition, 3, 'a patch without partition leaves it alone');
+    assert.equal(sts.annotations['example.com/a'], undefined);
+    assert.equal(sts.annotations['example.com/b'], 'two');
+  });
+
+  it('delivers an observation within milliseconds of a change, and resumes after the connection is cut', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const proxy = await cuttableProxy(new URL(ns.kubeConfig.getCurrentCluster()!.server));
+    const watched = createCluster({
+      kubeConfig: viaProxy(ns.kubeConfig, proxy.url),
+      fieldManager: 'adapter-test',
+    });
+    const seen: { at: number; partition: number }[] = [];
+    const stop = new AbortController();
+    const done = watched.watch(
+      ref,
+      (o) => seen.push({ at: Date.now(), partition: o.statefulSet.partition }),
+      stop.signal,
+    );
+    try {
+      await waitFor(() => seen.length > 0, 5_000, 'the first observation');
+      assert.equal(seen[0]?.partition, 3);
+
+      const patchedAt = Date.now();
+      await cluster.patchStatefulSet(ref, { partition: 2 });
+      await waitFor(() => seen.some((s) => s.partition === 2), 5_000, 'the partition change to be observed');
+      const latency = seen.find((s) => s.partition === 2)!.at - patchedAt;
+      assert.ok(latency < 1_000, `observed after ${latency} ms`);
+      console.log(`partition patch -> observation: ${latency} ms`);
+
+      const connectsBefore = watched.stats().watchConnects;
+      assert.ok(proxy.cut() > 0, 'the watch connections go through the proxy');
+      await cluster.patchStatefulSet(ref, { partition: 1 });
+      await waitFor(
+        () => seen.some((s) => s.partition === 1),
+        10_000,
+        'the change after the cut to be observed',
+      );
+      await waitFor(
+        () => watched.stats().watchConnects >= connectsBefore + 2,
+        5_000,
+        'both watches to reconnect',
+      );
+
+      // The API request count does not grow while nothing happens (no polling).
+      const requests = watched.stats().requests;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal(watched.stats().requests, requests);
+    } finally {
+      stop.abort();
+      await done;
+      proxy.close();
+    }
+    await cluster.patchStatefulSet(ref, { partition: 3 });
+  });
+});
