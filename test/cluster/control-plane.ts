@@ -1,7 +1,7 @@
 // Starts etcd, kube-apiserver, kube-controller-manager and the kubelet stand-in
 // on free 127.0.0.1 ports, each detached with its log in .cluster/logs/, and
 // waits until each is healthy before starting the next.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePki, type Pki } from './pki.ts';
 import { freePort, startDetached, waitUntil } from './processes.ts';
@@ -15,6 +15,7 @@ import {
   kubeletReadyFile,
   logsDir,
   nodeName,
+  pkiDir,
   repoRoot,
   writeState,
 } from './state.ts';
@@ -196,19 +197,27 @@ export async function startControlPlane(binDir: string): Promise<ClusterState> {
     'kube-controller-manager /healthz',
   );
 
+  record(await startKubelet(state));
+  return state;
+}
+
+/** Starts the kubelet stand-in and waits until it watches pods and its Node is Ready. */
+export async function startKubelet(state: ClusterState): Promise<ClusterProcess> {
+  rmSync(kubeletReadyFile, { force: true });
   const kubelet = startDetached('kubelet', process.execPath, [
     join(repoRoot, 'test/cluster/kubelet.ts'),
     `--kubeconfig=${kubeconfigFile}`,
     `--node-name=${nodeName}`,
     `--ready-file=${kubeletReadyFile}`,
+    ...(process.env.KUBELET_VERBOSE ? ['--verbose'] : []),
   ]);
-  record(kubelet);
+  const ca = readFileSync(join(pkiDir, 'ca.crt'), 'utf8');
   await waitHealthy(
     kubelet,
-    async () => existsSync(kubeletReadyFile) && (await nodeIsReady(state.apiServerUrl, ca, token)),
+    async () => existsSync(kubeletReadyFile) && (await nodeIsReady(state.apiServerUrl, ca, state.adminToken)),
     `the kubelet stand-in to watch pods and Node ${nodeName} to be Ready`,
   );
-  return state;
+  return kubelet;
 }
 
 async function nodeIsReady(apiServerUrl: string, ca: string, token: string): Promise<boolean> {

@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     kubeconfig: { type: 'string' },
     'node-name': { type: 'string', default: 'local-node' },
     'ready-file': { type: 'string' },
+    verbose: { type: 'boolean', default: false },
   },
 });
 if (!args.kubeconfig)
@@ -37,6 +38,9 @@ const nodeName = args['node-name'];
 const kc = new KubeConfig();
 kc.loadFromFile(args.kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
+const trace = (message: string): void => {
+  if (args.verbose) log(message);
+};
 
 interface Tracked {
   info: PodInfo;
@@ -159,10 +163,13 @@ function scheduleDeletion(pod: V1Pod, uid: string): void {
   const graceMs = Math.min((pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000, 1000);
   const namespace = pod.metadata?.namespace ?? '';
   const name = pod.metadata?.name ?? '';
-  const timer = setTimeout(() => {
-    void call(`delete ${namespace}/${name}`, () =>
-      core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { preconditions: { uid } } }),
+  trace(`deleting ${namespace}/${name} in ${graceMs} ms`);
+  const timer = setTimeout(async () => {
+    const result = await call(`delete ${namespace}/${name}`, () =>
+      // With a body the API server ignores query parameters: the grace period goes in the body.
+      core.deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } }),
     );
+    trace(`deleted ${namespace}/${name}: ${typeof result === 'string' ? result : 'ok'}`);
   }, graceMs);
   deleting.set(uid, timer);
 }
@@ -182,6 +189,9 @@ function bind(pod: V1Pod, uid: string): void {
 
 function handle(pod: V1Pod): void {
   const uid = pod.metadata?.uid;
+  trace(
+    `saw ${pod.metadata?.namespace}/${pod.metadata?.name} node=${pod.spec?.nodeName} deleting=${Boolean(pod.metadata?.deletionTimestamp)}`,
+  );
   if (!uid) return;
   const node = pod.spec?.nodeName;
   if (node && node !== nodeName) return;

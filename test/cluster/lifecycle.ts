@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startControlPlane } from './control-plane.ts';
+import { startControlPlane, startKubelet } from './control-plane.ts';
 import { stopProcesses } from './processes.ts';
 import {
   type ClusterProcess,
@@ -26,6 +26,7 @@ import {
   readCa,
   readState,
   repoRoot,
+  writeState,
 } from './state.ts';
 
 const lockFile = join(clusterDir, 'up.lock');
@@ -164,5 +165,23 @@ export async function stopCluster(): Promise<{ stopped: ClusterProcess[] }> {
     } catch {
       // Not empty or already gone.
     }
+  });
+}
+
+/**
+ * Replaces only the kubelet stand-in (after changing its code) and leaves the
+ * rest, and every pod, running; pods created meanwhile are picked up by its
+ * first list.
+ */
+export async function restartKubelet(): Promise<ClusterProcess> {
+  return withLock(async () => {
+    const state = readState();
+    if (!state || !(await isClusterUp(state)))
+      throw new Error('local cluster is not up: run `npm run cluster:up`');
+    await stopProcesses(state.processes.filter((p) => p.name === 'kubelet' && stillOurs(p)));
+    const kubelet = await startKubelet(state);
+    state.processes = [...state.processes.filter((p) => p.name !== 'kubelet'), kubelet];
+    writeState(state);
+    return kubelet;
   });
 }

@@ -1,9 +1,16 @@
 // `npm run cluster:up`: starts the local control plane (or reuses a running
 // one) and prints where it is, its version and how long the start took.
-import { ensureClusterUp } from './lifecycle.ts';
+// `npm run cluster:up -- --restart-kubelet` replaces only the kubelet stand-in
+// (after editing its code) and keeps everything else running.
+import { ensureClusterUp, restartKubelet } from './lifecycle.ts';
 import { kubeconfigFile } from './state.ts';
 
-try {
+async function main(): Promise<void> {
+  if (process.argv.includes('--restart-kubelet')) {
+    const kubelet = await restartKubelet();
+    console.log(`kubelet stand-in restarted: pid ${kubelet.pid}`);
+    return;
+  }
   const up = await ensureClusterUp();
   const seconds = (up.elapsedMs / 1000).toFixed(1);
   console.log(
@@ -15,6 +22,10 @@ try {
   console.log(`started at: ${up.state.startedAt}`);
   console.log(`kubeconfig: ${kubeconfigFile} (context local)`);
   console.log(`processes:  ${up.state.processes.map((p) => `${p.name}=${p.pid}`).join(' ')}`);
+}
+
+try {
+  await main();
 } catch (error) {
   console.error(`cluster:up failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
