@@ -260,4 +260,105 @@ describe('Kubernetes adapter on the local control plane', () => {
     }
     await cluster.patchStatefulSet(ref, { partition: 3 });
   });
+
+  it('lists revisions with numbers, the hash pods carry, images and the change cause copied by the controller', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const v1 = (await cluster.observe(ref))!.statefulSet.updateRevision;
+    await cluster.apply(
+      [
+        manifest({
+          name: 'web',
+          image: 'registry.local/app:v2',
+          partition: 2,
+          annotations: { 'kubernetes.io/change-cause': 'deploy v2 from pull request #7' },
+        }),
+      ],
+      { dryRun: false },
+    );
+    let seen: Observation | undefined;
+    await waitFor(
+      async () => {
+        seen = await cluster.observe(ref);
+        const canary = seen?.pods.find((p) => p.ordinal === 2);
+        const target = seen?.statefulSet.updateRevision;
+        return target !== v1 && canary?.revision === target && canary?.ready === true;
+      },
+      20_000,
+      'pod web-2 to move to the new revision',
+    );
+    const revisions = await cluster.revisions(ref);
+    assert.deepEqual(
+      revisions.map((r) => [r.number, r.name, r.images]),
+      [
+        [1, v1, { app: 'registry.local/app:v1' }],
+        [2, seen!.statefulSet.updateRevision, { app: 'registry.local/app:v2' }],
+      ],
+    );
+    assert.equal(revisions[0]?.changeCause, undefined);
+    assert.equal(revisions[1]?.changeCause, 'deploy v2 from pull request #7');
+    const canary = seen!.pods.find((p) => p.ordinal === 2)!;
+    // Pods of a StatefulSet carry the revision's full name in controller-revision-hash.
+    assert.equal(canary.revision, revisions[1]?.name);
+    assert.equal(revisions[1]?.name, `web-${revisions[1]?.hash}`);
+    assert.equal(seen!.pods.find((p) => p.ordinal === 0)?.revision, revisions[0]?.name);
+  });
+
+  it('restores the template of an old revision exactly, so the controller points updateRevision back at it', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const [first, second] = await cluster.revisions(ref);
+    await cluster.patchStatefulSet(ref, { partition: 3, templateFromRevision: first!.name });
+    let sts = (await cluster.observe(ref))!.statefulSet;
+    await waitFor(
+      async () => {
+        sts = (await cluster.observe(ref))!.statefulSet;
+        return sts.observedGeneration >= sts.generation;
+      },
+      10_000,
+      'the controller to observe the restored template',
+    );
+    assert.equal(sts.updateRevision, first!.name);
+    assert.deepEqual(sts.images, { app: 'registry.local/app:v1' });
+    assert.equal(sts.partition, 3);
+    // The controller re-numbers the reused revision (as kubectl rollout undo shows); no new one.
+    const after = await cluster.revisions(ref);
+    assert.deepEqual(
+      after.map((r) => [r.name, r.number]),
+      [
+        [second!.name, 2],
+        [first!.name, 3],
+      ],
+    );
+  });
+
+  it('deletes a pod only while its uid matches', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const pod = (await cluster.observe(ref))!.pods.find((p) => p.ordinal === 0)!;
+    await cluster.deletePod(ref, pod.name, 'not-the-uid');
+    const still = (await cluster.observe(ref))!.pods.find((p) => p.ordinal === 0)!;
+    assert.equal(still.uid, pod.uid);
+    assert.equal(still.deleting, false, 'a wrong uid is refused by the API server');
+    await cluster.deletePod(ref, pod.name, pod.uid);
+    await waitFor(
+      async () => (await cluster.observe(ref))!.pods.find((p) => p.ordinal === 0)?.uid !== pod.uid,
+      10_000,
+      'web-0 to be replaced',
+    ).catch(async (error) => {
+      console.log(JSON.stringify(await cluster.observe(ref), null, 1));
+      throw error;
+    });
+    await cluster.deletePod(ref, pod.name, pod.uid);
+    await cluster.deletePod(ref, 'web-99', 'no-such-pod');
+  });
+
+  it('fails to list revisions of a missing StatefulSet with an error naming it', async () => {
+    await assert.rejects(
+      cluster.revisions({ namespace: ns.name, name: 'absent' }),
+      new RegExp(`StatefulSet ${ns.name}/absent not found`),
+    );
+  });
+
+  it('made no retries in a run without faults', () => {
+    assert.deepEqual(retries, []);
+    assert.equal(cluster.stats().retries, 0);
+  });
 });
