@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createCluster, type KubernetesCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import { KubeError } from '../../src/adapters/kubernetes/errors.ts';
+import { createApi } from '../../src/adapters/kubernetes/http.ts';
 import { createLock, type KubeLockHandle, leaseName } from '../../src/adapters/kubernetes/lock.ts';
 import type { Observation } from '../../src/engine/observation.ts';
 import type { KubeObject, StatefulSetRef } from '../../src/ports/cluster.ts';
@@ -360,5 +361,88 @@ describe('Kubernetes adapter on the local control plane', () => {
   it('made no retries in a run without faults', () => {
     assert.deepEqual(retries, []);
     assert.equal(cluster.stats().retries, 0);
+  });
+});
+
+describe('Lease lock on the local control plane', () => {
+  let ns: TestNamespace;
+  before(async () => {
+    ns = await freshNamespace('kube-lock');
+  });
+  after(() => ns.cleanup());
+
+  async function readLease(name: string): Promise<{ holder?: string; renewTime?: string } | undefined> {
+    const api = createApi(ns.kubeConfig);
+    try {
+      const lease = await api.request<{ spec?: { holderIdentity?: string; renewTime?: string } }>(
+        { verb: 'get', kind: 'Lease' },
+        { method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases/${name}` },
+      );
+      return { holder: lease.spec?.holderIdentity, renewTime: lease.spec?.renewTime };
+    } catch (error) {
+      if (error instanceof KubeError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  it('is held by one run; a second fails at once naming the holder; release frees it', async () => {
+    const ref = { namespace: ns.name, name: 'db' };
+    const lock = createLock(ns.kubeConfig, {});
+    const first = (await lock.acquire(ref, 'https://github.com/o/r/actions/runs/1', 0)) as KubeLockHandle;
+    assert.equal((await readLease(leaseName('db')))?.holder, 'https://github.com/o/r/actions/runs/1');
+    const started = Date.now();
+    await assert.rejects(lock.acquire(ref, 'https://github.com/o/r/actions/runs/2', 0), (error: unknown) => {
+      assert.ok(error instanceof KubeError);
+      assert.match(error.message, /StatefulSet kube-lock-[a-f0-9]+\/db is locked by another rollout/);
+      assert.match(error.message, /https:\/\/github\.com\/o\/r\/actions\/runs\/1/);
+      assert.match(error.message, /lock-timeout/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 1_000, 'lock-timeout 0 fails at once');
+    assert.equal(first.lost.aborted, false);
+    await first.release();
+    assert.equal(await readLease(leaseName('db')), undefined);
+    const second = await lock.acquire(ref, 'https://github.com/o/r/actions/runs/2', 0);
+    await second.release();
+  });
+
+  it('renews while held, and a waiting run gets it as soon as it is released', async () => {
+    const ref = { namespace: ns.name, name: 'renewed' };
+    const lock = createLock(ns.kubeConfig, {
+      leaseDurationSeconds: 2,
+      renewEverySeconds: 0.3,
+      pollEveryMs: 100,
+    });
+    const held = await lock.acquire(ref, 'run-a', 0);
+    const renewedAt = (await readLease(leaseName('renewed')))?.renewTime;
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    assert.notEqual((await readLease(leaseName('renewed')))?.renewTime, renewedAt, 'renewTime moved on');
+    await assert.rejects(lock.acquire(ref, 'run-b', 0), /locked by another rollout: run-a/);
+    const waiting = lock.acquire(ref, 'run-b', 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await held.release();
+    const next = await waiting;
+    assert.equal((await readLease(leaseName('renewed')))?.holder, 'run-b');
+    await next.release();
+  });
+
+  it('is taken over once a dead holder lets the lease expire, and the old holder cannot release it', async () => {
+    const ref = { namespace: ns.name, name: 'expired' };
+    // A holder that never renews stands for a run that died.
+    const dead = await createLock(ns.kubeConfig, {
+      leaseDurationSeconds: 1,
+      renewEverySeconds: 3_600,
+    }).acquire(ref, 'dead-run', 0);
+    const lock = createLock(ns.kubeConfig, { leaseDurationSeconds: 30, pollEveryMs: 100 });
+    const taken = await lock.acquire(ref, 'new-run', 5_000);
+    assert.equal((await readLease(leaseName('expired')))?.holder, 'new-run');
+    await dead.release();
+    assert.equal(
+      (await readLease(leaseName('expired')))?.holder,
+      'new-run',
+      'release only deletes our own lease',
+    );
+    await taken.release();
+    assert.equal(await readLease(leaseName('expired')), undefined);
   });
 });

@@ -97,7 +97,9 @@ function advice(status: number, op: Operation): string {
       return 'Someone else changed or created it at the same time; rerun to retry with the current state.';
     case 422:
     case 400:
-      return 'The API server rejected the object as invalid: fix the manifest.';
+      return op.verb.startsWith('apply')
+        ? 'The API server rejected the object as invalid: fix the manifest.'
+        : 'The API server rejected the request as invalid: please report this as a bug in statefulset-canary.';
     case 429:
       return 'The API server is rate limiting; retries were exhausted, try again later.';
     default:
