@@ -162,6 +162,13 @@ export function toKubeError(error: unknown, op: Operation, server?: string): Kub
   const code = networkCode(error) ?? (error instanceof Error ? error.name : 'Error');
   const detail = error instanceof Error ? error.message : String(error);
   const where = server ? ` at ${server}` : '';
+  if (/CERT|SSL|TLS|ALTNAME/.test(code)) {
+    return new KubeError(
+      `${op.verb} ${describeObject(op)} failed: the API server${where} presented a certificate this runner ` +
+        `does not trust (${code}: ${detail}). Check certificate-authority-data and the server name in the kubeconfig.`,
+      { status: 0, reason: code, operation: op },
+    );
+  }
   return new KubeError(
     `${op.verb} ${describeObject(op)} failed: cannot reach the Kubernetes API server${where} (${code}: ${detail}). ` +
       'Check that the kubeconfig (input `kubeconfig`, KUBECONFIG or ~/.kube/config) points at a running ' +

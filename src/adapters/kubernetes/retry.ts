@@ -59,7 +59,8 @@ export function isRetryable(error: KubeError, serverAnswered: boolean): boolean 
   if (transientCodes.has(error.reason)) return true;
   if (unreachableCodes.has(error.reason)) return serverAnswered;
   // undici reports a reset mid-response as "terminated"/"other side closed" without a code.
-  return /socket hang up|other side closed|terminated|fetch failed/i.test(error.message) && serverAnswered;
+  // ("fetch failed" alone wraps every network failure, certificate errors included: not enough.)
+  return /socket hang up|other side closed|terminated/i.test(error.message) && serverAnswered;
 }
 
 export interface Retrier {
