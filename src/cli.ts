@@ -1,0 +1,108 @@
+// The command line over the same engine as the action:
+//   statefulset-canary rollout --manifests k8s/web.yaml --steps "1, 50%, 100%" --soak 30s
+// Flags are the action's inputs (same names, same validation); --kubeconfig takes a path.
+import { parseArgs } from 'node:util';
+import { consoleLog } from './adapters/console-log.ts';
+import { createCluster } from './adapters/kubernetes/cluster.ts';
+import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
+import { createLock } from './adapters/kubernetes/lock.ts';
+import { execute } from './app.ts';
+import { InputError, readSettings } from './inputs.ts';
+import { systemClock } from './ports/clock.ts';
+import type { Reporter } from './ports/reporter.ts';
+
+const VALUE_FLAGS = [
+  'manifests',
+  'namespace',
+  'context',
+  'steps',
+  'rollback-steps',
+  'soak',
+  'stage-timeout',
+  'max-restarts',
+  'on-failure',
+  'field-manager',
+  'statefulset',
+  'to-revision',
+  'lock-timeout',
+] as const;
+
+const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan> [flags]
+  --manifests PATH      manifest file or glob (repeat for more)
+  --kubeconfig PATH     kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --context NAME        kubeconfig context
+  --namespace NS        namespace override
+  --steps LIST          pods on the new revision after each stage (default "1, 50%, 100%")
+  --rollback-steps LIST stages of a manual rollback (default "100%")
+  --soak DURATION       time each stage's pods stay healthy before the next (default 30s)
+  --stage-timeout D     time a stage may take to become healthy (default 10m)
+  --max-restarts N      restarts tolerated per pod during a stage (default 0)
+  --on-failure MODE     rollback (default) or halt
+  --field-manager NAME  server-side apply field manager (default statefulset-canary)
+  --statefulset NAME    StatefulSet for rollback and status
+  --to-revision N       ControllerRevision number to roll back to (default: the previous one)
+  --lock-timeout D      how long to wait for another run's lock (default 0s)
+  --debug               debug logging`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+    kubeconfig: { type: 'string' },
+    debug: { type: 'boolean' },
+    help: { type: 'boolean' },
+  };
+  for (const flag of VALUE_FLAGS) options[flag] = { type: 'string', multiple: flag === 'manifests' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length !== 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const log = consoleLog({ debug: values.debug === true });
+  const cancel = new AbortController();
+  process.once('SIGINT', () => cancel.abort());
+  process.once('SIGTERM', () => cancel.abort());
+  try {
+    const settings = readSettings((name) => {
+      if (name === 'command') return positionals[0] ?? '';
+      // --kubeconfig is a path (set as KUBECONFIG below); the kubeconfig input is content.
+      if (name === 'kubeconfig') return '';
+      const value = values[name];
+      return Array.isArray(value) ? value.join('\n') : typeof value === 'string' ? value : '';
+    });
+    if (typeof values.kubeconfig === 'string') process.env.KUBECONFIG = values.kubeconfig;
+    const kube = loadKubeConfig({ context: settings.context });
+    const silent: Reporter = { update: () => Promise.resolve() };
+    const outcome = await execute(
+      settings,
+      {
+        cluster: createCluster({ kubeConfig: kube.kubeConfig, fieldManager: settings.fieldManager }),
+        lock: createLock(kube.kubeConfig, {}),
+        clock: systemClock,
+        log,
+        reporterFor: () => silent,
+        defaultNamespace: kube.defaultNamespace,
+        cwd: process.cwd(),
+      },
+      { contextName: kube.contextName, runUrl: undefined, commit: undefined, pullRequest: undefined },
+      cancel.signal,
+    );
+    if (outcome.text) process.stdout.write(`${outcome.text}\n`);
+    else {
+      const { text: _text, ...outputs } = outcome;
+      process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
+    }
+    if (outcome.failure) log.warning(outcome.failure);
+    return outcome.failure ? 1 : 0;
+  } catch (error) {
+    log.warning(error instanceof Error ? error.message : String(error));
+    return error instanceof InputError ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,151 @@
+// Runs the action's engine in-process against the local control plane, with the real
+// Kubernetes adapters, a recording log and a recording reporter; and records what the
+// cluster did meanwhile (partition writes, pod revision changes) through an independent watch.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1Pod,
+  type V1StatefulSet,
+  Watch,
+} from '@kubernetes/client-node';
+import { dump } from 'js-yaml';
+import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
+import { createLock } from '../../src/adapters/kubernetes/lock.ts';
+import { execute, type Outcome } from '../../src/app.ts';
+import type { RolloutReport } from '../../src/engine/report.ts';
+import { readSettings } from '../../src/inputs.ts';
+import { systemClock } from '../../src/ports/clock.ts';
+import type { Log } from '../../src/ports/reporter.ts';
+import type { TestNamespace } from '../cluster/harness.ts';
+
+export interface ActionRun {
+  readonly outcome: Outcome;
+  readonly logs: string[];
+  readonly reports: RolloutReport[];
+}
+
+/** Writes `objects` as one multi-document YAML file and returns its path. */
+export function manifestFile(objects: readonly unknown[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sts-canary-'));
+  const path = join(dir, 'manifests.yaml');
+  writeFileSync(path, objects.map((o) => dump(o)).join('---\n'));
+  return path;
+}
+
+export async function runAction(
+  ns: TestNamespace,
+  inputs: Record<string, string>,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<ActionRun> {
+  const logs: string[] = [];
+  const reports: RolloutReport[] = [];
+  const settings = readSettings((name) => inputs[name] ?? '');
+  const log: Log = {
+    info: (m) => logs.push(m),
+    notice: (m) => logs.push(`notice: ${m}`),
+    warning: (m) => logs.push(`warning: ${m}`),
+    debug: () => undefined,
+    startGroup: (t) => logs.push(`group: ${t}`),
+    endGroup: () => undefined,
+  };
+  const outcome = await execute(
+    settings,
+    {
+      cluster: createCluster({ kubeConfig: ns.kubeConfig, fieldManager: settings.fieldManager }),
+      lock: createLock(ns.kubeConfig, {}),
+      clock: systemClock,
+      log,
+      reporterFor: () => ({
+        update: async (report) => {
+          reports.push(report);
+        },
+      }),
+      defaultNamespace: ns.name,
+      cwd: process.cwd(),
+    },
+    {
+      contextName: 'local',
+      runUrl: 'https://github.com/o/r/actions/runs/1',
+      commit: 'abc123',
+      pullRequest: 7,
+    },
+    signal,
+  );
+  return { outcome, logs, reports };
+}
+
+export interface ClusterRecord {
+  /** Every distinct partition seen on the StatefulSet, in order. */
+  readonly partitions: number[];
+  /** Pod revision changes: [time, pod, revision]. */
+  readonly podRevisions: [number, string, string][];
+  /** Times at which the partition changed, by new value. */
+  readonly partitionTimes: Map<number, number>;
+  /** Every uid each pod name has had, in order. */
+  readonly uids: Map<string, string[]>;
+  stop(): void;
+}
+
+/** Records the StatefulSet's partitions and its pods' revisions and uids as they change. */
+export async function recordCluster(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<ClusterRecord> {
+  const record: ClusterRecord = {
+    partitions: [],
+    podRevisions: [],
+    partitionTimes: new Map(),
+    uids: new Map(),
+    stop: () => undefined,
+  };
+  const watch = new Watch(kubeConfig);
+  const onSts = (_type: string, sts: V1StatefulSet) => {
+    const p = sts.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
+    if (record.partitions[record.partitions.length - 1] !== p) {
+      record.partitions.push(p);
+      record.partitionTimes.set(p, Date.now());
+    }
+  };
+  const revisions = new Map<string, string>();
+  const onPod = (type: string, pod: V1Pod) => {
+    const podName = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    const list = record.uids.get(podName) ?? [];
+    if (type !== 'DELETED' && list[list.length - 1] !== uid) record.uids.set(podName, [...list, uid]);
+    const revision = pod.metadata?.labels?.['controller-revision-hash'] ?? '';
+    if (type !== 'DELETED' && revisions.get(podName) !== revision) {
+      revisions.set(podName, revision);
+      record.podRevisions.push([Date.now(), podName, revision]);
+    }
+  };
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const sts = await apps.listNamespacedStatefulSet({ namespace });
+  for (const s of sts.items) if (s.metadata?.name === name) onSts('ADDED', s);
+  const pods = await core.listNamespacedPod({ namespace });
+  for (const p of pods.items) onPod('ADDED', p);
+  const a = await watch.watch(
+    `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
+    { resourceVersion: sts.metadata?.resourceVersion, fieldSelector: `metadata.name=${name}` },
+    onSts,
+    () => undefined,
+  );
+  const b = await watch.watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    { resourceVersion: pods.metadata?.resourceVersion },
+    onPod,
+    () => undefined,
+  );
+  return {
+    ...record,
+    stop() {
+      a.abort();
+      b.abort();
+    },
+  };
+}
