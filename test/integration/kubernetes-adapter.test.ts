@@ -364,6 +364,41 @@ describe('Kubernetes adapter on the local control plane', () => {
   });
 });
 
+describe('watch resumption on the local control plane', () => {
+  let ns: TestNamespace;
+  before(async () => {
+    ns = await freshNamespace('kube-watch');
+  });
+  after(() => ns.cleanup());
+
+  it('ends the watch with an error when the StatefulSet is deleted under it', async () => {
+    const cluster = createCluster({ kubeConfig: ns.kubeConfig, fieldManager: 'adapter-test' });
+    const ref = { namespace: ns.name, name: 'doomed' };
+    await cluster.apply([manifest({ name: 'doomed', replicas: 1 })], { dryRun: false });
+    const stop = new AbortController();
+    let observations = 0;
+    const watching = cluster.watch(ref, () => observations++, stop.signal);
+    await waitFor(() => observations > 0, 5_000, 'the first observation');
+    await createApi(ns.kubeConfig).request(
+      { verb: 'delete', kind: 'StatefulSet' },
+      { method: 'DELETE', path: `/apis/apps/v1/namespaces/${ns.name}/statefulsets/doomed` },
+    );
+    await assert.rejects(
+      watching,
+      new RegExp(`StatefulSet ${ns.name}/doomed was deleted while the rollout was watching it`),
+    );
+    stop.abort();
+  });
+
+  it('refuses to watch a StatefulSet that does not exist', async () => {
+    const cluster = createCluster({ kubeConfig: ns.kubeConfig, fieldManager: 'adapter-test' });
+    await assert.rejects(
+      cluster.watch({ namespace: ns.name, name: 'absent' }, () => undefined, new AbortController().signal),
+      new RegExp(`StatefulSet ${ns.name}/absent not found`),
+    );
+  });
+});
+
 describe('Lease lock on the local control plane', () => {
   let ns: TestNamespace;
   before(async () => {

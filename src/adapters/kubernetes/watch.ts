@@ -27,6 +27,7 @@ export interface WatchStats {
 
 type StreamEnd = 'ended' | 'gone' | 'aborted';
 
+/** One watched resource: where to watch it and how to fold its events into the view. */
 interface Resource<T> {
   readonly operation: Operation;
   readonly path: string;
