@@ -6,7 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createCluster, type KubernetesCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import { KubeError } from '../../src/adapters/kubernetes/errors.ts';
 import { createApi } from '../../src/adapters/kubernetes/http.ts';
-import { createLock, type KubeLockHandle, leaseName } from '../../src/adapters/kubernetes/lock.ts';
+import { createLock, leaseName } from '../../src/adapters/kubernetes/lock.ts';
 import type { Observation } from '../../src/engine/observation.ts';
 import type { KubeObject, StatefulSetRef } from '../../src/ports/cluster.ts';
 import {
@@ -423,7 +423,7 @@ describe('Lease lock on the local control plane', () => {
   it('is held by one run; a second fails at once naming the holder; release frees it', async () => {
     const ref = { namespace: ns.name, name: 'db' };
     const lock = createLock(ns.kubeConfig, {});
-    const first = (await lock.acquire(ref, 'https://github.com/o/r/actions/runs/1', 0)) as KubeLockHandle;
+    const first = await lock.acquire(ref, 'https://github.com/o/r/actions/runs/1', 0);
     assert.equal((await readLease(leaseName('db')))?.holder, 'https://github.com/o/r/actions/runs/1');
     const started = Date.now();
     await assert.rejects(lock.acquire(ref, 'https://github.com/o/r/actions/runs/2', 0), (error: unknown) => {

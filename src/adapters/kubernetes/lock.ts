@@ -26,6 +26,10 @@ export interface KubeLockHandle extends LockHandle {
   readonly lost: AbortSignal;
 }
 
+export interface KubeLock extends Lock {
+  acquire(ref: StatefulSetRef, holder: string, timeoutMs: number): Promise<KubeLockHandle>;
+}
+
 interface RawLease {
   readonly apiVersion?: string;
   readonly kind?: string;
@@ -59,7 +63,7 @@ export function leaseIsFree(lease: RawLease, now: number): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function createLock(kubeConfig: KubeConfig, options: LockOptions = {}): Lock {
+export function createLock(kubeConfig: KubeConfig, options: LockOptions = {}): KubeLock {
   const api = createApi(kubeConfig, { ...options.retry, onRetry: options.onRetry });
   const duration = options.leaseDurationSeconds ?? 30;
   const renewEveryMs = (options.renewEverySeconds ?? duration / 3) * 1000;
