@@ -24,6 +24,7 @@ const VALUE_FLAGS = [
   'field-manager',
   'statefulset',
   'to-revision',
+  'reason',
   'lock-timeout',
 ] as const;
 
@@ -41,6 +42,7 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan> [flags]
   --field-manager NAME  server-side apply field manager (default statefulset-canary)
   --statefulset NAME    StatefulSet for rollback and status
   --to-revision N       ControllerRevision number to roll back to (default: the previous one)
+  --reason TEXT         why (manual rollback): recorded in the change cause
   --lock-timeout D      how long to wait for another run's lock (default 0s)
   --debug               debug logging`;
 

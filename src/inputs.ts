@@ -61,6 +61,7 @@ export function readSettings(getInput: InputGetter): Settings {
     fieldManager: fieldManager(read('field-manager') || 'statefulset-canary'),
     statefulset,
     toRevision,
+    reason: reason(read('reason')),
     lockTimeoutMs: duration('lock-timeout', read('lock-timeout') || '0s', false),
     github: Object.freeze({
       token: read('github-token'),
@@ -243,4 +244,15 @@ function kubeconfigContent(value: string): string | undefined {
     );
   }
   return value;
+}
+
+/** Free text for the change cause: one line, printable, at most 200 characters. */
+function reason(text: string): string | undefined {
+  if (text === '') return undefined;
+  if (text.length > 200)
+    throw new InputError('reason', `is ${text.length} characters long; keep it to 200 or fewer`);
+  if (/[\u0000-\u001f\u007f]/.test(text)) {
+    throw new InputError('reason', 'contains a line break or control character; write it on one line');
+  }
+  return text;
 }

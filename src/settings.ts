@@ -51,6 +51,8 @@ export interface Settings {
   readonly statefulset: string | undefined;
   /** ControllerRevision number to roll back to; undefined: the previous revision. */
   readonly toRevision: number | undefined;
+  /** Why a manual rollback is done; recorded in the change cause. */
+  readonly reason: string | undefined;
   /** How long to wait for another run's lock on the StatefulSet, in ms. */
   readonly lockTimeoutMs: number;
   /** Reporting to GitHub. */

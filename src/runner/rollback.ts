@@ -79,7 +79,7 @@ export async function rollbackStatefulSet(
     return finish(deps, progress, ref, 'no-change', target.name, target.name);
   }
   const previous = sts.updateRevision;
-  const reason = `back to revision ${target.number}`;
+  const reason = `back to revision ${target.number}${settings.reason ? `: ${settings.reason}` : ''}`;
   deps.log.info(
     `${ref.namespace}/${ref.name}: rolling back from ${previous} to revision ${target.number} (${target.name}), partition held at ${sts.replicas}`,
   );

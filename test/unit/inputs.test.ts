@@ -377,3 +377,19 @@ describe('action.yml', () => {
     assert.deepEqual(readSettings(defaults), readSettings(inputs(rollout)));
   });
 });
+
+describe('reason', () => {
+  const rollback = { command: 'rollback', statefulset: 'db' };
+  it('Is recorded as given', () => {
+    assert.equal(
+      readSettings(inputs({ ...rollback, reason: 'p99 latency doubled' })).reason,
+      'p99 latency doubled',
+    );
+  });
+  it('Is undefined when empty', () => {
+    assert.equal(readSettings(inputs(rollback)).reason, undefined);
+  });
+  it('Refuses a line break', () => rejects({ ...rollback, reason: 'a\nb' }, 'reason', /one line/));
+  it('Refuses more than 200 characters', () =>
+    rejects({ ...rollback, reason: 'x'.repeat(201) }, 'reason', /200/));
+});
