@@ -29,7 +29,11 @@ with_progress() {
   log "built $what in $((SECONDS - start)) s"
 }
 
+command -v go >/dev/null || { log "go is not on PATH: install Go $(awk '$1=="go" {print $2}' "$here/k8sbin/go.mod") or newer"; exit 1; }
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+if [[ ! -x "$bin/etcd" || ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" ]]; then
+  log "cold build with $(go version | cut -d' ' -f3) into $bin (module cache: $(go env GOMODCACHE))"
+fi
 
 if [[ ! -x "$bin/etcd" ]]; then
   log "building etcd $ETCD_VERSION (cold build: about a minute)"

@@ -1,0 +1,102 @@
+// `npm test`: lint, type check, then every unit and integration test in one
+// `node --test` run (one closing summary) against the local control plane.
+// Starts the cluster when none is up and stops it afterwards only if it
+// started it, also on failure and Ctrl-C. Exit code: the first failing step's.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureClusterUp, stopCluster } from './cluster/lifecycle.ts';
+import { repoRoot } from './cluster/state.ts';
+
+const bin = (tool: string): string => join(repoRoot, 'node_modules/.bin', tool);
+const timings: [string, number][] = [];
+let current: ChildProcess | undefined;
+let startedCluster = false;
+let interrupted = false;
+
+function run(step: string, command: string, args: string[]): Promise<number> {
+  const begin = Date.now();
+  console.log(`\n▶ ${step}: ${[command.replace(`${repoRoot}/`, ''), ...args].join(' ')}`);
+  return new Promise((resolveCode) => {
+    current = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    current.on('error', (error) => {
+      console.error(`${step} could not start: ${error.message}`);
+      resolveCode(127);
+    });
+    current.on('close', (code, signal) => {
+      current = undefined;
+      timings.push([step, Date.now() - begin]);
+      resolveCode(code ?? (signal ? 128 + 2 : 1));
+    });
+  });
+}
+
+async function timed<T>(step: string, body: () => Promise<T>): Promise<T> {
+  const begin = Date.now();
+  try {
+    return await body();
+  } finally {
+    timings.push([step, Date.now() - begin]);
+  }
+}
+
+async function stopIfStarted(): Promise<void> {
+  if (!startedCluster) return;
+  startedCluster = false;
+  await timed('cluster:down', async () => {
+    const { stopped } = await stopCluster();
+    console.log(`\nstopped the cluster this run started (${stopped.length} processes)`);
+  });
+}
+
+function printTimings(total: number): void {
+  console.log('\ntimings:');
+  for (const [step, ms] of timings)
+    console.log(`  ${step.padEnd(14)} ${(ms / 1000).toFixed(1).padStart(7)} s`);
+  console.log(`  ${'total'.padEnd(14)} ${(total / 1000).toFixed(1).padStart(7)} s`);
+}
+
+async function main(): Promise<number> {
+  const codes: number[] = [];
+  codes.push(await run('lint', bin('biome'), ['check', '.']));
+  codes.push(await run('typecheck', bin('tsc'), ['--noEmit', '-p', '.']));
+  if (interrupted) return 130;
+  const up = await timed('cluster:up', ensureClusterUp);
+  startedCluster = up.started;
+  console.log(
+    `\n${up.started ? 'started' : 'reusing'} the local cluster: Kubernetes ${up.version} at ${up.state.apiServerUrl}`,
+  );
+  if (interrupted) return 130;
+  codes.push(
+    await run('tests', process.execPath, [
+      '--test',
+      '--test-reporter=spec',
+      '--test-concurrency=2',
+      // A hung test must fail the run, not stall CI until its 90-minute limit.
+      '--test-timeout=300000',
+      'test/unit/**/*.test.ts',
+      'test/integration/**/*.test.ts',
+    ]),
+  );
+  return interrupted ? 130 : (codes.find((c) => c !== 0) ?? 0);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupted = true;
+    current?.kill(signal);
+  });
+}
+
+const begin = Date.now();
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  console.error(`npm test failed: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  await stopIfStarted().catch((error: unknown) =>
+    console.error(`could not stop the cluster: ${String(error)}`),
+  );
+  printTimings(Date.now() - begin);
+}
+process.exit(exitCode);
