@@ -63,7 +63,7 @@ export interface Observation {
 /** One ControllerRevision of a StatefulSet, as `kubectl rollout history` shows it. */
 export interface RevisionInfo {
   readonly name: string;
-  /** The hash that pods carry in `controller-revision-hash`. */
+  /** The hash part of `<statefulset>-<hash>`, for display; pods carry the full name in `controller-revision-hash`. */
   readonly hash: string;
   readonly number: number;
   readonly changeCause: string | undefined;

@@ -93,11 +93,15 @@ export async function rolloutStatefulSet(
   });
   progress.revisions(previous, target, images, deps.clock.now());
 
-  const partitions = planPartitions(settings.steps, replicas).filter((p) => p < fromPartition);
-  const firstStage = 0;
-  progress.plan(partitions, replicas, fromPartition, deps.clock.now());
+  const partitions = planPartitions(settings.steps, replicas);
+  // A resumed run starts at the stage in progress (its partition already written) and
+  // gates it again; stages above it passed in the run that stopped.
+  const resumeAt = partitions.findIndex((p) => p <= fromPartition);
+  const firstStage = fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
+  progress.plan(partitions, replicas, replicas, deps.clock.now());
+  for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
   deps.log.info(
-    `${ref.namespace}/${ref.name}: ${previous} -> ${target}, ${replicas} replicas, partitions ${[fromPartition, ...partitions].join(' -> ')}`,
+    `${ref.namespace}/${ref.name}: ${previous} -> ${target}, ${replicas} replicas, partitions ${[fromPartition, ...partitions.slice(firstStage)].join(' -> ')}`,
   );
   if (partitions.length === 0) return finish(deps, progress, ref, 'succeeded', target, previous);
 

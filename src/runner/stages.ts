@@ -113,12 +113,17 @@ export async function driveStages(
         case 'wait':
           await waker.until(decision.wakeAt, clock, signal);
           break;
-        case 'advance':
-          hooks.onStagePassed(state.stage + 1, clock.now(), observation);
-          log.endGroup();
+        case 'advance': {
+          const passedAt = clock.now();
           if (signal.aborted) return { kind: 'cancelled', stage: decision.stage + 1 };
-          state = await startStage(deps, ref, spec, decision.stage, hooks, observation, false);
+          // The partition write comes first: reporting must add no wait between stages.
+          const next = await startStage(deps, ref, spec, decision.stage, hooks, observation, false, () => {
+            hooks.onStagePassed(state.stage + 1, passedAt, observation);
+            log.endGroup();
+          });
+          state = next;
           break;
+        }
         case 'unstick':
           for (const pod of decision.pods) {
             log.info(
@@ -153,18 +158,20 @@ async function startStage(
   hooks: StageHooks,
   observation: Observation,
   first: boolean,
+  afterWrite: () => void = () => undefined,
 ) {
   const partition = spec.partitions[stage];
   if (partition === undefined) throw new RangeError(`stage ${stage} is outside the plan`);
+  if (!first || observation.statefulSet.partition !== partition) {
+    await deps.cluster.patchStatefulSet(ref, { ...hooks.partitionChange(stage + 1, partition), partition });
+  }
+  const now = deps.clock.now();
+  afterWrite();
   const ordinals = stageOrdinals(spec, stage, observation.statefulSet.replicas);
   deps.log.startGroup(
     `Stage ${stage + 1}/${spec.partitions.length}: partition ${partition}` +
       (ordinals.length ? ` (updates ordinal ${ordinals.join(', ')})` : ''),
   );
-  if (!first || observation.statefulSet.partition !== partition) {
-    await deps.cluster.patchStatefulSet(ref, { ...hooks.partitionChange(stage + 1, partition), partition });
-  }
-  const now = deps.clock.now();
   hooks.onStageStart(stage + 1, partition, now);
   return beginStage(stage, observation, now);
 }
