@@ -49,6 +49,12 @@ export interface StatefulSetChange {
   readonly annotations?: Readonly<Record<string, string | null>>;
   /** Restore the pod template stored in this ControllerRevision (by name). */
   readonly templateFromRevision?: string;
+  /**
+   * With `templateFromRevision`: the change cause to record on that ControllerRevision too.
+   * The controller reuses the revision rather than creating one, so this is how
+   * `kubectl rollout history` comes to show the rollback.
+   */
+  readonly restoredRevisionCause?: string;
 }
 
 /** One run's exclusive hold on a StatefulSet (a coordination.k8s.io Lease). */

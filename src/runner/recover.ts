@@ -40,12 +40,11 @@ export async function rollBackFailedStage(
   );
   // Cancellation must not leave a half-done rollback: it runs to its end or its timeout.
   const never = new AbortController().signal;
+  const cause = changeCause('rollback', { ...run, reason: `canary failed: ${failed.message}`.slice(0, 200) });
   await deps.cluster.patchStatefulSet(ref, {
     templateFromRevision: failed.previous,
-    annotations: {
-      ...encodeProgress('rolling-back', 0),
-      [CHANGE_CAUSE]: changeCause('rollback', { ...run, reason: 'canary failed' }),
-    },
+    restoredRevisionCause: cause,
+    annotations: { ...encodeProgress('rolling-back', 0), [CHANGE_CAUSE]: cause },
   });
   await waitForRevision(deps, ref, failed.previous, never);
   const spec: StagedSpec = {

@@ -83,9 +83,11 @@ export async function rollbackStatefulSet(
   deps.log.info(
     `${ref.namespace}/${ref.name}: rolling back from ${previous} to revision ${target.number} (${target.name}), partition held at ${sts.replicas}`,
   );
+  const cause = changeCause('rollback', { ...run, reason });
   await deps.cluster.patchStatefulSet(ref, {
     partition: sts.replicas,
     templateFromRevision: target.name,
+    restoredRevisionCause: cause,
     annotations: {
       ...encodeState({
         phase: 'rolling-back',
@@ -97,7 +99,7 @@ export async function rollbackStatefulSet(
         commit: run.commit,
         pullRequest: run.pullRequest,
       }),
-      [CHANGE_CAUSE]: changeCause('rollback', { ...run, reason }),
+      [CHANGE_CAUSE]: cause,
     },
   });
   await waitForRevision(deps, ref, target.name, signal);

@@ -172,6 +172,21 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
         body: patch,
         contentType,
       });
+      if (change.templateFromRevision !== undefined && change.restoredRevisionCause !== undefined) {
+        const name = change.templateFromRevision;
+        await api.request(
+          { verb: 'patch', kind: 'ControllerRevision', namespace: ref.namespace, name },
+          {
+            method: 'PATCH',
+            path: `${controllerRevisionsPath(ref.namespace)}/${encodeURIComponent(name)}`,
+            query: { fieldManager },
+            body: {
+              metadata: { annotations: { 'kubernetes.io/change-cause': change.restoredRevisionCause } },
+            },
+            contentType: mergePatch,
+          },
+        );
+      }
     },
 
     async deletePod(ref: StatefulSetRef, pod: string, uid: string): Promise<void> {
