@@ -64,43 +64,16 @@ export async function execute(
     case 'rollout': {
       const manifests = await load(settings, deps);
       const dryRuns = await validate(deps, manifests);
-      const results = await withLocks(
-        deps,
-        settings,
-        run,
-        manifests.statefulSets.map((s) => refOf(s.object)),
-        async () => {
-          if (manifests.others.length > 0) {
-            deps.log.info(
-              `Applying ${manifests.others.length} object(s): ${manifests.others.map((o) => describe(o.object)).join(', ')}`,
-            );
-            await deps.cluster.apply(
-              manifests.others.map((o) => o.object),
-              { dryRun: false },
-            );
-          }
-          const done: StatefulSetResult[] = [];
-          for (const [index, item] of manifests.statefulSets.entries()) {
-            const result = await rolloutStatefulSet(
-              deps,
-              settings,
-              run,
-              item.object,
-              dryRuns[index] ?? item.object,
-              signal,
-            );
-            done.push(result);
-            if (!['succeeded', 'no-change', 'created'].includes(result.result)) break;
-          }
-          return done;
-        },
+      const refs = manifests.statefulSets.map((s) => refOf(s.object));
+      const results = await withLocks(deps, settings, run, refs, signal, (locked) =>
+        rolloutAll(deps, settings, run, manifests, dryRuns, locked),
       );
       return finish(results);
     }
     case 'rollback': {
       const ref = targetRef(settings, deps);
-      const result = await withLocks(deps, settings, run, [ref], () =>
-        rollbackStatefulSet(deps, settings, run, ref, signal),
+      const result = await withLocks(deps, settings, run, [ref], signal, (locked) =>
+        rollbackStatefulSet(deps, settings, run, ref, locked),
       );
       return finish([result]);
     }
@@ -119,6 +92,33 @@ export async function execute(
       );
     }
   }
+}
+
+/** Applies the other objects, then rolls the StatefulSets out one by one, stopping at the first that fails. */
+async function rolloutAll(
+  deps: AppDeps,
+  settings: Settings,
+  run: RunContext,
+  manifests: ManifestSet,
+  dryRuns: readonly KubeObject[],
+  signal: AbortSignal,
+): Promise<StatefulSetResult[]> {
+  if (manifests.others.length > 0) {
+    const names = manifests.others.map((o) => describe(o.object)).join(', ');
+    deps.log.info(`Applying ${manifests.others.length} object(s): ${names}`);
+    await deps.cluster.apply(
+      manifests.others.map((o) => o.object),
+      { dryRun: false },
+    );
+  }
+  const done: StatefulSetResult[] = [];
+  for (const [index, item] of manifests.statefulSets.entries()) {
+    const object = dryRuns[index] ?? item.object;
+    const result = await rolloutStatefulSet(deps, settings, run, item.object, object, signal);
+    done.push(result);
+    if (!['succeeded', 'no-change', 'created'].includes(result.result)) break;
+  }
+  return done;
 }
 
 function targetRef(settings: Settings, deps: AppDeps): StatefulSetRef {
@@ -168,18 +168,28 @@ async function withLocks<T>(
   settings: Settings,
   run: RunContext,
   refs: readonly StatefulSetRef[],
-  body: () => Promise<T>,
+  signal: AbortSignal,
+  body: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const holder = run.runUrl ?? `${hostname()} pid ${process.pid}`;
   const held: LockHandle[] = [];
   try {
     for (const ref of refs) held.push(await deps.lock.acquire(ref, holder, settings.lockTimeoutMs));
-    return await body();
+    for (const handle of held) {
+      handle.lost.addEventListener(
+        'abort',
+        () => deps.log.warning('Lost the lock on the StatefulSet: stopping before the next partition change'),
+        { once: true },
+      );
+    }
+    // Losing a lock stops the run like a cancellation: before the next partition write.
+    return await body(AbortSignal.any([signal, ...held.map((h) => h.lost)]));
   } finally {
-    for (const handle of held.reverse())
+    for (const handle of held.reverse()) {
       await handle
         .release()
         .catch((e: unknown) => deps.log.warning(`could not release the lock: ${String(e)}`));
+    }
   }
 }
 

@@ -64,5 +64,7 @@ export interface Lock {
 }
 
 export interface LockHandle {
+  /** Aborts when the lock was lost (taken over, deleted, or not renewed in time). */
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
