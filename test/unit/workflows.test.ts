@@ -1,0 +1,191 @@
+// The project's own workflows (.github/workflows) parse as YAML, have the shape GitHub
+// expects, and use the action only with inputs and outputs that action.yml declares.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { load } from 'js-yaml';
+
+const root = join(import.meta.dirname, '../..');
+const workflowDirs = ['.github/workflows'];
+
+interface Step {
+  readonly id?: string;
+  readonly name?: string;
+  readonly uses?: string;
+  readonly run?: string;
+  readonly with?: Record<string, unknown>;
+  readonly if?: string;
+}
+
+interface Job {
+  readonly 'runs-on'?: unknown;
+  readonly needs?: string | string[];
+  readonly steps?: Step[];
+}
+
+interface Workflow {
+  readonly name?: string;
+  readonly on?: unknown;
+  readonly jobs?: Record<string, Job>;
+}
+
+interface ActionYaml {
+  readonly inputs: Record<string, { readonly required?: boolean; readonly default?: string }>;
+  readonly outputs: Record<string, unknown>;
+}
+
+const action = load(readFileSync(join(root, 'action.yml'), 'utf8')) as ActionYaml;
+const scripts = Object.keys(
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+    .scripts,
+);
+
+const files = workflowDirs.flatMap((dir) =>
+  readdirSync(join(root, dir))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => join(dir, f)),
+);
+
+/** Whether a step runs this repository's action (`uses: ./`). */
+const usesLocal = (step: Step) => step.uses === './' || step.uses === '.';
+/** Whether a step runs the action, locally or as users reference it (examples, README). */
+const usesAction = (step: Step) =>
+  usesLocal(step) || (step.uses?.startsWith('statefulset-canary/statefulset-canary@') ?? false);
+
+/** Problems with how one job uses the action: undeclared inputs, outputs or step ids. */
+export function actionUseProblems(job: Job): string[] {
+  const problems: string[] = [];
+  const steps = job.steps ?? [];
+  const actionIds = new Set(steps.filter(usesAction).flatMap((s) => (s.id === undefined ? [] : [s.id])));
+  steps.forEach((step, index) => {
+    const label = step.id ?? step.name ?? `step ${index + 1}`;
+    if (usesAction(step)) {
+      for (const input of Object.keys(step.with ?? {}))
+        if (!(input in action.inputs))
+          problems.push(`${label}: input "${input}" is not declared in action.yml`);
+      for (const [input, spec] of Object.entries(action.inputs))
+        if (spec.required === true && !(input in (step.with ?? {})))
+          problems.push(`${label}: required input "${input}" is missing`);
+      if (usesLocal(step) && !steps.slice(0, index).some((s) => s.uses?.startsWith('actions/checkout@')))
+        problems.push(`${label}: uses ./ before actions/checkout`);
+    }
+    const text = JSON.stringify(step);
+    for (const [, id, output] of text.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+      const earlier = steps.slice(0, index).some((s) => s.id === id);
+      if (!earlier) problems.push(`${label}: steps.${id} is not an earlier step of the job`);
+      else if (actionIds.has(id ?? '') && !((output ?? '') in action.outputs))
+        problems.push(`${label}: output "${output}" of ${id} is not declared in action.yml`);
+    }
+  });
+  return problems;
+}
+
+describe('the project workflows', () => {
+  it('finds the CI, check-dist and end-to-end workflows', () => {
+    for (const name of ['ci.yml', 'check-dist.yml', 'e2e.yml'])
+      assert.ok(files.includes(join('.github/workflows', name)), `${name} in ${files.join(', ')}`);
+  });
+
+  for (const file of files) {
+    describe(file, () => {
+      const workflow = load(readFileSync(join(root, file), 'utf8')) as Workflow;
+
+      it('has a name, triggers and jobs that each run on a runner with steps', () => {
+        assert.equal(typeof workflow.name, 'string');
+        assert.ok(workflow.on !== undefined && workflow.on !== null, 'no `on:` triggers');
+        const jobs = Object.entries(workflow.jobs ?? {});
+        assert.ok(jobs.length > 0, 'no jobs');
+        for (const [id, job] of jobs) {
+          assert.ok(job['runs-on'] !== undefined, `${id}: no runs-on`);
+          assert.ok((job.steps ?? []).length > 0, `${id}: no steps`);
+          for (const need of [job.needs ?? []].flat())
+            assert.ok(need in (workflow.jobs ?? {}), `${id}: needs unknown job ${need}`);
+        }
+      });
+
+      it('gives every step exactly one of uses and run, with actions pinned to a version', () => {
+        for (const [id, job] of Object.entries(workflow.jobs ?? {})) {
+          for (const step of job.steps ?? []) {
+            assert.ok(
+              (step.uses === undefined) !== (step.run === undefined),
+              `${id}: ${JSON.stringify(step)}`,
+            );
+            if (step.uses !== undefined && !usesAction(step))
+              assert.match(step.uses, /^[\w.-]+\/[\w./-]+@[\w.-]+$/, `${id}: ${step.uses}`);
+          }
+        }
+      });
+
+      it('uses the action only with inputs and outputs declared in action.yml', () => {
+        const problems = Object.entries(workflow.jobs ?? {}).flatMap(([id, job]) =>
+          actionUseProblems(job).map((p) => `${id}: ${p}`),
+        );
+        assert.deepEqual(problems, []);
+      });
+
+      it('runs only npm scripts that package.json defines', () => {
+        const runs = Object.values(workflow.jobs ?? {}).flatMap((job) =>
+          (job.steps ?? []).flatMap((s) => (s.run === undefined ? [] : [s.run])),
+        );
+        for (const run of runs)
+          for (const [, script] of run.matchAll(/npm run ([\w:-]+)/g))
+            assert.ok(scripts.includes(script ?? ''), `npm run ${script} is not a script in package.json`);
+      });
+    });
+  }
+});
+
+describe('the action use check', () => {
+  // A workflow expression, built so no source line holds a template-like `${{`.
+  const expression = (text: string) => `$${'{{'} ${text} }}`;
+  const checkout = { uses: 'actions/checkout@v5' };
+  const cases: ReadonlyArray<readonly [string, Job, readonly string[]]> = [
+    [
+      'accepts declared inputs and outputs',
+      {
+        steps: [
+          checkout,
+          { id: 'a', uses: './', with: { soak: '5s' } },
+          { run: `echo ${expression('steps.a.outputs.result')}` },
+        ],
+      },
+      [],
+    ],
+    [
+      'rejects an undeclared input',
+      { steps: [checkout, { id: 'a', uses: './', with: { soak_time: '5s' } }] },
+      ['a: input "soak_time" is not declared in action.yml'],
+    ],
+    [
+      'rejects an undeclared output',
+      {
+        steps: [
+          checkout,
+          { id: 'a', uses: './' },
+          { name: 'x', run: `echo ${expression('steps.a.outputs.status')}` },
+        ],
+      },
+      ['x: output "status" of a is not declared in action.yml'],
+    ],
+    [
+      'rejects a step id that is not earlier in the job',
+      {
+        steps: [
+          checkout,
+          { name: 'x', if: "steps.b.outputs.result == 'x'", run: 'true' },
+          { id: 'b', uses: './' },
+        ],
+      },
+      ['x: steps.b is not an earlier step of the job'],
+    ],
+    [
+      'rejects uses ./ before checkout',
+      { steps: [{ id: 'a', uses: './' }] },
+      ['a: uses ./ before actions/checkout'],
+    ],
+  ];
+  for (const [name, job, expected] of cases) {
+    it(name, () => assert.deepEqual(actionUseProblems(job), expected));
+  }
+});
