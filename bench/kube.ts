@@ -31,9 +31,13 @@ export async function createReady(
   ns: TestNamespace,
   options: StatefulSetOptions,
   timeoutMs = 300_000,
+  terminationGraceSeconds?: number,
 ): Promise<V1StatefulSet> {
   const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
   const body = statefulSet(options);
+  const podSpec = body.spec?.template.spec;
+  if (podSpec && terminationGraceSeconds !== undefined)
+    podSpec.terminationGracePeriodSeconds = terminationGraceSeconds;
   await apps.createNamespacedStatefulSet({ namespace: ns.name, body });
   await waitForSettled(ns, options.name, timeoutMs);
   return body;

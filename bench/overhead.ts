@@ -1,0 +1,88 @@
+// Figure 2, overhead ratio: the whole rollout's wall time (the bundled action's process, spawn to
+// exit) divided by the least time the controller and the soaks need on their own:
+//   least = sum over stages of [(last pod of the stage seen Ready - the stage's partition write) + soak]
+// The first term is the controller's and kubelet's time to replace the stage's pods; it is
+// measured, not assumed. The rest of the wall time is split into start-up (spawn -> first
+// request), preparation (first request -> first stage's partition write: dry-run, lock, freeze,
+// apply, new revision), decisions (gate open -> next partition write, summed) and finish (last
+// gate open -> exit).
+//   node bench/overhead.ts [--soak 5s,30s]
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../src/duration.ts';
+import { rolloutScenario } from './scenario.ts';
+import { latencies } from './stages.ts';
+import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';
+
+export interface OverheadRun {
+  readonly soakMs: number;
+  readonly wallMs: number;
+  readonly leastMs: number;
+  readonly ratio: number;
+  readonly startupMs: number;
+  readonly prepareMs: number;
+  readonly decisionsMs: number;
+  readonly finishMs: number;
+  readonly controllerMsPerStage: number[];
+  /** Every request the action sent, relative to its spawn. */
+  readonly timeline: string[];
+}
+
+const steps = '1, 25%, 50%, 100%';
+
+async function overheadRun(soakMs: number, replicas: number): Promise<OverheadRun> {
+  const { run, stages, requests, wallMs } = await rolloutScenario({ who: 'action', replicas, steps, soakMs });
+  const first = stages[0];
+  const last = stages[stages.length - 1];
+  const firstRequest = requests[0];
+  if (!run || !first || !last || !firstRequest) throw new Error('bench: the overhead run recorded no stages');
+  const leastMs = stages.reduce((sum, s) => sum + s.controllerMs + soakMs, 0);
+  return {
+    soakMs,
+    wallMs,
+    leastMs,
+    ratio: wallMs / leastMs,
+    startupMs: firstRequest.at - run.spawnedAt,
+    prepareMs: first.writtenAt - firstRequest.at,
+    decisionsMs: latencies(stages).reduce((a, b) => a + b, 0),
+    finishMs: run.exitedAt - last.gateAt,
+    controllerMsPerStage: stages.map((s) => Math.round(s.controllerMs)),
+    timeline: requests.map(
+      (r) => `${Math.round(r.at - run.spawnedAt)} ms ${r.verb} ${r.resource} ${r.name ?? ''} ${r.status}`,
+    ),
+  };
+}
+
+export async function measureOverhead(soaksMs: readonly number[] = [5000, 30_000]): Promise<Figure> {
+  const loadBefore = load();
+  const replicas = 10;
+  const runs: OverheadRun[] = [];
+  for (const soak of soaksMs) runs.push(await overheadRun(soak, replicas));
+  const rows: [string, string, string, string][] = [];
+  for (const r of runs) {
+    const s = `soak ${r.soakMs / 1000} s`;
+    rows.push(
+      [`${s}: ratio wall / least`, String(round(r.ratio, 3)), '< 1.05', verdict(r.ratio < 1.05)],
+      [`${s}: wall / least`, `${ms(r.wallMs)} / ${ms(r.leastMs)}`, '', '-'],
+      [
+        `${s}: start-up + prepare + decisions + finish`,
+        [r.startupMs, r.prepareMs, r.decisionsMs, r.finishMs].map(ms).join(' + '),
+        '',
+        '-',
+      ],
+    );
+  }
+  return {
+    id: 'overhead',
+    title: `2. Overhead ratio (${replicas} replicas, steps ${steps})`,
+    rows,
+    loadBefore,
+    loadAfter: load(),
+    details: { replicas, steps, runs },
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { soak: { type: 'string' } } });
+  const soaks = (values.soak ?? '5s,30s').split(',').map((s) => parseDuration(s.trim()));
+  printFigure(await measureOverhead(soaks));
+}

@@ -1,0 +1,89 @@
+// Figure 3, API requests per rollout, counted by the recording proxy and split by verb (and by
+// verb and resource in the JSON), for 10 and 100 replicas and for 3 and 4 stages, one run with a
+// longer soak (does the count grow with elapsed time?), and the 2 s polling baseline.
+// 100 replicas use podManagementPolicy Parallel and terminationGracePeriodSeconds 0 so they come
+// up and roll quickly.
+//   node bench/requests.ts [--quick]   (--quick: 10 replicas only)
+import { parseArgs } from 'node:util';
+import { rolloutScenario, type ScenarioOptions, type ScenarioResult } from './scenario.ts';
+import { type Figure, load, printFigure, round, verdict } from './stats.ts';
+
+const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+
+function label(o: ScenarioOptions, stages: number): string {
+  return `${o.who === 'action' ? 'action' : 'polling 2 s'}, ${o.replicas} replicas, ${stages} stages, soak ${o.soakMs / 1000} s`;
+}
+
+function byVerb(r: ScenarioResult): string {
+  const parts = VERBS.filter((v) => (r.counts.byVerb[v] ?? 0) > 0).map((v) => `${v} ${r.counts.byVerb[v]}`);
+  const other = Object.entries(r.counts.byVerb).filter(([v]) => !VERBS.includes(v));
+  return [...parts, ...other.map(([v, n]) => `${v} ${n}`)].join(', ');
+}
+
+export function scenarios(quick: boolean): ScenarioOptions[] {
+  const big = { podManagementPolicy: 'Parallel', terminationGraceSeconds: 0 } as const;
+  const list: ScenarioOptions[] = [
+    { who: 'action', replicas: 10, steps: '1, 50%, 100%', soakMs: 2000 },
+    { who: 'action', replicas: 10, steps: '1, 25%, 50%, 100%', soakMs: 2000 },
+    { who: 'action', replicas: 10, steps: '1, 25%, 50%, 100%', soakMs: 15_000 },
+    { who: 'polling', replicas: 10, steps: '1, 25%, 50%, 100%', soakMs: 2000 },
+  ];
+  if (!quick) {
+    list.push(
+      { who: 'action', replicas: 100, steps: '1, 50%, 100%', soakMs: 2000, ...big },
+      { who: 'action', replicas: 100, steps: '1, 25%, 50%, 100%', soakMs: 2000, ...big },
+      { who: 'polling', replicas: 100, steps: '1, 25%, 50%, 100%', soakMs: 2000, ...big },
+    );
+  }
+  return list;
+}
+
+/** Everything but the watches and lease renewals, i.e. the part that should depend on stages only. */
+function fixedPart(r: ScenarioResult): number {
+  const renewals = r.counts.byVerbAndResource['update leases'] ?? 0;
+  return r.counts.total - renewals;
+}
+
+export async function measureRequests(quick = false): Promise<Figure> {
+  const loadBefore = load();
+  const results: ScenarioResult[] = [];
+  for (const o of scenarios(quick)) results.push(await rolloutScenario(o));
+  const rows: [string, string, string, string][] = results.map((r) => [
+    label(r.options, r.stages.length),
+    `${r.counts.total} (${byVerb(r)}); ${round(r.counts.responseBytes / 1024, 0)} KiB; ${round(r.wallMs / 1000, 1)} s`,
+    r.options.who === 'action' ? 'grows with stages only' : '(baseline)',
+    '-',
+  ]);
+  const actions = results.filter((r) => r.options.who === 'action');
+  const sameStages = (n: number) => actions.filter((r) => r.stages.length === n).map(fixedPart);
+  const independent = [3, 4].every((n) => new Set(sameStages(n)).size <= 1);
+  rows.push([
+    'action: same count (lease renewals aside) for the same stages at any replicas/soak',
+    independent ? 'yes' : `no: ${[3, 4].map((n) => `${n} stages ${sameStages(n).join('/')}`).join(', ')}`,
+    'yes',
+    verdict(independent),
+  ]);
+  return {
+    id: 'requests',
+    title: '3. API requests per rollout (counted by the proxy)',
+    rows,
+    loadBefore,
+    loadAfter: load(),
+    details: {
+      runs: results.map((r) => ({
+        ...r.options,
+        stages: r.stages.length,
+        wallMs: Math.round(r.wallMs),
+        total: r.counts.total,
+        byVerb: r.counts.byVerb,
+        byVerbAndResource: r.counts.byVerbAndResource,
+        responseBytes: r.counts.responseBytes,
+      })),
+    },
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' } } });
+  printFigure(await measureRequests(values.quick ?? false));
+}

@@ -1,0 +1,120 @@
+// One measured rollout in a fresh namespace: create a Ready StatefulSet directly, then roll it to a
+// new image with the bundled action (or the polling baseline) through the recording proxy, while
+// an independent watch timestamps pod readiness. Cleans up the namespace and the proxy.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { adminKubeConfig } from '../test/cluster/harness.ts';
+import {
+  type BundleRun,
+  benchNamespace,
+  createReady,
+  manifestFile,
+  recordPods,
+  requireSuccess,
+  runBundle,
+  withImage,
+} from './kube.ts';
+import { pollingRollout } from './polling-baseline.ts';
+import { countByVerb, type RecordedRequest, startProxy } from './proxy.ts';
+import { partitionWrites, type StageTiming, stageTimings } from './stages.ts';
+import { now } from './stats.ts';
+
+export interface ScenarioOptions {
+  readonly who: 'action' | 'polling';
+  readonly replicas: number;
+  readonly steps: string;
+  readonly soakMs: number;
+  readonly podManagementPolicy?: 'OrderedReady' | 'Parallel';
+  /** The pods' terminationGracePeriodSeconds (the kubelet stand-in waits min(grace, 1 s)). */
+  readonly terminationGraceSeconds?: number;
+  readonly measureRss?: boolean;
+  readonly timeoutMs?: number;
+}
+
+export interface ScenarioResult {
+  readonly options: ScenarioOptions;
+  /** The action's process (undefined for the polling baseline). */
+  readonly run: BundleRun | undefined;
+  /** Spawn (or baseline start) to exit (or baseline end). */
+  readonly wallMs: number;
+  /** Time to create the StatefulSet and see every replica Ready (before the measured rollout). */
+  readonly setupMs: number;
+  readonly requests: RecordedRequest[];
+  readonly counts: ReturnType<typeof countByVerb>;
+  readonly stages: StageTiming[];
+  readonly startedAt: number;
+}
+
+export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResult> {
+  const timeoutMs = o.timeoutMs ?? 600_000;
+  const ns = await benchNamespace(`${o.who}-${o.replicas}`);
+  const proxy = await startProxy(await adminKubeConfig(), mkdtempSync(join(tmpdir(), 'bench-kc-')));
+  try {
+    const setupStart = now();
+    const base = await createReady(
+      ns,
+      {
+        name: 'web',
+        replicas: o.replicas,
+        image: 'registry.local/app:v0',
+        podManagementPolicy: o.podManagementPolicy ?? 'OrderedReady',
+      },
+      timeoutMs,
+      o.terminationGraceSeconds,
+    );
+    const setupMs = now() - setupStart;
+    const pods = await recordPods(ns);
+    try {
+      proxy.reset();
+      const kubeconfig = proxy.kubeconfigFor(ns.name);
+      const startedAt = now();
+      let run: BundleRun | undefined;
+      let wallMs: number;
+      if (o.who === 'action') {
+        run = await runBundle({
+          kubeconfig,
+          inputs: {
+            manifests: manifestFile(withImage(base, 'registry.local/app:v1')),
+            steps: o.steps,
+            soak: `${o.soakMs}ms`,
+            'stage-timeout': '10m',
+          },
+          timeoutMs,
+          measureRss: o.measureRss,
+        });
+        requireSuccess(run, `rollout of ${o.replicas} replicas`);
+        wallMs = run.exitedAt - run.spawnedAt;
+      } else {
+        const r = await pollingRollout({
+          kubeconfig,
+          namespace: ns.name,
+          name: 'web',
+          image: 'registry.local/app:v1',
+          steps: o.steps,
+          soakMs: o.soakMs,
+          timeoutMs,
+        });
+        wallMs = r.endedAt - r.startedAt;
+      }
+      const requests = [...proxy.requests];
+      const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
+      const sts = await apps.readNamespacedStatefulSet({ namespace: ns.name, name: 'web' });
+      const revision = sts.status?.updateRevision ?? '';
+      const stages = stageTimings(
+        partitionWrites(requests, 'web'),
+        pods.lives,
+        revision,
+        o.replicas,
+        o.soakMs,
+      );
+      return { options: o, run, wallMs, setupMs, requests, counts: countByVerb(requests), stages, startedAt };
+    } finally {
+      pods.stop();
+    }
+  } finally {
+    await proxy.close();
+    await ns.cleanup();
+  }
+}
