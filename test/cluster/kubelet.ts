@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import { call, ensureNodeReady, log, mergePatch } from './kubelet-api.ts';
+import { initialSim } from './kubelet-sim.ts';
 import {
   behaviourOf,
   crashLoopIntervalMs,
@@ -30,7 +31,10 @@ const { values: args } = parseArgs({
     'node-name': { type: 'string', default: 'local-node' },
     'ready-file': { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    // --no-bind: only drive pods already on this node (a second stand-in must not race the first).
+    bind: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 if (!args.kubeconfig)
   throw new Error('usage: kubelet.ts --kubeconfig=FILE [--node-name=NAME] [--ready-file=FILE]');
@@ -108,42 +112,31 @@ function start(pod: V1Pod, uid: string): void {
     annotations: pod.metadata?.annotations ?? {},
     containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image })),
   };
-  const now = Date.now();
-  const sim: SimState = {
-    uid,
-    podIP: podIp(),
-    scheduledAt: kubeTime(now),
-    started: false,
-    startedAt: '',
-    readyReached: false,
-    crashRestarts: 0,
-    lastCrashAt: '',
-    flaky: 'before',
-    flakyRestartedAt: '',
-    conditions: new Map(),
-  };
+  const { sim, elapsedMs } = initialSim(pod, uid, podIp(), Date.now());
   const t: Tracked = { info, sim, timers: new Set(), writing: false, dirty: false };
   tracked.set(uid, t);
   const behaviours = new Set(info.containers.map((c) => behaviourOf(c.image)));
   const readyAfter = parseDuration(info.annotations[readyAfterAnnotation], defaultReadyAfterMs);
   const startAfter = Math.min(defaultReadyAfterMs, readyAfter);
-  at(t, startAfter, () => {
+  // An adopted pod (stand-in restarted) is already `elapsedMs` into its life.
+  const after = (ms: number): number => Math.max(0, ms - elapsedMs);
+  at(t, after(startAfter), () => {
     sim.started = true;
-    sim.startedAt = kubeTime(Date.now());
-    sim.readyReached = readyAfter <= startAfter;
+    sim.startedAt ||= kubeTime(Date.now());
+    sim.readyReached = readyAfter <= startAfter || elapsedMs >= readyAfter;
     if (behaviours.has('crashloop')) crashTick(t);
   });
-  if (readyAfter > startAfter) {
-    at(t, readyAfter, () => {
+  if (readyAfter > startAfter && elapsedMs < readyAfter) {
+    at(t, after(readyAfter), () => {
       sim.readyReached = true;
     });
   }
-  if (behaviours.has('flaky')) {
-    at(t, readyAfter + flakyRestartAfterMs, () => {
+  if (behaviours.has('flaky') && sim.flaky === 'before') {
+    at(t, after(readyAfter + flakyRestartAfterMs), () => {
       sim.flaky = 'down';
       sim.flakyRestartedAt = kubeTime(Date.now());
     });
-    at(t, readyAfter + flakyRestartAfterMs + flakyDownForMs, () => {
+    at(t, after(readyAfter + flakyRestartAfterMs + flakyDownForMs), () => {
       sim.flaky = 'after';
     });
   }
@@ -198,8 +191,9 @@ function handle(pod: V1Pod): void {
   if (pod.metadata?.deletionTimestamp) {
     // Unbound pods are removed by the API server itself.
     if (node) scheduleDeletion(pod, uid);
-  } else if (!node) bind(pod, uid);
-  else if (!tracked.has(uid)) start(pod, uid);
+  } else if (!node) {
+    if (args.bind) bind(pod, uid);
+  } else if (!tracked.has(uid)) start(pod, uid);
 }
 
 /** Lists all pods, reconciles what is tracked, returns the list's resourceVersion. */
@@ -255,7 +249,17 @@ function watchFrom(rv: string, onOpen: () => void): Promise<string | undefined> 
 
 async function main(): Promise<void> {
   await ensureNodeReady(core, nodeName);
-  setInterval(() => void ensureNodeReady(core, nodeName).catch((e: unknown) => log(String(e))), 30_000);
+  setInterval(
+    () => {
+      void ensureNodeReady(core, nodeName).catch((e: unknown) => log(String(e)));
+      (globalThis as { gc?: () => void }).gc?.();
+      const heapMb = Math.round(process.memoryUsage().heapUsed / 1e6);
+      log(
+        `stats: ${tracked.size} pods tracked, ${binding.size} bound, ${deleting.size} deleting, heap ${heapMb} MB`,
+      );
+    },
+    Number(process.env.KUBELET_STATS_MS ?? 30_000),
+  );
   let rv: string | undefined;
   let announced = false;
   for (;;) {
