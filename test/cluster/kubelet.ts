@@ -6,9 +6,8 @@
 // per pod.
 
 import { rmSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { call, ensureNodeReady, log, mergePatch } from './kubelet-api.ts';
 import { initialSim } from './kubelet-sim.ts';
 import {
@@ -24,6 +23,7 @@ import {
   readyAfterAnnotation,
   type SimState,
 } from './kubelet-status.ts';
+import { stopWatching, watchAllPods } from './kubelet-watch.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -196,63 +196,11 @@ function handle(pod: V1Pod): void {
   } else if (!tracked.has(uid)) start(pod, uid);
 }
 
-/** Lists all pods, reconciles what is tracked, returns the list's resourceVersion. */
-async function relist(): Promise<string> {
-  for (;;) {
-    const list = await call('list pods', () => core.listPodForAllNamespaces());
-    if (typeof list === 'object') {
-      const seen = new Set(list.items.map((p) => p.metadata?.uid));
-      for (const uid of [...tracked.keys(), ...binding, ...deleting.keys()]) if (!seen.has(uid)) forget(uid);
-      for (const pod of list.items) handle(pod);
-      return list.metadata?.resourceVersion ?? '';
-    }
-    await sleep(1000);
-  }
-}
-
-let abortWatch: AbortController | undefined;
-
-/** Watches from `rv` until the watch ends; resolves with the resourceVersion to resume from, or undefined to re-list. */
-function watchFrom(rv: string, onOpen: () => void): Promise<string | undefined> {
-  let last: string | undefined = rv;
-  let ended = false;
-  return new Promise((resolveWatch) => {
-    const onEvent = (type: string, obj: V1Pod & { code?: number }): void => {
-      if (type === 'ERROR') {
-        log(`watch error ${obj.code ?? ''}: re-listing`);
-        last = undefined; // 410 Gone: our resourceVersion is too old.
-        abortWatch?.abort();
-        return;
-      }
-      if (last !== undefined) last = obj.metadata?.resourceVersion ?? last;
-      if (type === 'DELETED') forget(obj.metadata?.uid ?? '');
-      else if (type !== 'BOOKMARK') handle(obj);
-    };
-    const onDone = (err: unknown): void => {
-      // The client ends an idle watch after 30 s: resume from where it was.
-      ended = true;
-      if (err && !(err instanceof DOMException && err.name === 'TimeoutError')) last = undefined;
-      resolveWatch(last);
-    };
-    new Watch(kc)
-      .watch('/api/v1/pods', { resourceVersion: rv, allowWatchBookmarks: true }, onEvent, onDone)
-      .then((controller) => {
-        abortWatch = controller;
-        if (!ended) onOpen();
-      })
-      .catch((error: unknown) => {
-        log(`watch failed to start: ${String(error)}`);
-        resolveWatch(undefined);
-      });
-  });
-}
-
 async function main(): Promise<void> {
   await ensureNodeReady(core, nodeName);
   setInterval(
     () => {
       void ensureNodeReady(core, nodeName).catch((e: unknown) => log(String(e)));
-      (globalThis as { gc?: () => void }).gc?.();
       const heapMb = Math.round(process.memoryUsage().heapUsed / 1e6);
       log(
         `stats: ${tracked.size} pods tracked, ${binding.size} bound, ${deleting.size} deleting, heap ${heapMb} MB`,
@@ -260,23 +208,16 @@ async function main(): Promise<void> {
     },
     Number(process.env.KUBELET_STATS_MS ?? 30_000),
   );
-  let rv: string | undefined;
-  let announced = false;
-  for (;;) {
-    rv ??= await relist();
-    rv = await watchFrom(rv, () => {
-      if (announced || !args['ready-file']) return;
-      announced = true;
-      writeFileSync(args['ready-file'], `${process.pid}\n`);
-      log(`watching pods as Node ${nodeName}`);
-    });
-    if (rv === undefined) await sleep(200);
-  }
+  const sink = { handle, forget, known: () => [...tracked.keys(), ...binding, ...deleting.keys()] };
+  await watchAllPods(kc, core, sink, () => {
+    if (args['ready-file']) writeFileSync(args['ready-file'], `${process.pid}\n`);
+    log(`watching pods as Node ${nodeName}`);
+  });
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
-    abortWatch?.abort();
+    stopWatching();
     if (args['ready-file']) rmSync(args['ready-file'], { force: true });
     process.exit(0);
   });
