@@ -141,9 +141,12 @@ class Leases {
       });
       return 'acquired';
     } catch (error) {
-      // Someone created or changed it between our read and write: read again next round.
-      if (error instanceof KubeError && error.status === 409) return (await this.read()) ?? {};
-      throw error;
+      if (!(error instanceof KubeError) || error.status !== 409) throw error;
+      // 409: someone created or changed it between our read and write; or our own write landed
+      // but its reply was lost and the retry collided with it. The acquireTime we sent tells.
+      const after = await this.read();
+      if (after?.spec?.holderIdentity === holder && after.spec.acquireTime === now) return 'acquired';
+      return after ?? {};
     }
   }
 
