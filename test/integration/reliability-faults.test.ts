@@ -4,7 +4,7 @@
 // partition sequence as without faults; without faults the adapters make no retry at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { adminKubeConfig, freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
 import { type FaultPlan, type FaultProxy, startFaultProxy } from '../faults/proxy.ts';
 import { describeRetries, runEngine } from '../faults/run-engine.ts';
@@ -115,6 +115,64 @@ describe('a rollout through a fault-injecting proxy', () => {
       assert.ok(run.retries.length > 0, 'faults were retried');
       assert.ok((injected.watchCuts ?? 0) > 0, 'watches were cut');
       assert.ok((injected.status500 ?? 0) + (injected.status429 ?? 0) + (injected.resets ?? 0) > 0);
+    });
+  }
+});
+
+describe('a write whose reply is lost (the API server acted, the client saw a reset)', () => {
+  let ns: TestNamespace;
+  let proxy: FaultProxy;
+  const small = (image: string) => {
+    const sts = statefulSet({ name: 'db', replicas: 2, image });
+    delete sts.spec?.updateStrategy;
+    return sts;
+  };
+  before(async () => {
+    ns = await freshNamespace('lost-reply');
+    proxy = await startFaultProxy(await adminKubeConfig());
+    const created = await runEngine({
+      kubeConfig: ns.kubeConfig,
+      namespace: ns.name,
+      inputs: { manifests: manifestFile([small('registry.local/db:v0')]), ...fast, soak: '1s' },
+    });
+    assert.equal(created.outcome.result, 'created', created.logs.join('\n'));
+  });
+  after(async () => {
+    await proxy.close();
+    await ns.cleanup();
+  });
+
+  const writes: [string, (method: string, path: string) => boolean][] = [
+    ['the Lease create', (m, p) => m === 'POST' && p.includes('/leases')],
+    [
+      'the server-side apply of the StatefulSet',
+      (m, p) => m === 'PATCH' && /statefulsets\/db\?.*fieldValidation/.test(p) && !p.includes('dryRun'),
+    ],
+    [
+      'the first partition write',
+      (m, p) => m === 'PATCH' && /statefulsets\/db\?/.test(p) && !p.includes('fieldValidation'),
+    ],
+    ['the Lease release', (m, p) => m === 'DELETE' && p.includes('/leases')],
+  ];
+  for (const [index, [what, only]] of writes.entries()) {
+    it(`survives a lost reply to ${what}`, async () => {
+      proxy.setFaults({ lostReply: 1, only, maxFaults: 1 });
+      const before = proxy.counts.lostReplies;
+      const run = await runEngine({
+        kubeConfig: proxy.kubeConfig(ns.name),
+        namespace: ns.name,
+        inputs: { manifests: manifestFile([small(`registry.local/db:v${index + 1}`)]), ...fast, soak: '1s' },
+      });
+      assert.equal(proxy.counts.lostReplies - before, 1, 'one reply was lost');
+      assert.equal(run.outcome.result, 'succeeded', `${run.outcome.failure}\n${run.logs.join('\n')}`);
+      const leases = await ns.kubeConfig
+        .makeApiClient(CoordinationV1Api)
+        .listNamespacedLease({ namespace: ns.name });
+      assert.deepEqual(
+        leases.items.filter((l) => l.spec?.holderIdentity).map((l) => l.spec?.holderIdentity),
+        [],
+        'no Lease left held',
+      );
     });
   }
 });
