@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { adminKubeConfig } from '../test/cluster/harness.ts';
 import {
   type BundleRun,
@@ -44,7 +44,38 @@ export interface ScenarioResult {
   readonly requests: RecordedRequest[];
   readonly counts: ReturnType<typeof countByVerb>;
   readonly stages: StageTiming[];
+  /** The revision the rollout went to. */
+  readonly revision: string;
   readonly startedAt: number;
+  /** StatefulSet watch events as the action's watches received them through the proxy. */
+  readonly statefulSetEvents: StatefulSetEvent[];
+}
+
+export interface StatefulSetEvent {
+  readonly at: number;
+  readonly generation: number;
+  readonly observedGeneration: number;
+  readonly updateRevision: string;
+}
+
+/**
+ * The controller's time to observe the new template: from the freeze (the server-side apply of
+ * the new template with the partition held) to the first StatefulSet event the action received
+ * with observedGeneration >= generation and the final updateRevision.
+ */
+export function controllerObserveMs(r: ScenarioResult, revision: string): number | undefined {
+  const freeze = r.requests.find(
+    (q) =>
+      q.verb === 'patch' &&
+      q.resource === 'statefulsets' &&
+      q.contentType.startsWith('application/apply-patch') &&
+      !q.query.has('dryRun'),
+  );
+  if (!freeze) return undefined;
+  const seen = r.statefulSetEvents.find(
+    (e) => e.at > freeze.at && e.observedGeneration >= e.generation && e.updateRevision === revision,
+  );
+  return seen ? seen.at - freeze.at : undefined;
 }
 
 export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResult> {
@@ -68,6 +99,17 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
     const pods = await recordPods(ns);
     try {
       proxy.reset();
+      const statefulSetEvents: StatefulSetEvent[] = [];
+      proxy.onWatchEvent((request, at, type, object) => {
+        if (request.resource !== 'statefulsets' || (type !== 'ADDED' && type !== 'MODIFIED')) return;
+        const sts = object as V1StatefulSet;
+        statefulSetEvents.push({
+          at,
+          generation: sts.metadata?.generation ?? 0,
+          observedGeneration: sts.status?.observedGeneration ?? 0,
+          updateRevision: sts.status?.updateRevision ?? '',
+        });
+      });
       const kubeconfig = proxy.kubeconfigFor(ns.name);
       const startedAt = now();
       let run: BundleRun | undefined;
@@ -98,6 +140,7 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
         });
         wallMs = r.endedAt - r.startedAt;
       }
+      proxy.onWatchEvent(undefined);
       const requests = [...proxy.requests];
       const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
       const sts = await apps.readNamespacedStatefulSet({ namespace: ns.name, name: 'web' });
@@ -109,7 +152,18 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
         o.replicas,
         o.soakMs,
       );
-      return { options: o, run, wallMs, setupMs, requests, counts: countByVerb(requests), stages, startedAt };
+      return {
+        options: o,
+        run,
+        wallMs,
+        setupMs,
+        requests,
+        counts: countByVerb(requests),
+        stages,
+        startedAt,
+        statefulSetEvents,
+        revision,
+      };
     } finally {
       pods.stop();
     }

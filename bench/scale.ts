@@ -1,0 +1,75 @@
+// Figure 5, scale: a 300-replica StatefulSet (podManagementPolicy Parallel, pods with
+// terminationGracePeriodSeconds 0 so the kubelet stand-in replaces them quickly) rolled out with
+// `1, 10%, 50%, 100%` by the bundled action under /usr/bin/time -v: wall time, the action's peak
+// RSS, and the requests it sent.
+//   node bench/scale.ts [--replicas 300] [--soak 5s]
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../src/duration.ts';
+import { renewals } from './requests.ts';
+import { controllerObserveMs, rolloutScenario } from './scenario.ts';
+import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';
+
+const steps = '1, 10%, 50%, 100%';
+
+export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figure> {
+  if (!existsSync('/usr/bin/time'))
+    throw new Error('bench: scale needs /usr/bin/time (GNU time) for peak RSS');
+  const loadBefore = load();
+  const r = await rolloutScenario({
+    who: 'action',
+    replicas,
+    steps,
+    soakMs,
+    podManagementPolicy: 'Parallel',
+    terminationGraceSeconds: 0,
+    measureRss: true,
+    timeoutMs: 1_200_000,
+  });
+  const rssMiB = (r.run?.maxRssKiB ?? Number.NaN) / 1024;
+  const stageMs = r.stages.reduce((sum, s) => sum + s.controllerMs + soakMs, 0);
+  const observeMs = controllerObserveMs(r, r.revision) ?? 0;
+  const counts = Object.entries(r.counts.byVerb)
+    .map(([verb, n]) => `${verb} ${n}`)
+    .join(', ');
+  return {
+    id: 'scale',
+    title: `5. Scale (${replicas} replicas, Parallel, steps ${steps}, soak ${soakMs / 1000} s)`,
+    rows: [
+      ['peak RSS of the action', `${round(rssMiB, 1)} MiB`, '< 150 MB', verdict(rssMiB * 1.048576 < 150)],
+      ['wall time (spawn -> exit)', ms(r.wallMs), '', '-'],
+      ['least time (controller observe + stages + soaks)', ms(observeMs + stageMs), '', '-'],
+      [
+        'requests',
+        `${r.counts.total} (${counts}); ${round(r.counts.responseBytes / 2 ** 20, 1)} MiB received`,
+        'as for 10 replicas',
+        '-',
+      ],
+      ['requests other than lease renewals', String(r.counts.total - 2 * renewals(r)), '', '-'],
+      ['setup: create + all Ready (not measured above)', ms(r.setupMs), '', '-'],
+    ],
+    loadBefore,
+    loadAfter: load(),
+    details: {
+      replicas,
+      steps,
+      soakMs,
+      maxRssKiB: r.run?.maxRssKiB,
+      wallMs: Math.round(r.wallMs),
+      observeMs: Math.round(observeMs),
+      controllerMsPerStage: r.stages.map((s) => Math.round(s.controllerMs)),
+      byVerbAndResource: r.counts.byVerbAndResource,
+      responseBytes: r.counts.responseBytes,
+    },
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { replicas: { type: 'string' }, soak: { type: 'string' } } });
+  printFigure(
+    await measureScale(
+      values.replicas === undefined ? undefined : Number(values.replicas),
+      values.soak === undefined ? undefined : parseDuration(values.soak),
+    ),
+  );
+}
