@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { actionsLog } from './adapters/actions-log.ts';
 import { readRunContext } from './adapters/github/context.ts';
 import { githubReporting } from './adapters/github/wiring.ts';
-import { fanOut, jobSummaryReporter } from './adapters/job-summary.ts';
+import { fanOut, jobSummaryReporter, skipNoChange } from './adapters/job-summary.ts';
 import { createCluster } from './adapters/kubernetes/cluster.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { createLock } from './adapters/kubernetes/lock.ts';
@@ -37,7 +37,7 @@ export async function run(): Promise<void> {
       cluster,
       defaultNamespace: kube.defaultNamespace,
     });
-    const reporter = fanOut([jobSummaryReporter(), github.reporter]);
+    const reporter = fanOut([jobSummaryReporter(), skipNoChange(github.reporter)]);
     const outcome = await execute(
       settings,
       {

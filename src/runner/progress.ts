@@ -65,13 +65,15 @@ export class Progress {
     this.set({ stages, replicas }, at);
   }
 
+  /** Records the revisions and images; `publish: false` keeps it from the reporter until the next change. */
   revisions(
     previousRevision: string | undefined,
     revision: string | undefined,
     images: readonly ImageChange[],
     at: number,
+    publish = true,
   ): void {
-    this.set({ previousRevision, revision, images }, at);
+    this.set({ previousRevision, revision, images }, at, publish);
   }
 
   stage(stage: number, change: Partial<StageReport>, at: number): void {
@@ -118,8 +120,9 @@ export class Progress {
     }));
   }
 
-  private set(change: Partial<RolloutReport>, at: number): void {
+  private set(change: Partial<RolloutReport>, at: number, publish = true): void {
     this.current = { ...this.current, ...change, updatedAt: at };
+    if (!publish) return;
     const snapshot = this.current;
     // Not awaited: the reporter coalesces bursts, and the rollout never waits for it.
     const published = this.reporter.update(snapshot).catch(() => undefined);

@@ -75,7 +75,7 @@ export async function rollbackStatefulSet(
     deps.log.info(
       `${ref.namespace}/${ref.name} already runs revision ${target.number} (${target.name}); nothing to roll back`,
     );
-    progress.revisions(target.name, target.name, [], deps.clock.now());
+    progress.revisions(target.name, target.name, [], deps.clock.now(), false);
     return finish(deps, progress, ref, 'no-change', target.name, target.name);
   }
   const previous = sts.updateRevision;
@@ -104,6 +104,13 @@ export async function rollbackStatefulSet(
   });
   await waitForRevision(deps, ref, target.name, signal);
   progress.revisions(previous, target.name, imageChanges(sts.images, target.images), deps.clock.now());
+  const deleted: string[] = [];
+  const section = (state: 'in-progress' | 'succeeded' | 'failed') =>
+    progress.rollback(
+      { reason, toRevision: target.name, state, deletedPods: [...deleted] },
+      deps.clock.now(),
+    );
+  section('in-progress');
   const partitions = planPartitions(settings.rollbackSteps, sts.replicas);
   progress.plan(partitions, sts.replicas, sts.replicas, deps.clock.now());
   const spec: StagedSpec = {
@@ -113,7 +120,15 @@ export async function rollbackStatefulSet(
     stageTimeoutMs: settings.stageTimeoutMs,
     unstick: true,
   };
-  const outcome = await driveStages(deps, ref, spec, 0, stageHooks(progress, 'rolling-back'), signal);
+  const hooks = {
+    ...stageHooks(progress, 'rolling-back'),
+    onPodsDeleted(names: readonly string[]) {
+      deleted.push(...names);
+      section('in-progress');
+    },
+  };
+  const outcome = await driveStages(deps, ref, spec, 0, hooks, signal);
+  section(outcome.kind === 'complete' ? 'succeeded' : 'failed');
   switch (outcome.kind) {
     case 'complete':
       await deps.cluster.patchStatefulSet(ref, {

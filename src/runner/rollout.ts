@@ -58,7 +58,7 @@ export async function rolloutStatefulSet(
     deps.log.info(
       `${ref.namespace}/${ref.name}: the pod template is unchanged (revision ${sts.currentRevision}); nothing to roll out`,
     );
-    progress.revisions(sts.currentRevision, sts.currentRevision, [], deps.clock.now());
+    progress.revisions(sts.currentRevision, sts.currentRevision, [], deps.clock.now(), false);
     return finish(deps, progress, ref, 'no-change', sts.currentRevision, sts.currentRevision);
   }
 

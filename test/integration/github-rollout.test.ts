@@ -117,7 +117,7 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     assert.deepEqual(run.log.warnings, []);
   });
 
-  it('updates the same comment on a rerun that changes nothing', async () => {
+  it('leaves the comment alone on a rerun that changes nothing', async () => {
     const before = fake.comments.map((c) => ({ ...c }));
     const run = await runWithGitHub(ns, fake, {
       event: 'push',
@@ -125,12 +125,25 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
       inputs: { manifests: manifestFile([manifest('db', 'registry.local/db:v2', 5)]), ...fast },
     });
     assert.equal(run.outcome.result, 'no-change', run.log.lines.join('\n'));
+    assert.equal(count(run.calls, /\/comments/), 0, run.calls.join('\n'));
+    assert.equal(count(run.calls, /\/deployments/), 0, run.calls.join('\n'));
+    assert.deepEqual(fake.comments, before, 'the record of the rollout that changed something stays');
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('updates the same comment, rather than adding one, on a rerun that rolls out again', async () => {
+    const before = fake.comments.map((c) => ({ ...c }));
+    const run = await runWithGitHub(ns, fake, {
+      event: 'push',
+      payload: pushEvent(sha),
+      inputs: { manifests: manifestFile([manifest('db', 'registry.local/db:v3', 5)]), ...fast },
+    });
+    assert.equal(run.outcome.result, 'succeeded', run.log.lines.join('\n'));
     assert.equal(count(run.calls, /^POST .*\/comments$/), 0, run.calls.join('\n'));
-    const patches = count(run.calls, /^PATCH .*\/comments\/\d+$/);
-    assert.ok(patches >= 1 && patches <= run.reports.length, run.calls.join('\n'));
+    assert.ok(count(run.calls, /^PATCH .*\/comments\/\d+$/) >= 1, run.calls.join('\n'));
     assert.equal(fake.comments.length, 1);
     assert.equal(fake.comments[0]?.id, before[0]?.id);
-    assert.match(fake.comments[0]?.body ?? '', /no change/);
+    assert.match(fake.comments[0]?.body ?? '', /registry\\\.local\/db:v3/);
     assert.deepEqual(fake.violations, []);
   });
 
@@ -149,6 +162,8 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     assert.equal(fake.comments.length, 1);
     const body = fake.comments[0]?.body ?? '';
     assert.match(body, /StatefulSet .*db: rolled back/);
+    assert.match(body, /#### ↩️ Rollback/);
+    assert.match(body, /\*\*State:\*\* .*succeeded/i);
     assert.ok(body.includes('actions/runs/43/attempts/1'), body);
     const sts = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
     assert.equal(sts.metadata?.annotations?.['statefulset-canary.io/pull-request'], '12');

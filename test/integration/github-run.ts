@@ -4,6 +4,7 @@
 
 import { readRunContext } from '../../src/adapters/github/context.ts';
 import { githubReporting } from '../../src/adapters/github/wiring.ts';
+import { skipNoChange } from '../../src/adapters/job-summary.ts';
 import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import { createLock } from '../../src/adapters/kubernetes/lock.ts';
 import { execute, type Outcome } from '../../src/app.ts';
@@ -61,10 +62,11 @@ export async function runWithGitHub(
       lock: createLock(ns.kubeConfig, {}),
       clock: systemClock,
       log,
+      // As src/main.ts wires it: runs that change nothing leave GitHub alone.
       reporterFor: () => ({
         update: (report) => {
           reports.push(report);
-          return github.reporter.update(report);
+          return skipNoChange(github.reporter).update(report);
         },
       }),
       defaultNamespace: ns.name,
