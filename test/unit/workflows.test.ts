@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
 
 const root = join(import.meta.dirname, '../..');
-const workflowDirs = ['.github/workflows'];
+const workflowDirs = ['.github/workflows', 'examples/workflows'];
 
 interface Step {
   readonly id?: string;
