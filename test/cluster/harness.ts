@@ -8,7 +8,7 @@
 //   await waitFor(async () => (await readSts()).status?.readyReplicas === 3, 10_000, 'web to be Ready');
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig, type V1Pod, type V1StatefulSet, Watch } from '@kubernetes/client-node';
@@ -70,11 +70,57 @@ export async function freshNamespace(prefix: string): Promise<TestNamespace> {
     kubeconfigPath,
     async cleanup() {
       rmSync(kubeconfigPath, { force: true });
+      for (const f of readdirSync(dir)) if (f.startsWith(`${name}.`)) rmSync(join(dir, f), { force: true });
       await core.deleteNamespace({ name, propagationPolicy: 'Background' }).catch((error: unknown) => {
         if ((error as { code?: number }).code !== 404) throw error;
       });
     },
   };
+}
+
+export interface ServiceAccountCredentials {
+  token: string;
+  /** Authenticates as system:serviceaccount:<namespace>:<name>; context namespace is the test namespace. */
+  kubeConfig: KubeConfig;
+  kubeconfigPath: string;
+}
+
+/**
+ * Creates ServiceAccount `name` in the test namespace (if missing) and mints a
+ * token for it through the TokenRequest API, so a test can check what exactly
+ * that identity may do under RBAC. The kubeconfig file is removed by cleanup()
+ * together with the namespace's.
+ */
+export async function serviceAccountCredentials(
+  ns: TestNamespace,
+  name: string,
+  expirationSeconds = 3600,
+): Promise<ServiceAccountCredentials> {
+  const core = ns.kubeConfig.makeApiClient(CoreV1Api);
+  await core
+    .createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name } } })
+    .catch((error: unknown) => {
+      if ((error as { code?: number }).code !== 409) throw error;
+    });
+  const request = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace: ns.name,
+    body: { spec: { audiences: [], expirationSeconds } },
+  });
+  const token = request.status?.token;
+  if (!token) throw new Error(`TokenRequest for ServiceAccount ${ns.name}/${name} returned no token`);
+  const cluster = ns.kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token }],
+    contexts: [{ name: 'local', cluster: cluster.name, user: name, namespace: ns.name }],
+    currentContext: 'local',
+  });
+  const kubeconfigPath = join(clusterDir, 'namespaces', `${ns.name}.${name}.kubeconfig`);
+  writeFileSync(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
+  return { token, kubeConfig, kubeconfigPath };
 }
 
 /** Polls `predicate` every `intervalMs` until it returns true; fails naming `what` and the last error. */

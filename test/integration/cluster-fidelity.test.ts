@@ -8,6 +8,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
   type V1Pod,
   type V1StatefulSet,
@@ -16,6 +17,7 @@ import {
   freshNamespace,
   nodeName,
   readyAfterAnnotation,
+  serviceAccountCredentials,
   statefulSet,
   type TestNamespace,
   terminationMessageAnnotation,
@@ -298,5 +300,42 @@ describe('the kubelet stand-in', () => {
     await waitFor(() => events('deletion').at(-1)?.type === 'DELETED', 5000, 'pod deletion to be removed');
     const took = (events('deletion').at(-1)?.at ?? 0) - deletedAt;
     assert.ok(took >= 800 && took < 3000, `removed after ${took} ms`);
+  });
+});
+
+describe('authentication and RBAC on the local control plane', () => {
+  let ns: TestNamespace;
+  before(async () => {
+    ns = await freshNamespace('fidelity-rbac');
+  });
+  after(() => ns.cleanup());
+
+  it('holds a ServiceAccount token from the TokenRequest API to exactly what RBAC grants', async () => {
+    const sa = await serviceAccountCredentials(ns, 'deployer');
+    const asSa = sa.kubeConfig.makeApiClient(CoreV1Api);
+    const listPods = () => asSa.listNamespacedPod({ namespace: ns.name });
+    await assert.rejects(listPods, (e: { code?: number }) => e.code === 403, 'forbidden before any binding');
+    const rbac = ns.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'deployer-reads-pods' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: ns.name }],
+      },
+    });
+    await waitFor(async () => (await listPods()).items !== undefined, 5000, 'the Role to take effect');
+    await assert.rejects(
+      () => asSa.deleteCollectionNamespacedPod({ namespace: ns.name }),
+      (e: { code?: number }) => e.code === 403,
+      'still forbidden to delete',
+    );
   });
 });
