@@ -87,7 +87,8 @@ async function clearStale(state: ClusterState | undefined): Promise<void> {
  */
 async function withLock<T>(body: () => Promise<T>): Promise<T> {
   mkdirSync(clusterDir, { recursive: true });
-  const deadline = Date.now() + 20 * 60_000;
+  // Long enough for a cold build of the binaries by the process holding the lock.
+  const deadline = Date.now() + 60 * 60_000;
   for (;;) {
     try {
       const fd = openSync(lockFile, 'wx');
