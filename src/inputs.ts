@@ -251,7 +251,7 @@ function reason(text: string): string | undefined {
   if (text === '') return undefined;
   if (text.length > 200)
     throw new InputError('reason', `is ${text.length} characters long; keep it to 200 or fewer`);
-  if (/[\u0000-\u001f\u007f]/.test(text)) {
+  if ([...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
     throw new InputError('reason', 'contains a line break or control character; write it on one line');
   }
   return text;

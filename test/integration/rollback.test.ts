@@ -118,7 +118,10 @@ describe('rollback', () => {
     assert.equal(sts.metadata?.annotations?.['statefulset-canary.io/phase'], 'rolled-back');
     // kubectl rollout history reads the cause from the ControllerRevision the rollback restored.
     const restored = await apps.readNamespacedControllerRevision({ name: old ?? '', namespace: ns.name });
-    assert.match(restored.metadata?.annotations?.['kubernetes.io/change-cause'] ?? '', /rollback.*latency regression/);
+    assert.match(
+      restored.metadata?.annotations?.['kubernetes.io/change-cause'] ?? '',
+      /rollback.*latency regression/,
+    );
   });
 
   it('refuses a pruned or unknown to-revision, listing the revisions available', async () => {
