@@ -136,7 +136,8 @@ export async function rolloutStatefulSet(
         : '';
       const message = `stage ${failure.stage} failed: ${where}${failure.reason}: ${failure.message}`;
       deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
-      if (settings.onFailure === 'halt') {
+      // A template someone else wrote is theirs: rolling back would silently undo it.
+      if (settings.onFailure === 'halt' || failure.reason === 'RevisionChanged') {
         await writePhase(deps, ref, 'halted', failure.stage);
         return finish(
           deps,
