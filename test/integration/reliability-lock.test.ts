@@ -1,0 +1,162 @@
+// One rollout per StatefulSet at a time (issue 6, item 3): a second run fails at once (or after
+// lock-timeout) naming the holder's run URL; a lease left by a dead holder is taken over once it
+// expires; someone else changing the template mid-rollout stops the rollout (RevisionChanged)
+// without the action undoing their change.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AppsV1Api, CoordinationV1Api, type V1StatefulSet } from '@kubernetes/client-node';
+import { microTime } from '../../src/adapters/kubernetes/lock.ts';
+import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
+import { type EngineRun, runEngine } from '../faults/run-engine.ts';
+import { manifestFile } from './run-action.ts';
+
+const runA = 'https://github.com/acme/shop/actions/runs/1001/attempts/1';
+const runB = 'https://github.com/acme/shop/actions/runs/1002/attempts/1';
+
+function manifest(image: string, replicas = 3): V1StatefulSet {
+  const sts = statefulSet({ name: 'db', replicas, image });
+  delete sts.spec?.updateStrategy;
+  return sts;
+}
+
+describe('the rollout lock', () => {
+  let ns: TestNamespace;
+  let apps: AppsV1Api;
+  let leases: CoordinationV1Api;
+  beforeEach(async () => {
+    ns = await freshNamespace('lock');
+    apps = ns.kubeConfig.makeApiClient(AppsV1Api);
+    leases = ns.kubeConfig.makeApiClient(CoordinationV1Api);
+    await apps.createNamespacedStatefulSet({
+      namespace: ns.name,
+      body: statefulSet({ name: 'db', replicas: 3 }),
+    });
+    await waitFor(async () => (await read()).status?.readyReplicas === 3, 60_000, 'db to be Ready');
+  });
+  afterEach(() => ns.cleanup());
+
+  const read = () => apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
+  const rollout = (image: string, runUrl: string, extra: Record<string, string> = {}) =>
+    runEngine({
+      kubeConfig: ns.kubeConfig,
+      namespace: ns.name,
+      runUrl,
+      inputs: {
+        manifests: manifestFile([manifest(image)]),
+        soak: '4s',
+        'stage-timeout': '1m',
+        'on-failure': 'halt',
+        ...extra,
+      },
+    });
+  /** Starts run A and resolves once it holds the lock (its Lease exists). */
+  const startHolder = async (): Promise<{ done: Promise<EngineRun> }> => {
+    const running = rollout('registry.local/db:v2', runA);
+    await waitFor(
+      async () =>
+        (await leases.readNamespacedLease({ name: 'statefulset-canary-db', namespace: ns.name })).spec
+          ?.holderIdentity === runA,
+      10_000,
+      'run A to take the lock',
+    );
+    // Wrapped: an async function returning a bare promise would wait for run A to finish.
+    return { done: running };
+  };
+  const refused = async (promise: Promise<unknown>, holder: string): Promise<void> => {
+    await assert.rejects(promise, (error: Error) => {
+      assert.match(error.message, /is locked by another rollout/);
+      assert.ok(error.message.includes(holder), error.message);
+      assert.match(error.message, new RegExp(`${ns.name}/db`));
+      return true;
+    });
+  };
+
+  it('refuses a second run at once with lock-timeout 0s, naming the holder run URL', async () => {
+    const a = (await startHolder()).done;
+    const started = Date.now();
+    await refused(rollout('registry.local/db:v3', runB, { 'lock-timeout': '0s' }), runA);
+    assert.ok(Date.now() - started < 3_000, `refused after ${Date.now() - started} ms`);
+    const after = await read();
+    assert.notEqual(after.spec?.template?.spec?.containers[0]?.image, 'registry.local/db:v3');
+    assert.equal(after.metadata?.annotations?.['statefulset-canary.io/run-url'], runA);
+    assert.equal((await a).outcome.result, 'succeeded');
+  });
+
+  it('waits lock-timeout (5s) for a busy holder, then fails naming it', async () => {
+    const a = (await startHolder()).done;
+    const started = Date.now();
+    await refused(rollout('registry.local/db:v3', runB, { 'lock-timeout': '5s' }), runA);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 5_000 && waited < 9_000, `waited ${waited} ms`);
+    assert.equal((await a).outcome.result, 'succeeded');
+  });
+
+  it('waits for a holder that finishes within lock-timeout, then rolls out', async () => {
+    const a = (await startHolder()).done;
+    const b = await rollout('registry.local/db:v3', runB, { 'lock-timeout': '2m' });
+    const first = await a;
+    assert.equal(first.outcome.result, 'succeeded');
+    assert.equal(b.outcome.result, 'succeeded', b.logs.join('\n'));
+    assert.equal((await read()).spec?.template?.spec?.containers[0]?.image, 'registry.local/db:v3');
+  });
+
+  it('takes over a lease left by a dead holder once it expires, not before', async () => {
+    const dead = 'https://github.com/acme/shop/actions/runs/999/attempts/1';
+    const now = microTime(Date.now());
+    await leases.createNamespacedLease({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'statefulset-canary-db' },
+        spec: { holderIdentity: dead, leaseDurationSeconds: 4, acquireTime: now, renewTime: now } as never,
+      },
+    });
+    await refused(rollout('registry.local/db:v2', runB, { 'lock-timeout': '0s' }), dead);
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    const b = await rollout('registry.local/db:v2', runB, { 'lock-timeout': '0s' });
+    assert.equal(b.outcome.result, 'succeeded', b.logs.join('\n'));
+    const lease = await leases.listNamespacedLease({ namespace: ns.name });
+    assert.deepEqual(
+      lease.items.filter((l) => l.spec?.holderIdentity).map((l) => l.spec?.holderIdentity),
+      [],
+      'released after the run',
+    );
+  });
+
+  for (const onFailure of ['halt', 'rollback']) {
+    it(`stops with RevisionChanged when someone else changes the template mid-rollout (on-failure ${onFailure}), keeping their change`, async () => {
+      const running = rollout('registry.local/db:v2', runA, { 'on-failure': onFailure, soak: '6s' });
+      await waitFor(
+        async () => (await read()).status?.updatedReplicas === 1,
+        30_000,
+        'the canary to be updated',
+      );
+      // A JSON patch of the image, as someone running `kubectl set image` would change it.
+      await apps.patchNamespacedStatefulSet({
+        name: 'db',
+        namespace: ns.name,
+        body: [
+          {
+            op: 'replace',
+            path: '/spec/template/spec/containers/0/image',
+            value: 'registry.local/db:hotfix',
+          },
+        ],
+      });
+      const run = await running;
+      assert.notEqual(run.outcome.result, 'succeeded');
+      assert.match(run.outcome.failure ?? '', /RevisionChanged/);
+      assert.match(run.outcome.failure ?? '', /someone else changed the StatefulSet's template/);
+      const sts = await read();
+      assert.equal(
+        sts.spec?.template?.spec?.containers[0]?.image,
+        'registry.local/db:hotfix',
+        'their change kept',
+      );
+      assert.equal(
+        sts.spec?.updateStrategy?.rollingUpdate?.partition,
+        2,
+        'partition left where stage 1 put it',
+      );
+    });
+  }
+});
