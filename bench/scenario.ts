@@ -31,6 +31,8 @@ export interface ScenarioOptions {
   readonly terminationGraceSeconds?: number;
   readonly measureRss?: boolean;
   readonly timeoutMs?: number;
+  /** Another build of the action to run instead of dist/index.js. */
+  readonly script?: string;
 }
 
 export interface ScenarioResult {
@@ -125,6 +127,7 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
           },
           timeoutMs,
           measureRss: o.measureRss,
+          script: o.script,
         });
         requireSuccess(run, `rollout of ${o.replicas} replicas`);
         wallMs = run.exitedAt - run.spawnedAt;
