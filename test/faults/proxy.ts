@@ -50,9 +50,18 @@ export interface FaultCounts {
   watchCuts: number;
 }
 
+export interface SeenRequest {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly url: string;
+  readonly contentType: string | undefined;
+}
+
 export interface FaultProxy {
   readonly url: string;
   readonly counts: Readonly<FaultCounts>;
+  /** Every request received, in order (faulted ones included). */
+  readonly seen: readonly SeenRequest[];
   /** The admin credentials with the server replaced by the proxy, namespace `namespace`. */
   kubeConfig(namespace: string): KubeConfig;
   /** Replaces the fault plan (counts are kept). */
@@ -153,6 +162,7 @@ export async function startFaultProxy(admin: KubeConfig, initial: FaultPlan = {}
   let plan = initial;
   let random = seeded(plan.seed ?? 1);
   let faultsBefore = 0;
+  const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -195,6 +205,7 @@ export async function startFaultProxy(admin: KubeConfig, initial: FaultPlan = {}
 
   const server = createHttpsServer({ cert, key }, (req, res) => {
     counts.requests++;
+    seen.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'] });
     const watch = isWatch(req.url ?? '');
     if (watch) counts.watches++;
     const faults = counts.status500 + counts.status429 + counts.resets + counts.lostReplies - faultsBefore;
@@ -236,6 +247,7 @@ export async function startFaultProxy(admin: KubeConfig, initial: FaultPlan = {}
   return {
     url,
     counts,
+    seen,
     kubeConfig(namespace: string): KubeConfig {
       const user = admin.getCurrentUser();
       if (!user) throw new Error('the admin kubeconfig has no current user');

@@ -1,0 +1,174 @@
+// Least privilege (issue 6, item 6): a ServiceAccount bound to exactly the Role in
+// examples/rbac.yaml, with a token minted by the TokenRequest API, creates a StatefulSet, rolls
+// a change out, rolls a crashlooping canary back automatically (deleting the stuck pod), rolls
+// back by hand and reads the status. Taking one verb away (pods delete) makes the path that
+// needs it fail with a 403 that names the verb and the resource.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Role,
+  type V1RoleBinding,
+  type V1Service,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import {
+  adminKubeConfig,
+  freshNamespace,
+  statefulSet,
+  type TestNamespace,
+  waitFor,
+} from '../cluster/harness.ts';
+import { repoRoot } from '../cluster/state.ts';
+import { type FaultProxy, type SeenRequest, startFaultProxy } from '../faults/proxy.ts';
+import { runEngine } from '../faults/run-engine.ts';
+import { manifestFile } from './run-action.ts';
+
+const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac.yaml'), 'utf8')) as {
+  kind: string;
+}[];
+const role = documents.find((d) => d.kind === 'Role') as V1Role;
+const binding = documents.find((d) => d.kind === 'RoleBinding') as V1RoleBinding;
+
+function manifests(image: string): string {
+  const service: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'db' },
+    spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'db', port: 5432 }] },
+  };
+  const sts: V1StatefulSet = statefulSet({ name: 'db', replicas: 3, image });
+  delete sts.spec?.updateStrategy;
+  return manifestFile([service, sts]);
+}
+
+/** The RBAC (resource, verb) pairs a request needs, as "group/resource verb"; none for discovery. */
+function permissionsOf(request: SeenRequest): string[] {
+  const url = new URL(request.url, 'https://x');
+  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?$/.exec(
+    url.pathname,
+  );
+  if (!match) return [];
+  const resource = `${match[1] ?? ''}/${match[2]}`;
+  const named = match[3] !== undefined;
+  const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+  const verbs: Record<string, string[]> = {
+    GET: [watch ? 'watch' : named ? 'get' : 'list'],
+    POST: ['create'],
+    PUT: ['update'],
+    // Server-side apply of an object that does not exist yet creates it: RBAC asks for create too.
+    PATCH: request.contentType === 'application/apply-patch+yaml' ? ['patch', 'create'] : ['patch'],
+    DELETE: [named ? 'delete' : 'deletecollection'],
+  };
+  return (verbs[request.method] ?? [request.method]).map((verb) => `${resource} ${verb}`);
+}
+
+function rolePermissions(r: V1Role): string[] {
+  return (r.rules ?? []).flatMap((rule) =>
+    (rule.apiGroups ?? []).flatMap((group) =>
+      (rule.resources ?? []).flatMap((res) => rule.verbs.map((verb) => `${group}/${res} ${verb}`)),
+    ),
+  );
+}
+
+describe('a service account bound to exactly the Role in examples/rbac.yaml', () => {
+  let ns: TestNamespace;
+  let kubeConfig: KubeConfig;
+  let rbac: RbacAuthorizationV1Api;
+  let proxy: FaultProxy;
+  before(async () => {
+    ns = await freshNamespace('rbac');
+    const admin = await adminKubeConfig();
+    const core = admin.makeApiClient(CoreV1Api);
+    rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    const sa = 'statefulset-canary';
+    await core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: sa } } });
+    await rbac.createNamespacedRole({ namespace: ns.name, body: role });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns.name,
+      body: { ...binding, subjects: binding.subjects?.map((s) => ({ ...s, namespace: ns.name })) },
+    });
+    const token = await core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace: ns.name,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    // Through the (fault-free) proxy, which records every request the action makes.
+    proxy = await startFaultProxy(admin);
+    kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: proxy.kubeConfig(ns.name).clusters,
+      users: [{ name: sa, token: token.status?.token }],
+      contexts: [{ name: 'local', cluster: 'proxy', user: sa, namespace: ns.name }],
+      currentContext: 'local',
+    });
+  });
+  after(async () => {
+    await proxy.close();
+    await ns.cleanup();
+  });
+
+  const run = (inputs: Record<string, string>) =>
+    runEngine({ kubeConfig, namespace: ns.name, inputs: { soak: '1s', 'stage-timeout': '1m', ...inputs } });
+
+  it('creates, rolls out, rolls a crashloop back, rolls back by hand and reads the status', async () => {
+    const created = await run({ manifests: manifests('registry.local/db:v1') });
+    assert.equal(created.outcome.result, 'created', created.outcome.failure);
+    // Long enough (3 stages of 5 s) for the Lease to be renewed (every 10 s).
+    const rolled = await run({ manifests: manifests('registry.local/db:v2'), soak: '5s' });
+    assert.equal(rolled.outcome.result, 'succeeded', rolled.outcome.failure);
+    const manual = await run({ command: 'rollback', statefulset: 'db', 'rollback-steps': '1, 100%' });
+    assert.equal(
+      manual.outcome.result,
+      'rolled-back',
+      `${manual.outcome.failure}\n${manual.logs.join('\n')}`,
+    );
+    const crash = await run({ manifests: manifests('registry.local/db:v3-crashloop') });
+    assert.equal(crash.outcome.result, 'rolled-back', `${crash.outcome.failure}\n${crash.logs.join('\n')}`);
+    assert.ok(
+      crash.logs.some((l) => /^Deleting db-2/.test(l)),
+      'the stuck canary was deleted',
+    );
+    const status = await run({ command: 'status', statefulset: 'db' });
+    assert.match(status.outcome.text ?? '', /db-0/);
+    const used = new Set(proxy.seen.flatMap(permissionsOf));
+    assert.deepEqual([...used].sort(), rolePermissions(role).sort(), 'the Role grants exactly what was used');
+  });
+
+  it('fails with a 403 naming the verb and resource when the Role lacks pods delete', async () => {
+    const rules = (role.rules ?? []).map((r) =>
+      r.resources?.includes('pods') ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') } : r,
+    );
+    await rbac.replaceNamespacedRole({
+      name: role.metadata?.name ?? '',
+      namespace: ns.name,
+      body: { ...role, metadata: { ...role.metadata, namespace: ns.name }, rules },
+    });
+    const review = kubeConfig.makeApiClient(AuthorizationV1Api);
+    await waitFor(
+      async () =>
+        (
+          await review.createSelfSubjectAccessReview({
+            body: { spec: { resourceAttributes: { namespace: ns.name, verb: 'delete', resource: 'pods' } } },
+          })
+        ).status?.allowed === false,
+      10_000,
+      'the Role change to reach the authorizer',
+    );
+    await assert.rejects(run({ manifests: manifests('registry.local/db:v4-crashloop') }), (error: Error) => {
+      assert.match(error.message, /delete Pod .*db-2 failed \(403\)/);
+      assert.match(error.message, /cannot delete resource "pods"/);
+      assert.match(
+        error.message,
+        /may not delete Pod in namespace .*: add that verb and resource to its Role/,
+      );
+      return true;
+    });
+  });
+});
