@@ -11,7 +11,7 @@
 //   node bench/overhead.ts [--soak 5s,30s]
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/duration.ts';
-import { controllerObserveMs, rolloutScenario } from './scenario.ts';
+import { controllerObserveMs, rolloutScenario, type ScenarioResult } from './scenario.ts';
 import { latencies } from './stages.ts';
 import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';
 
@@ -28,21 +28,23 @@ export interface OverheadRun {
   readonly decisionsMs: number;
   readonly finishMs: number;
   readonly controllerMsPerStage: number[];
+  readonly latenciesMs: number[];
   /** Every request the action sent, relative to its spawn. */
   readonly timeline: string[];
 }
 
 const steps = '1, 25%, 50%, 100%';
 
-async function overheadRun(soakMs: number, replicas: number): Promise<OverheadRun> {
-  const result = await rolloutScenario({ who: 'action', replicas, steps, soakMs });
+/** Splits a rollout's wall time into the least time and the action's own parts. */
+export function overheadOf(result: ScenarioResult): OverheadRun {
   const { run, stages, requests, wallMs } = result;
+  const soakMs = result.options.soakMs;
   const observeMs = controllerObserveMs(result, result.revision);
   const first = stages[0];
   const last = stages[stages.length - 1];
   const firstRequest = requests[0];
   if (!run || !first || !last || !firstRequest || observeMs === undefined)
-    throw new Error('bench: the overhead run recorded no stages or no new revision');
+    throw new Error('bench: the rollout recorded no stages or no new revision');
   const leastMs = stages.reduce((sum, s) => sum + s.controllerMs + soakMs, observeMs);
   return {
     soakMs,
@@ -55,10 +57,15 @@ async function overheadRun(soakMs: number, replicas: number): Promise<OverheadRu
     decisionsMs: latencies(stages).reduce((a, b) => a + b, 0),
     finishMs: run.exitedAt - last.gateAt,
     controllerMsPerStage: stages.map((s) => Math.round(s.controllerMs)),
+    latenciesMs: latencies(stages).map((v) => Math.round(v)),
     timeline: requests.map(
       (r) => `${Math.round(r.at - run.spawnedAt)} ms ${r.verb} ${r.resource} ${r.name ?? ''} ${r.status}`,
     ),
   };
+}
+
+async function overheadRun(soakMs: number, replicas: number): Promise<OverheadRun> {
+  return overheadOf(await rolloutScenario({ who: 'action', replicas, steps, soakMs }));
 }
 
 export async function measureOverhead(soaksMs: readonly number[] = [5000, 30_000]): Promise<Figure> {

@@ -6,8 +6,9 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/duration.ts';
+import { overheadOf } from './overhead.ts';
 import { renewals } from './requests.ts';
-import { controllerObserveMs, rolloutScenario } from './scenario.ts';
+import { rolloutScenario } from './scenario.ts';
 import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';
 
 const steps = '1, 10%, 50%, 100%';
@@ -27,8 +28,7 @@ export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figur
     timeoutMs: 1_200_000,
   });
   const rssMiB = (r.run?.maxRssKiB ?? Number.NaN) / 1024;
-  const stageMs = r.stages.reduce((sum, s) => sum + s.controllerMs + soakMs, 0);
-  const observeMs = controllerObserveMs(r, r.revision) ?? 0;
+  const o = overheadOf(r);
   const counts = Object.entries(r.counts.byVerb)
     .map(([verb, n]) => `${verb} ${n}`)
     .join(', ');
@@ -38,7 +38,13 @@ export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figur
     rows: [
       ['peak RSS of the action', `${round(rssMiB, 1)} MiB`, '< 150 MB', verdict(rssMiB * 1.048576 < 150)],
       ['wall time (spawn -> exit)', ms(r.wallMs), '', '-'],
-      ['least time (controller observe + stages + soaks)', ms(observeMs + stageMs), '', '-'],
+      ['least time (controller observe + stages + soaks)', ms(o.leastMs), '', '-'],
+      [
+        'start-up + prepare + decisions + finish',
+        [o.startupMs, o.prepareMs, o.decisionsMs, o.finishMs].map(ms).join(' + '),
+        '',
+        '-',
+      ],
       [
         'requests',
         `${r.counts.total} (${counts}); ${round(r.counts.responseBytes / 2 ** 20, 1)} MiB received`,
@@ -53,11 +59,8 @@ export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figur
     details: {
       replicas,
       steps,
-      soakMs,
       maxRssKiB: r.run?.maxRssKiB,
-      wallMs: Math.round(r.wallMs),
-      observeMs: Math.round(observeMs),
-      controllerMsPerStage: r.stages.map((s) => Math.round(s.controllerMs)),
+      ...o,
       byVerbAndResource: r.counts.byVerbAndResource,
       responseBytes: r.counts.responseBytes,
     },
