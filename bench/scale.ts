@@ -2,7 +2,7 @@
 // terminationGracePeriodSeconds 0 so the kubelet stand-in replaces them quickly) rolled out with
 // `1, 10%, 50%, 100%` by the bundled action under /usr/bin/time -v: wall time, the action's peak
 // RSS, and the requests it sent.
-//   node bench/scale.ts [--replicas 300] [--soak 5s]
+//   node bench/scale.ts [--replicas 300] [--soak 5s] [--script other-build/index.js]
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/duration.ts';
@@ -13,7 +13,7 @@ import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';
 
 const steps = '1, 10%, 50%, 100%';
 
-export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figure> {
+export async function measureScale(replicas = 300, soakMs = 5000, script?: string): Promise<Figure> {
   if (!existsSync('/usr/bin/time'))
     throw new Error('bench: scale needs /usr/bin/time (GNU time) for peak RSS');
   const loadBefore = load();
@@ -26,6 +26,7 @@ export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figur
     terminationGraceSeconds: 0,
     measureRss: true,
     timeoutMs: 1_200_000,
+    script,
   });
   const rssMiB = (r.run?.maxRssKiB ?? Number.NaN) / 1024;
   const o = overheadOf(r);
@@ -34,7 +35,7 @@ export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figur
     .join(', ');
   return {
     id: 'scale',
-    title: `5. Scale (${replicas} replicas, Parallel, steps ${steps}, soak ${soakMs / 1000} s)`,
+    title: `5. Scale (${replicas} replicas, Parallel, steps ${steps}, soak ${soakMs / 1000} s${script ? `, ${script}` : ''})`,
     rows: [
       ['peak RSS of the action', `${round(rssMiB, 1)} MiB`, '< 150 MB', verdict(rssMiB * 1.048576 < 150)],
       ['wall time (spawn -> exit)', ms(r.wallMs), '', '-'],
@@ -68,11 +69,14 @@ export async function measureScale(replicas = 300, soakMs = 5000): Promise<Figur
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { replicas: { type: 'string' }, soak: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { replicas: { type: 'string' }, soak: { type: 'string' }, script: { type: 'string' } },
+  });
   printFigure(
     await measureScale(
       values.replicas === undefined ? undefined : Number(values.replicas),
       values.soak === undefined ? undefined : parseDuration(values.soak),
+      values.script,
     ),
   );
 }
