@@ -171,7 +171,8 @@ async function withLocks<T>(
   signal: AbortSignal,
   body: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const holder = run.runUrl ?? `${hostname()} pid ${process.pid}`;
+  // The run URL tells people who holds the lock; the process makes two jobs of one run distinct.
+  const holder = `${run.runUrl ?? 'statefulset-canary CLI'} (${hostname()} pid ${process.pid})`;
   const held: LockHandle[] = [];
   try {
     for (const ref of refs) held.push(await deps.lock.acquire(ref, holder, settings.lockTimeoutMs));
