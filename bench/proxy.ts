@@ -104,7 +104,12 @@ function selfSignedCertificate(): { key: string; cert: string } {
 }
 
 /** Starts a proxy to the cluster of `upstream` (its current context); `dir` receives kubeconfigs. */
-export async function startProxy(upstream: KubeConfig, dir: string): Promise<RecordingProxy> {
+export async function startProxy(
+  upstream: KubeConfig,
+  dir: string,
+  /** false reproduces a proxy that holds response headers until the first body bytes. */
+  flushHeaders = true,
+): Promise<RecordingProxy> {
   const cluster = upstream.getCurrentCluster();
   const user = upstream.getCurrentUser();
   if (!cluster || !user?.token)
@@ -144,6 +149,9 @@ export async function startProxy(upstream: KubeConfig, dir: string): Promise<Rec
       (upstreamRes) => {
         record.status = upstreamRes.statusCode ?? 0;
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        // The API server sends a watch's headers at once; Node would hold them until the first
+        // event, which would delay the client's watch open (and anything waiting on it).
+        if (flushHeaders) res.flushHeaders();
         let pending = '';
         upstreamRes.on('data', (chunk: Buffer) => {
           record.responseBytes += chunk.length;
