@@ -15,6 +15,7 @@ import {
 import { dump } from 'js-yaml';
 import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import { createLock } from '../../src/adapters/kubernetes/lock.ts';
+import type { RetryEvent } from '../../src/adapters/kubernetes/retry.ts';
 import { execute, type Outcome } from '../../src/app.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
 import { readSettings } from '../../src/inputs.ts';
@@ -26,6 +27,8 @@ export interface ActionRun {
   readonly outcome: Outcome;
   readonly logs: string[];
   readonly reports: RolloutReport[];
+  /** Every retry the Kubernetes adapters made (through the one retry policy's hook). */
+  readonly retries: RetryEvent[];
 }
 
 /** Writes `objects` as one multi-document YAML file and returns its path. */
@@ -36,14 +39,25 @@ export function manifestFile(objects: readonly unknown[]): string {
   return path;
 }
 
-export async function runAction(
-  ns: TestNamespace,
-  inputs: Record<string, string>,
-  signal: AbortSignal = new AbortController().signal,
-): Promise<ActionRun> {
+export interface EngineOptions {
+  /** Credentials to run with: the admin's, a proxy's, a least-privilege service account's. */
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+  readonly inputs: Record<string, string>;
+  readonly runUrl?: string;
+  readonly pullRequest?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs the engine in-process as src/main.ts wires it, with a recording log and reporter. */
+export async function runEngine(options: EngineOptions): Promise<ActionRun> {
   const logs: string[] = [];
   const reports: RolloutReport[] = [];
-  const settings = readSettings((name) => inputs[name] ?? '');
+  const retries: RetryEvent[] = [];
+  const onRetry = (event: RetryEvent): void => {
+    retries.push(event);
+  };
+  const settings = readSettings((name) => options.inputs[name] ?? '');
   const log: Log = {
     info: (m) => logs.push(m),
     notice: (m) => logs.push(`notice: ${m}`),
@@ -55,8 +69,12 @@ export async function runAction(
   const outcome = await execute(
     settings,
     {
-      cluster: createCluster({ kubeConfig: ns.kubeConfig, fieldManager: settings.fieldManager }),
-      lock: createLock(ns.kubeConfig, {}),
+      cluster: createCluster({
+        kubeConfig: options.kubeConfig,
+        fieldManager: settings.fieldManager,
+        onRetry,
+      }),
+      lock: createLock(options.kubeConfig, { onRetry }),
       clock: systemClock,
       log,
       reporterFor: () => ({
@@ -64,18 +82,27 @@ export async function runAction(
           reports.push(report);
         },
       }),
-      defaultNamespace: ns.name,
+      defaultNamespace: options.namespace,
       cwd: process.cwd(),
     },
     {
       contextName: 'local',
-      runUrl: 'https://github.com/o/r/actions/runs/1',
+      runUrl: options.runUrl ?? 'https://github.com/o/r/actions/runs/1',
       commit: 'abc123',
-      pullRequest: 7,
+      pullRequest: options.pullRequest,
     },
-    signal,
+    options.signal ?? new AbortController().signal,
   );
-  return { outcome, logs, reports };
+  return { outcome, logs, reports, retries };
+}
+
+/** The engine with the namespace's admin credentials, recording pull request #7. */
+export function runAction(
+  ns: TestNamespace,
+  inputs: Record<string, string>,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<ActionRun> {
+  return runEngine({ kubeConfig: ns.kubeConfig, namespace: ns.name, inputs, signal, pullRequest: 7 });
 }
 
 export interface ClusterRecord {
