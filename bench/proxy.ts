@@ -108,7 +108,7 @@ export async function startProxy(
   upstream: KubeConfig,
   dir: string,
   /** false reproduces a proxy that holds response headers until the first body bytes. */
-  flushHeaders = true,
+  flushHeaders = process.env.BENCH_HOLD_HEADERS !== '1',
 ): Promise<RecordingProxy> {
   const cluster = upstream.getCurrentCluster();
   const user = upstream.getCurrentUser();

@@ -195,7 +195,18 @@ function streamOnce(
     let opened = false;
     let gone = false;
     let controller: AbortController | undefined;
-    const onAbort = (): void => controller?.abort();
+    // Resolve at once on abort, also while the watch is still opening: a proxy in front of the
+    // API server may hold the response headers until the first event (a bookmark, a minute
+    // later), and the caller must not wait for that. The open is aborted when it completes.
+    const onAbort = (): void => {
+      controller?.abort();
+      resolve('aborted');
+    };
+    if (signal.aborted) {
+      resolve('aborted');
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
     const done = (error: unknown): void => {
       signal.removeEventListener('abort', onAbort);
       if (signal.aborted) resolve('aborted');
@@ -228,7 +239,6 @@ function streamOnce(
         controller = c;
         opened = true;
         if (signal.aborted) c.abort();
-        else signal.addEventListener('abort', onAbort, { once: true });
       },
       (error: unknown) => done(error),
     );
