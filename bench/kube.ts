@@ -142,6 +142,8 @@ export interface BundleOptions {
   readonly timeoutMs: number;
   readonly measureRss?: boolean;
   readonly script?: string;
+  /** Node flags for the action (diagnostics such as --trace-gc). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Runs the bundled action like a runner does (INPUT_* variables, GITHUB_OUTPUT), bounded in time. */
@@ -159,8 +161,8 @@ export async function runBundle(options: BundleOptions): Promise<BundleRun> {
   const rssFile = join(dir, 'time.txt');
   const script = options.script ?? bundle;
   const [command, args] = options.measureRss
-    ? ['/usr/bin/time', ['-v', '-o', rssFile, nodeBinary, script]]
-    : [nodeBinary, [script]];
+    ? ['/usr/bin/time', ['-v', '-o', rssFile, nodeBinary, ...(options.nodeArgs ?? []), script]]
+    : [nodeBinary, [...(options.nodeArgs ?? []), script]];
   const spawnedAt = now();
   const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

@@ -33,6 +33,7 @@ export interface ScenarioOptions {
   readonly timeoutMs?: number;
   /** Another build of the action to run instead of dist/index.js. */
   readonly script?: string;
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface ScenarioResult {
@@ -128,6 +129,7 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
           timeoutMs,
           measureRss: o.measureRss,
           script: o.script,
+          nodeArgs: o.nodeArgs,
         });
         requireSuccess(run, `rollout of ${o.replicas} replicas`);
         wallMs = run.exitedAt - run.spawnedAt;
