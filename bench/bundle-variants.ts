@@ -11,32 +11,14 @@ import { mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { clientNodeSideEffectFree } from '../scripts/esbuild-plugins.ts';
 import { repoRoot } from './kube.ts';
 
 const banner =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 const clientNode = join(repoRoot, 'node_modules/@kubernetes/client-node');
 
-/** Marks every module of @kubernetes/client-node side-effect free. */
-const pure: Plugin = {
-  name: 'client-node-side-effect-free',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === 'inner') return undefined;
-      const inside = args.importer.startsWith(clientNode) || args.path.startsWith('@kubernetes/client-node');
-      if (!inside) return undefined;
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: 'inner',
-      });
-      if (resolved.errors.length > 0) return { errors: resolved.errors };
-      if (!resolved.path.startsWith(join(clientNode, 'dist'))) return resolved;
-      return { ...resolved, sideEffects: false };
-    });
-  },
-};
+const pure = clientNodeSideEffectFree(repoRoot);
 
 /** Resolves every `undici` import outside client-node to client-node's own copy. */
 const oneUndici: Plugin = {

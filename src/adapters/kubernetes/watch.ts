@@ -10,12 +10,12 @@
 // timeout, idle, dropped connection) resumes from the last resourceVersion seen (bookmarks keep
 // it fresh), and only 410 Gone (an ERROR event) forces a re-list, after which we emit.
 import { Watch } from '@kubernetes/client-node';
-import type { Observation } from '../../engine/observation.ts';
+import type { Observation, PodObservation } from '../../engine/observation.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { KubeError, type Operation } from './errors.ts';
 import type { Api } from './http.ts';
 import { podsPath, statefulSetsPath } from './paths.ts';
-import { selectorString, toObservation } from './translate.ts';
+import { isOwnedBy, selectorString, toPodObservation, toStatefulSetObservation } from './translate.ts';
 import type { RawList, RawMeta, RawPod, RawStatefulSet } from './types.ts';
 
 export interface WatchStats {
@@ -50,7 +50,16 @@ export async function watchStatefulSet(
   stats: WatchStats,
 ): Promise<void> {
   let statefulSet: RawStatefulSet | undefined;
-  const pods = new Map<string, RawPod>();
+  // Pods are kept translated: each pod event costs one translation, not one per pod per
+  // event, and the raw objects (managedFields and all) are not retained.
+  const pods = new Map<string, PodObservation>();
+  const keep = (raw: RawPod): void => {
+    const name = raw.metadata?.name ?? '';
+    const owned = statefulSet?.metadata?.uid !== undefined && isOwnedBy(raw, statefulSet.metadata.uid);
+    const translated = owned ? toPodObservation(raw, ref.name) : undefined;
+    if (translated) pods.set(name, translated);
+    else pods.delete(name);
+  };
   let failure: unknown;
   let scheduled = false;
   const stopped = new AbortController();
@@ -64,7 +73,8 @@ export async function watchStatefulSet(
     scheduled = false;
     if (stop.aborted || !statefulSet) return;
     try {
-      onChange(toObservation(statefulSet, pods.values()));
+      const observed = [...pods.values()].sort((a, b) => a.ordinal - b.ordinal);
+      onChange({ statefulSet: toStatefulSetObservation(statefulSet), pods: observed });
     } catch (error) {
       fail(error);
     }
@@ -114,13 +124,12 @@ export async function watchStatefulSet(
         stop,
       );
       pods.clear();
-      for (const item of list.items ?? []) pods.set(item.metadata?.name ?? '', item);
+      for (const item of list.items ?? []) keep(item);
       return list.metadata?.resourceVersion ?? '';
     },
     apply(type, object) {
-      const name = object.metadata?.name ?? '';
-      if (type === 'DELETED') pods.delete(name);
-      else pods.set(name, object);
+      if (type === 'DELETED') pods.delete(object.metadata?.name ?? '');
+      else keep(object);
     },
   };
   pod.resourceVersion = await pod.relist();
