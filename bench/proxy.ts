@@ -1,15 +1,9 @@
-// A recording HTTPS proxy on 127.0.0.1 in front of the local API server. The action under test
-// gets a kubeconfig that points here (self-signed certificate, insecure-skip-tls-verify), so the
-// proxy sees every request in plain text: it timestamps and classifies each one (verb as in the
-// API server's audit log), keeps the bodies of PATCHes, counts bytes, and can hand the events of
-// watch streams to a callback as they pass through.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { loopbackCertificate } from '../test/cluster/pki.ts';
 import { now } from './stats.ts';
 
 export interface RecordedRequest {
@@ -68,41 +62,6 @@ export function classify(
   return { verb: verbs[method] ?? method.toLowerCase(), resource, name };
 }
 
-function selfSignedCertificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-proxy-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    return {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** Starts a proxy to the cluster of `upstream` (its current context); `dir` receives kubeconfigs. */
 export async function startProxy(
   upstream: KubeConfig,
@@ -123,7 +82,7 @@ export async function startProxy(
   const connections: number[] = [];
   let listener: WatchListener | undefined;
 
-  const server = createServer(selfSignedCertificate(), (req, res) => {
+  const server = createServer(loopbackCertificate('bench-proxy'), (req, res) => {
     const at = now();
     const url = new URL(req.url ?? '/', 'https://proxy');
     const { verb, resource, name } = classify(req.method ?? 'GET', url.pathname, url.searchParams);

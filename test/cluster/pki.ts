@@ -6,7 +6,8 @@
 // - a static token file with one admin user in system:masters.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pkiDir } from './state.ts';
 
@@ -88,4 +89,43 @@ export function makePki(): Pki {
     tokenFile: p('tokens.csv'),
     adminToken,
   };
+}
+
+/**
+ * A throwaway self-signed certificate for 127.0.0.1 (EC P-256, one day), for the loopback
+ * proxies of the fault tests and the benchmarks. Made in a directory removed at once.
+ */
+export function loopbackCertificate(commonName: string): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'loopback-cert-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${commonName}`,
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    return {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,27 +1,8 @@
-// A fault-injecting HTTPS proxy on 127.0.0.1 in front of the real API server, for tests of
-// the retry policy and watch resumption. It terminates TLS with a self-signed certificate made
-// at start (the kubeconfig it hands out trusts exactly that certificate, so TLS is verified for
-// real) and forwards every request, credentials included, to the API server. Faults, each a
-// share of requests drawn from a seeded generator so a run can be repeated:
-//
-//   status500   answered 500 InternalError without reaching the API server
-//   status429   answered 429 TooManyRequests with Retry-After, without reaching the API server
-//   reset       connection destroyed before the request is forwarded (ECONNRESET, nothing done)
-//   lostReply   forwarded and done by the API server, then the connection is destroyed before
-//               the answer reaches the client (the hardest case: a write happened, unseen)
-//   cutWatchesEveryMs  every watch stream is cut (socket destroyed) this long after it opens
-//
-//   const proxy = await startFaultProxy(await adminKubeConfig(), { status500: 0.1, cutWatchesEveryMs: 3000 });
-//   const kc = proxy.kubeConfig('my-namespace');   // talks to the API server through the proxy
-//   ...; proxy.counts; await proxy.close();
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { loopbackCertificate } from '../cluster/pki.ts';
 
 export interface FaultPlan {
   readonly status500?: number;
@@ -81,42 +62,6 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** A self-signed certificate for 127.0.0.1, made with openssl in a directory removed at once. */
-function selfSigned(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'fault-proxy-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=fault-proxy',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function status(
   res: ServerResponse,
   code: number,
@@ -148,7 +93,7 @@ export async function startFaultProxy(admin: KubeConfig, initial: FaultPlan = {}
     keepAlive: true,
     ca: Buffer.from(cluster.caData, 'base64').toString('utf8'),
   });
-  const { cert, key } = selfSigned();
+  const { cert, key } = loopbackCertificate('fault-proxy');
   const counts: FaultCounts = {
     requests: 0,
     watches: 0,
