@@ -182,15 +182,29 @@ function hold(leases: Leases, holder: string, duration: number, renewEveryMs: nu
   const lost = new AbortController();
   let lastRenewed = Date.now();
   let renewing: Promise<void> = Promise.resolve();
+  // The lease as our last renewal wrote it: the next renewal is one conditional PUT, with a
+  // read only when someone else wrote in between (409) or before the first renewal.
+  let held: RawLease | undefined;
+  const put = async (current: RawLease): Promise<RawLease> => {
+    const spec = { ...current.spec, renewTime: microTime(Date.now()) };
+    return leases.write('PUT', { metadata: current.metadata, spec });
+  };
   const renew = async (): Promise<void> => {
     try {
-      const current = await leases.read();
-      if (current?.spec?.holderIdentity !== holder) {
-        lost.abort(new Error(`Lease ${leases.op.namespace}/${leases.op.name} was taken over or deleted.`));
-        return;
+      try {
+        if (!held)
+          throw new KubeError('no lease read yet', { status: 409, reason: 'Conflict', operation: leases.op });
+        held = await put(held);
+      } catch (error) {
+        // 409: written by someone since; 404: deleted. Read it to tell.
+        if (!(error instanceof KubeError) || (error.status !== 409 && error.status !== 404)) throw error;
+        const current = await leases.read();
+        if (current?.spec?.holderIdentity !== holder) {
+          lost.abort(new Error(`Lease ${leases.op.namespace}/${leases.op.name} was taken over or deleted.`));
+          return;
+        }
+        held = await put(current);
       }
-      const spec = { ...current.spec, renewTime: microTime(Date.now()) };
-      await leases.write('PUT', { metadata: current.metadata, spec });
       lastRenewed = Date.now();
     } catch {
       // Retried by the policy already; try again next period unless the lease has run out.
