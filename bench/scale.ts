@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/duration.ts';
 import { overheadOf } from './overhead.ts';
-import { renewals } from './requests.ts';
+import { withoutRenewals } from './requests.ts';
 import { rolloutScenario } from './scenario.ts';
 import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';
 
@@ -52,7 +52,7 @@ export async function measureScale(replicas = 300, soakMs = 5000, script?: strin
         'as for 10 replicas',
         '-',
       ],
-      ['requests other than lease renewals', String(r.counts.total - 2 * renewals(r)), '', '-'],
+      ['requests other than lease renewals', String(withoutRenewals(r)), '', '-'],
       ['setup: create + all Ready (not measured above)', ms(r.setupMs), '', '-'],
     ],
     loadBefore,
