@@ -10,6 +10,7 @@ import { execute } from './app.ts';
 import { InputError, readSettings } from './inputs.ts';
 import { systemClock } from './ports/clock.ts';
 import type { Reporter } from './ports/reporter.ts';
+import { outcomeText } from './runner/status.ts';
 
 const VALUE_FLAGS = [
   'manifests',
@@ -44,12 +45,14 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan> [flags]
   --to-revision N       ControllerRevision number to roll back to (default: the previous one)
   --reason TEXT         why (manual rollback): recorded in the change cause
   --lock-timeout D      how long to wait for another run's lock (default 0s)
+  --json                print the outputs (result, revision, stages, ...) as JSON
   --debug               debug logging`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     kubeconfig: { type: 'string' },
     debug: { type: 'boolean' },
+    json: { type: 'boolean' },
     help: { type: 'boolean' },
   };
   for (const flag of VALUE_FLAGS) options[flag] = { type: 'string', multiple: flag === 'manifests' };
@@ -94,11 +97,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       { contextName: kube.contextName, runUrl: undefined, commit: undefined, pullRequest: undefined },
       cancel.signal,
     );
-    if (outcome.text) process.stdout.write(`${outcome.text}\n`);
-    else {
-      const { text: _text, ...outputs } = outcome;
-      process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
-    }
+    const { text, ...outputs } = outcome;
+    if (text) process.stdout.write(`${text}\n`);
+    else if (values.json) process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
+    else process.stdout.write(`${outcomeText(outputs)}\n`);
     if (outcome.failure) log.warning(outcome.failure);
     return outcome.failure ? 1 : 0;
   } catch (error) {

@@ -6,7 +6,8 @@ import type { Cluster, KubeObject, StatefulSetRef } from '../ports/cluster.ts';
 import type { Settings } from '../settings.ts';
 import { refOf, replicasOf } from './objects.ts';
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows as aligned columns, like kubectl's tables. */
+export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) =>
@@ -91,4 +92,42 @@ export async function planText(
     lines.push(`${ref.namespace}/${ref.name}: partition ${replicas} (frozen), then ${stages.join('; ')}`);
   }
   return lines.join('\n');
+}
+
+/** The end of a run for a terminal: the result line and a row per stage. */
+export function outcomeText(outcome: {
+  readonly result: string;
+  readonly revision: string | undefined;
+  readonly previousRevision: string | undefined;
+  readonly durationSeconds: number;
+  readonly stages: readonly {
+    statefulSet: string;
+    stage: number;
+    partition: number;
+    ordinals: readonly number[];
+    verdict: string;
+    startedAt: string | undefined;
+    endedAt: string | undefined;
+  }[];
+}): string {
+  const was =
+    outcome.previousRevision && outcome.previousRevision !== outcome.revision
+      ? ` (was ${outcome.previousRevision})`
+      : '';
+  const head = `result: ${outcome.result}, revision ${outcome.revision ?? '-'}${was}, ${outcome.durationSeconds} s`;
+  if (outcome.stages.length === 0) return head;
+  const seconds = (s: { startedAt: string | undefined; endedAt: string | undefined }) =>
+    s.startedAt && s.endedAt
+      ? `${((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s`
+      : '-';
+  const rows = outcome.stages.map((s) => [
+    s.statefulSet,
+    String(s.stage),
+    String(s.partition),
+    s.ordinals.join(',') || '-',
+    s.verdict,
+    seconds(s),
+  ]);
+  return `${head}
+${table([['STATEFULSET', 'STAGE', 'PARTITION', 'ORDINALS', 'VERDICT', 'DURATION'], ...rows])}`;
 }
