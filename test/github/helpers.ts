@@ -1,14 +1,16 @@
 // Shared pieces of the GitHub reporter tests: report literals for each stage of a rollout,
 // a recording Log, event files, and a reporter wired to the fake server with fast retries.
+import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'node:test';
 import { type GitHubRunContext, readRunContext } from '../../src/adapters/github/context.ts';
 import { createGitHubReporter, type GitHubReporter } from '../../src/adapters/github/reporter.ts';
 import type { RolloutReport, StageReport } from '../../src/engine/report.ts';
 import type { Log } from '../../src/ports/reporter.ts';
 import type { GitHubSettings } from '../../src/settings.ts';
-import type { FakeGitHub } from './fake-server.ts';
+import { type FakeGitHub, startFakeGitHub } from './fake-server.ts';
 
 export const t0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 
@@ -164,4 +166,25 @@ export function reporterFor(
       : { recordedPullRequest: options.recordedPullRequest }),
     retry: fastRetry(options.sleeps),
   });
+}
+
+/**
+ * A fresh fake GitHub for each test of the enclosing describe, closed after it; a request
+ * that broke GitHub's published contract fails the test. Use `github.fake` inside the tests.
+ */
+export function useFakeGitHub(): { readonly fake: FakeGitHub } {
+  let current: FakeGitHub | undefined;
+  beforeEach(async () => {
+    current = await startFakeGitHub();
+  });
+  afterEach(async () => {
+    await current?.close();
+    assert.deepEqual(current?.violations, []);
+  });
+  return {
+    get fake(): FakeGitHub {
+      if (!current) throw new Error('useFakeGitHub: the fake GitHub exists only inside a test');
+      return current;
+    },
+  };
 }

@@ -1,32 +1,25 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { commentMarker } from '../../src/adapters/github/comment.ts';
-import { actionsBot, type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { recordingLog, reporterFor, stageReport } from '../github/helpers.ts';
+import { actionsBot } from '../github/fake-server.ts';
+import { recordingLog, reporterFor, stageReport, useFakeGitHub } from '../github/helpers.ts';
 
 const marker = commentMarker('kind-dev', 'shop', 'web');
 const someone = { login: 'mallory', id: 666, type: 'User' } as const;
 
 describe('the sticky pull request comment', () => {
-  let fake: FakeGitHub;
-  beforeEach(async () => {
-    fake = await startFakeGitHub();
-  });
-  afterEach(async () => {
-    await fake.close();
-    assert.deepEqual(fake.violations, []);
-  });
+  const github = useFakeGitHub();
 
   it('is created at the first stage and then updated in place through every stage', async () => {
-    const reporter = reporterFor(fake);
+    const reporter = reporterFor(github.fake);
     for (let step = 0; step <= 6; step++) await reporter.update(stageReport(step));
     await reporter.flush();
-    assert.equal(fake.comments.length, 1);
-    const [comment] = fake.comments;
+    assert.equal(github.fake.comments.length, 1);
+    const [comment] = github.fake.comments;
     assert.equal(comment?.issue, 7);
     assert.equal(comment?.user.login, 'github-actions[bot]');
     assert.ok(comment?.body.startsWith(`${marker}\n### ✅ StatefulSet shop/web: rollout succeeded`));
-    const writes = fake.calls().filter((c) => !c.startsWith('GET'));
+    const writes = github.fake.calls().filter((c) => !c.startsWith('GET'));
     assert.deepEqual(writes, [
       'POST /graphql',
       'POST /repos/acme/shop/issues/7/comments',
@@ -35,92 +28,92 @@ describe('the sticky pull request comment', () => {
   });
 
   it('is updated, not added again, by a rerun', async () => {
-    const first = reporterFor(fake);
+    const first = reporterFor(github.fake);
     await first.update(stageReport(0));
     await first.flush();
-    const rerun = reporterFor(fake);
+    const rerun = reporterFor(github.fake);
     await rerun.update(stageReport(6));
     await rerun.flush();
-    assert.equal(fake.comments.length, 1);
-    assert.match(fake.comments[0]?.body ?? '', /rollout succeeded/);
+    assert.equal(github.fake.comments.length, 1);
+    assert.match(github.fake.comments[0]?.body ?? '', /rollout succeeded/);
   });
 
   it('is one comment per StatefulSet when a run rolls out two', async () => {
-    const reporter = reporterFor(fake);
+    const reporter = reporterFor(github.fake);
     await Promise.all([reporter.update(stageReport(0, 'web')), reporter.update(stageReport(0, 'db'))]);
     await reporter.update(stageReport(6, 'db'));
     await reporter.flush();
-    assert.equal(fake.comments.length, 2);
-    assert.deepEqual(fake.comments.map((c) => c.body.split('\n')[0]).sort(), [
+    assert.equal(github.fake.comments.length, 2);
+    assert.deepEqual(github.fake.comments.map((c) => c.body.split('\n')[0]).sort(), [
       commentMarker('kind-dev', 'shop', 'db'),
       commentMarker('kind-dev', 'shop', 'web'),
     ]);
   });
 
   it('ignores a comment with the same marker written by someone else', async () => {
-    const planted = fake.addComment(7, `${marker}\nplanted by someone else`, someone);
-    const reporter = reporterFor(fake);
+    const planted = github.fake.addComment(7, `${marker}\nplanted by someone else`, someone);
+    const reporter = reporterFor(github.fake);
     await reporter.update(stageReport(0));
     await reporter.flush();
-    assert.equal(fake.comments.length, 2);
+    assert.equal(github.fake.comments.length, 2);
     assert.equal(planted.body, `${marker}\nplanted by someone else`);
   });
 
   it('finds its comment on a later page of a long thread', async () => {
-    for (let i = 0; i < 150; i++) fake.addComment(7, `chatter ${i}`, someone);
-    const own = fake.addComment(7, `${marker}\nold report`, actionsBot);
-    const reporter = reporterFor(fake);
+    for (let i = 0; i < 150; i++) github.fake.addComment(7, `chatter ${i}`, someone);
+    const own = github.fake.addComment(7, `${marker}\nold report`, actionsBot);
+    const reporter = reporterFor(github.fake);
     await reporter.update(stageReport(2));
     await reporter.flush();
-    assert.equal(fake.comments.length, 151);
+    assert.equal(github.fake.comments.length, 151);
     assert.match(own.body, /rollout in progress/);
-    assert.ok(fake.calls().includes('GET /repos/acme/shop/issues/7/comments'));
-    assert.ok(fake.requests.some((r) => r.query.includes('page=2')));
+    assert.ok(github.fake.calls().includes('GET /repos/acme/shop/issues/7/comments'));
+    assert.ok(github.fake.requests.some((r) => r.query.includes('page=2')));
   });
 
   it('recognises its own comments as the user of a personal access token', async () => {
     const me = { login: 'deploy-bot-user', id: 77, type: 'User' } as const;
-    fake.identity = { kind: 'user', user: me };
-    const own = fake.addComment(7, `${marker}\nold`, me);
-    fake.addComment(7, `${marker}\nby the actions bot`, actionsBot);
-    const reporter = reporterFor(fake);
+    github.fake.identity = { kind: 'user', user: me };
+    const own = github.fake.addComment(7, `${marker}\nold`, me);
+    github.fake.addComment(7, `${marker}\nby the actions bot`, actionsBot);
+    const reporter = reporterFor(github.fake);
     await reporter.update(stageReport(1));
     await reporter.flush();
     assert.match(own.body, /rollout in progress/);
-    assert.equal(fake.comments.length, 2);
-    assert.ok(!fake.calls().includes('POST /graphql'));
+    assert.equal(github.fake.comments.length, 2);
+    assert.ok(!github.fake.calls().includes('POST /graphql'));
   });
 
   it('falls back to github-actions[bot] when neither GET /user nor GraphQL says who the token is', async () => {
-    fake.identity = { kind: 'installation', bot: actionsBot, graphql: false };
-    const own = fake.addComment(7, `${marker}\nold`, actionsBot);
+    github.fake.identity = { kind: 'installation', bot: actionsBot, graphql: false };
+    const own = github.fake.addComment(7, `${marker}\nold`, actionsBot);
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log });
+    const reporter = reporterFor(github.fake, { log });
     await reporter.update(stageReport(1));
     await reporter.flush();
     assert.match(own.body, /rollout in progress/);
-    assert.equal(fake.comments.length, 1);
+    assert.equal(github.fake.comments.length, 1);
     assert.deepEqual(log.warnings, []);
   });
 
   it('coalesces a burst of ten updates into at most two PATCHes', async () => {
-    const reporter = reporterFor(fake);
+    const reporter = reporterFor(github.fake);
     await reporter.update(stageReport(0));
-    const before = fake.requests.length;
+    const before = github.fake.requests.length;
     await Promise.all(
       Array.from({ length: 10 }, (_, i) => reporter.update(stageReport(i % 6, 'web', { updatedAt: i }))),
     );
     await reporter.flush();
-    const patches = fake
+    const patches = github.fake
       .calls()
       .slice(before)
       .filter((c) => c.startsWith('PATCH'));
     assert.ok(patches.length >= 1 && patches.length <= 2, `${patches.length} PATCHes`);
-    assert.match(fake.comments[0]?.body ?? '', /Last updated 1970-01-01T00:00:00\.009Z/);
+    assert.match(github.fake.comments[0]?.body ?? '', /Last updated 1970-01-01T00:00:00\.009Z/);
   });
 
   it('escapes a hostile termination message in the posted body', async () => {
-    const reporter = reporterFor(fake);
+    const reporter = reporterFor(github.fake);
     const terminationMessage =
       '```\n<script>alert(1)</script>\n<!-- x --> [x](javascript:alert(1)) @octocat | | |';
     await reporter.update(
@@ -137,16 +130,16 @@ describe('the sticky pull request comment', () => {
       }),
     );
     await reporter.flush();
-    const body = fake.comments[0]?.body ?? '';
+    const body = github.fake.comments[0]?.body ?? '';
     assert.match(body, /````text\n```\n<script>alert\(1\)<\/script>/);
     assert.ok(body.includes('&lt;b&gt;app&lt;/b&gt;'));
     assert.ok(body.includes('pod web\\-4 @\u200boctocat'));
   });
 
   it('is not written when the comment input is false', async () => {
-    const reporter = reporterFor(fake, { settings: { comment: false } });
+    const reporter = reporterFor(github.fake, { settings: { comment: false } });
     await reporter.update(stageReport(0));
     await reporter.flush();
-    assert.deepEqual(fake.calls(), []);
+    assert.deepEqual(github.fake.calls(), []);
   });
 });

@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { deploymentStatus } from '../../src/adapters/github/deployments.ts';
 import type { Verdict } from '../../src/engine/report.ts';
-import { type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { recordingLog, reporterFor, stageReport } from '../github/helpers.ts';
+import { recordingLog, reporterFor, stageReport, useFakeGitHub } from '../github/helpers.ts';
 
 describe('GitHub Deployments', () => {
-  let fake: FakeGitHub;
-  beforeEach(async () => {
-    fake = await startFakeGitHub();
-  });
-  afterEach(async () => {
-    await fake.close();
-    assert.deepEqual(fake.violations, []);
-  });
+  const github = useFakeGitHub();
 
   it('are one deployment per rollout with in_progress at each stage, then success', async () => {
-    const reporter = reporterFor(fake, { settings: { deploymentEnvironment: 'production', comment: false } });
+    const reporter = reporterFor(github.fake, {
+      settings: { deploymentEnvironment: 'production', comment: false },
+    });
     for (let step = 0; step <= 6; step++) await reporter.update(stageReport(step));
     await reporter.flush();
-    assert.equal(fake.deployments.length, 1);
-    const [deployment] = fake.deployments;
+    assert.equal(github.fake.deployments.length, 1);
+    const [deployment] = github.fake.deployments;
     assert.deepEqual(
       {
         ref: deployment?.body.ref,
@@ -65,18 +59,18 @@ describe('GitHub Deployments', () => {
   ];
   for (const [verdict, state] of outcomes) {
     it(`end a ${verdict} rollout with ${state}`, async () => {
-      const reporter = reporterFor(fake, { settings: { deploymentEnvironment: 'staging' } });
+      const reporter = reporterFor(github.fake, { settings: { deploymentEnvironment: 'staging' } });
       await reporter.update(stageReport(1, 'web', { verdict }));
       await reporter.flush();
       assert.deepEqual(
-        fake.deployments[0]?.statuses.map((s) => s.state),
+        github.fake.deployments[0]?.statuses.map((s) => s.state),
         [state],
       );
     });
   }
 
   it('warn with the deployments permission on a 403 and leave the comment alone', async () => {
-    fake.fail({
+    github.fake.fail({
       method: 'POST',
       path: /\/deployments$/,
       status: 403,
@@ -84,14 +78,14 @@ describe('GitHub Deployments', () => {
       times: 5,
     });
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log, settings: { deploymentEnvironment: 'production' } });
+    const reporter = reporterFor(github.fake, { log, settings: { deploymentEnvironment: 'production' } });
     await reporter.update(stageReport(0));
     await reporter.update(stageReport(6));
     await reporter.flush();
     assert.equal(log.warnings.length, 1);
     assert.match(log.warnings[0] ?? '', /GitHub Deployment status .*`permissions: deployments: write`/);
-    assert.equal(fake.comments.length, 1);
-    assert.match(fake.comments[0]?.body ?? '', /rollout succeeded/);
+    assert.equal(github.fake.comments.length, 1);
+    assert.match(github.fake.comments[0]?.body ?? '', /rollout succeeded/);
   });
 
   it('keep status descriptions within GitHub’s 140 characters', () => {

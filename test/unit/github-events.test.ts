@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readRunContext } from '../../src/adapters/github/context.ts';
-import { type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
 import {
   eventFile,
   pullRequestEvent,
@@ -9,6 +8,7 @@ import {
   reporterFor,
   runContext,
   stageReport,
+  useFakeGitHub,
 } from '../github/helpers.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
@@ -54,46 +54,45 @@ describe('the run context', () => {
 });
 
 describe('which pull request gets the comment', () => {
-  let fake: FakeGitHub;
-  beforeEach(async () => {
-    fake = await startFakeGitHub();
-  });
-  afterEach(async () => {
-    await fake.close();
-    assert.deepEqual(fake.violations, []);
-  });
+  const github = useFakeGitHub();
 
   async function commentedOn(options: Parameters<typeof reporterFor>[1]): Promise<number[]> {
-    const reporter = reporterFor(fake, options);
+    const reporter = reporterFor(github.fake, options);
     await reporter.update(stageReport(0));
     await reporter.flush();
-    return fake.comments.map((c) => c.issue);
+    return github.fake.comments.map((c) => c.issue);
   }
 
   it('is the pull request of a pull_request event', async () => {
-    assert.deepEqual(await commentedOn({ run: runContext(fake, 'pull_request', pullRequestEvent) }), [7]);
+    assert.deepEqual(
+      await commentedOn({ run: runContext(github.fake, 'pull_request', pullRequestEvent) }),
+      [7],
+    );
   });
 
   it('is the pull request of a pull_request_target event', async () => {
     const payload = { action: 'synchronize', number: 31, pull_request: { number: 31 } };
-    assert.deepEqual(await commentedOn({ run: runContext(fake, 'pull_request_target', payload) }), [31]);
+    assert.deepEqual(
+      await commentedOn({ run: runContext(github.fake, 'pull_request_target', payload) }),
+      [31],
+    );
   });
 
   it('is the pull request merged into the pushed branch on push', async () => {
-    fake.commitPulls.set(sha, [
+    github.fake.commitPulls.set(sha, [
       { number: 3, merged_at: null, base: { ref: 'main' } },
       { number: 5, merged_at: '2025-06-01T10:00:00Z', base: { ref: 'release' } },
       { number: 9, merged_at: '2025-06-01T11:00:00Z', base: { ref: 'main' } },
     ]);
-    const run = runContext(fake, 'push', { ref: 'refs/heads/main', after: sha });
+    const run = runContext(github.fake, 'push', { ref: 'refs/heads/main', after: sha });
     assert.deepEqual(await commentedOn({ run }), [9]);
-    assert.ok(fake.calls().includes(`GET /repos/acme/shop/commits/${sha}/pulls`));
+    assert.ok(github.fake.calls().includes(`GET /repos/acme/shop/commits/${sha}/pulls`));
   });
 
   it('is none, with a notice, when a push has no merged pull request', async () => {
-    fake.commitPulls.set(sha, [{ number: 3, merged_at: null, base: { ref: 'main' } }]);
+    github.fake.commitPulls.set(sha, [{ number: 3, merged_at: null, base: { ref: 'main' } }]);
     const log = recordingLog();
-    assert.deepEqual(await commentedOn({ run: runContext(fake, 'push', {}), log }), []);
+    assert.deepEqual(await commentedOn({ run: runContext(github.fake, 'push', {}), log }), []);
     assert.match(
       log.notices[0] ?? '',
       /No pull request to comment on: no pull request merged into main .*`pull-request` input/,
@@ -102,12 +101,12 @@ describe('which pull request gets the comment', () => {
   });
 
   it('is the one recorded on the StatefulSet for workflow_dispatch', async () => {
-    const run = runContext(fake, 'workflow_dispatch', { inputs: { statefulset: 'web' } });
+    const run = runContext(github.fake, 'workflow_dispatch', { inputs: { statefulset: 'web' } });
     assert.deepEqual(await commentedOn({ run, recordedPullRequest: 12 }), [12]);
   });
 
   it('is the pull-request input above everything else', async () => {
-    const run = runContext(fake, 'workflow_dispatch', {});
+    const run = runContext(github.fake, 'workflow_dispatch', {});
     assert.deepEqual(
       await commentedOn({ run, recordedPullRequest: 12, settings: { pullRequest: 15 } }),
       [15],
@@ -120,11 +119,11 @@ describe('which pull request gets the comment', () => {
 
   it('is none, with a notice, for workflow_dispatch with nothing recorded', async () => {
     const log = recordingLog();
-    const reporter = reporterFor(fake, { run: runContext(fake, 'workflow_dispatch', {}), log });
+    const reporter = reporterFor(github.fake, { run: runContext(github.fake, 'workflow_dispatch', {}), log });
     assert.equal(await reporter.pullRequest(), undefined);
     await reporter.update(stageReport(0));
     await reporter.flush();
-    assert.deepEqual(fake.calls(), []);
+    assert.deepEqual(github.fake.calls(), []);
     assert.equal(log.notices.length, 1);
   });
 });

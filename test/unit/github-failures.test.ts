@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { pullRequestEvent, recordingLog, reporterFor, runContext, stageReport } from '../github/helpers.ts';
+import { describe, it } from 'node:test';
+import {
+  pullRequestEvent,
+  recordingLog,
+  reporterFor,
+  runContext,
+  stageReport,
+  useFakeGitHub,
+} from '../github/helpers.ts';
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -14,17 +20,10 @@ async function closedPort(): Promise<number> {
 }
 
 describe('GitHub failures never break the rollout', () => {
-  let fake: FakeGitHub;
-  beforeEach(async () => {
-    fake = await startFakeGitHub();
-  });
-  afterEach(async () => {
-    await fake.close();
-    assert.deepEqual(fake.violations, []);
-  });
+  const github = useFakeGitHub();
 
   it('warns with the permission to add on a 403 (read-only fork token) and stops commenting', async () => {
-    fake.fail({
+    github.fake.fail({
       method: 'POST',
       path: /\/comments$/,
       status: 403,
@@ -32,7 +31,7 @@ describe('GitHub failures never break the rollout', () => {
       times: 10,
     });
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log });
+    const reporter = reporterFor(github.fake, { log });
     await reporter.update(stageReport(0));
     await reporter.update(stageReport(2));
     await reporter.flush();
@@ -44,33 +43,42 @@ describe('GitHub failures never break the rollout', () => {
     assert.match(log.warnings[0] ?? '', /`permissions: pull-requests: write`/);
     assert.match(log.warnings[0] ?? '', /forks get a read-only token/);
     assert.match(log.warnings[0] ?? '', /The rollout goes on\.$/);
-    assert.equal(fake.calls().filter((c) => c.startsWith('POST /repos')).length, 1);
+    assert.equal(github.fake.calls().filter((c) => c.startsWith('POST /repos')).length, 1);
   });
 
   it('warns on a 404 naming the pull request', async () => {
-    fake.fail({ method: 'GET', path: /\/issues\/7\/comments$/, status: 404, message: 'Not Found', times: 1 });
+    github.fake.fail({
+      method: 'GET',
+      path: /\/issues\/7\/comments$/,
+      status: 404,
+      message: 'Not Found',
+      times: 1,
+    });
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log });
+    const reporter = reporterFor(github.fake, { log });
     await reporter.update(stageReport(0));
     await reporter.flush();
     assert.match(log.warnings[0] ?? '', /Pull request #7 was not found in acme\/shop/);
   });
 
   it('retries 5xx answers and then succeeds', async () => {
-    fake.fail({ method: 'POST', path: /\/comments$/, status: 502, times: 2 });
+    github.fake.fail({ method: 'POST', path: /\/comments$/, status: 502, times: 2 });
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log });
+    const reporter = reporterFor(github.fake, { log });
     await reporter.update(stageReport(0));
     await reporter.flush();
-    assert.equal(fake.comments.length, 1);
+    assert.equal(github.fake.comments.length, 1);
     assert.deepEqual(log.warnings, []);
-    assert.equal(fake.calls().filter((c) => c === 'POST /repos/acme/shop/issues/7/comments').length, 3);
+    assert.equal(
+      github.fake.calls().filter((c) => c === 'POST /repos/acme/shop/issues/7/comments').length,
+      3,
+    );
   });
 
   it('gives up after the retries on a lasting 5xx with a warning, and tries again at the next stage', async () => {
-    fake.fail({ method: 'POST', path: /\/comments$/, status: 500, times: 5 });
+    github.fake.fail({ method: 'POST', path: /\/comments$/, status: 500, times: 5 });
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log });
+    const reporter = reporterFor(github.fake, { log });
     await reporter.update(stageReport(0));
     assert.match(
       log.warnings[0] ?? '',
@@ -78,32 +86,32 @@ describe('GitHub failures never break the rollout', () => {
     );
     await reporter.update(stageReport(2));
     await reporter.flush();
-    assert.equal(fake.comments.length, 1);
+    assert.equal(github.fake.comments.length, 1);
   });
 
   it('waits as long as a secondary rate limit says in retry-after', async () => {
-    fake.fail({
+    github.fake.fail({
       method: 'PATCH',
       status: 403,
       message: 'You have exceeded a secondary rate limit',
       headers: { 'retry-after': '7' },
       times: 1,
     });
-    fake.fail({ method: 'PATCH', status: 429, headers: { 'retry-after': '2' }, times: 1 });
+    github.fake.fail({ method: 'PATCH', status: 429, headers: { 'retry-after': '2' }, times: 1 });
     const sleeps: number[] = [];
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log, sleeps });
+    const reporter = reporterFor(github.fake, { log, sleeps });
     await reporter.update(stageReport(0));
     await reporter.update(stageReport(1));
     await reporter.flush();
     assert.deepEqual(log.warnings, []);
     // p-retry's own backoff is 1 ms then 2 ms in these tests; the rest is topped up to retry-after.
     assert.deepEqual(sleeps, [6999, 1998]);
-    assert.match(fake.comments[0]?.body ?? '', /⏳ soaking/);
+    assert.match(github.fake.comments[0]?.body ?? '', /⏳ soaking/);
   });
 
   it('gives up on this update when retry-after is longer than the cap', async () => {
-    fake.fail({
+    github.fake.fail({
       method: 'POST',
       path: /\/comments$/,
       status: 403,
@@ -112,22 +120,22 @@ describe('GitHub failures never break the rollout', () => {
     });
     const sleeps: number[] = [];
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log, sleeps });
+    const reporter = reporterFor(github.fake, { log, sleeps });
     await reporter.update(stageReport(0));
     assert.deepEqual(sleeps, []);
     assert.match(log.warnings[0] ?? '', /rate limit asks to wait 3600 s, more than the 60 s/);
     await reporter.update(stageReport(1));
     await reporter.flush();
-    assert.equal(fake.comments.length, 1);
+    assert.equal(github.fake.comments.length, 1);
   });
 
   it('warns once when the API is unreachable and stops trying', async () => {
     const port = await closedPort();
-    const run = runContext(fake, 'pull_request', pullRequestEvent, {
+    const run = runContext(github.fake, 'pull_request', pullRequestEvent, {
       GITHUB_API_URL: `http://127.0.0.1:${port}`,
     });
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log, run });
+    const reporter = reporterFor(github.fake, { log, run });
     await reporter.update(stageReport(0));
     await reporter.update(stageReport(2));
     await reporter.flush();
@@ -140,7 +148,7 @@ describe('GitHub failures never break the rollout', () => {
 
   it('warns that the token was rejected on a 401', async () => {
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log, settings: { token: 'wrong-token' } });
+    const reporter = reporterFor(github.fake, { log, settings: { token: 'wrong-token' } });
     await reporter.update(stageReport(0));
     await reporter.flush();
     assert.match(log.warnings[0] ?? '', /`github-token` input was rejected/);
@@ -149,11 +157,11 @@ describe('GitHub failures never break the rollout', () => {
 
   it('writes nothing and warns nothing without a token', async () => {
     const log = recordingLog();
-    const reporter = reporterFor(fake, { log, settings: { token: '' } });
+    const reporter = reporterFor(github.fake, { log, settings: { token: '' } });
     assert.equal(await reporter.pullRequest(), 7);
     await reporter.update(stageReport(0));
     await reporter.flush();
-    assert.deepEqual(fake.calls(), []);
+    assert.deepEqual(github.fake.calls(), []);
     assert.deepEqual(log.warnings, []);
   });
 });
