@@ -1,7 +1,7 @@
 // Runs the bundled action the way a GitHub Actions runner does: `node dist/index.js` with one
 // INPUT_* variable per input declared in action.yml (defaults filled in, as the runner does),
 // GITHUB_* context variables, and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files it reads back.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,32 +56,42 @@ export function parseCommandFile(text: string): Map<string, string> {
   return values;
 }
 
-export interface BundleRun {
+export interface Exit {
   readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly outputs: Map<string, string>;
-  readonly summary: string;
-  readonly ms: number;
+  readonly signal: NodeJS.Signals | null;
+  /** Date.now() when the process closed. */
+  readonly at: number;
+}
+
+export interface BundleProcess {
+  readonly child: ChildProcess;
+  /** The runner's temp dir for this step (RUNNER_TEMP, also TMPDIR), with the output and summary files. */
+  readonly dir: string;
+  stdout(): string;
+  stderr(): string;
+  outputs(): Map<string, string>;
+  summary(): string;
+  readonly exited: Promise<Exit>;
 }
 
 /**
- * Runs `node dist/index.js` with only `env` plus PATH and HOME (nothing of this process's own
- * GITHUB_* or INPUT_* variables leaks in, also when the tests run inside GitHub Actions).
+ * Starts `node dist/index.js` with only `env` plus PATH and HOME (nothing of this process's own
+ * GITHUB_* or INPUT_* variables leaks in, also when the tests run inside GitHub Actions), and
+ * hands back the child so a test can also signal it mid-run.
  */
-export async function runBundle(env: Readonly<Record<string, string>>): Promise<BundleRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'sts-canary-runner-'));
+export function startBundle(env: Readonly<Record<string, string>>): BundleProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'sts-canary-step-'));
   const output = join(dir, 'output');
   const summary = join(dir, 'summary.md');
   writeFileSync(output, '');
   writeFileSync(summary, '');
-  const started = Date.now();
   const child = spawn(process.execPath, [join(repoRoot, 'dist/index.js')], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? dir,
       RUNNER_TEMP: dir,
+      TMPDIR: dir,
       GITHUB_OUTPUT: output,
       GITHUB_STEP_SUMMARY: summary,
       GITHUB_ACTIONS: 'true',
@@ -91,22 +101,47 @@ export async function runBundle(env: Readonly<Record<string, string>>): Promise<
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const exited = new Promise<Exit>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', resolve);
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() }));
   });
   return {
+    child,
+    dir,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    outputs: () => parseCommandFile(readFileSync(output, 'utf8')),
+    summary: () => readFileSync(summary, 'utf8'),
+    exited,
+  };
+}
+
+export interface BundleRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly outputs: Map<string, string>;
+  readonly summary: string;
+  readonly ms: number;
+}
+
+/** Runs `node dist/index.js` to its end (see startBundle). */
+export async function runBundle(env: Readonly<Record<string, string>>): Promise<BundleRun> {
+  const started = Date.now();
+  const step = startBundle(env);
+  const { code } = await step.exited;
+  return {
     code,
-    stdout,
-    stderr,
-    outputs: parseCommandFile(readFileSync(output, 'utf8')),
-    summary: readFileSync(summary, 'utf8'),
+    stdout: step.stdout(),
+    stderr: step.stderr(),
+    outputs: step.outputs(),
+    summary: step.summary(),
     ms: Date.now() - started,
   };
 }
