@@ -4,13 +4,14 @@ import * as core from '@actions/core';
 import { actionsLog } from './adapters/actions-log.ts';
 import { readRunContext } from './adapters/github/context.ts';
 import { githubReporting } from './adapters/github/wiring.ts';
-import { fanOut, jobSummaryReporter, skipNoChange } from './adapters/job-summary.ts';
+import { jobSummaryReporter } from './adapters/job-summary.ts';
 import { createCluster } from './adapters/kubernetes/cluster.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { createLock } from './adapters/kubernetes/lock.ts';
 import { execute, type Outcome } from './app.ts';
 import { readSettings } from './inputs.ts';
 import { systemClock } from './ports/clock.ts';
+import { fanOut, skipNoChange } from './ports/reporters.ts';
 
 export async function run(): Promise<void> {
   const cancel = new AbortController();

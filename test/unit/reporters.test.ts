@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RolloutReport } from '../../src/engine/report.ts';
+import type { Reporter } from '../../src/ports/reporter.ts';
+import { fanOut, skipNoChange } from '../../src/ports/reporters.ts';
+
+const report = (verdict: RolloutReport['verdict']) => ({ verdict }) as RolloutReport;
+
+function recording(): Reporter & { seen: string[] } {
+  const seen: string[] = [];
+  return { seen, update: async (r) => void seen.push(r.verdict) };
+}
+
+describe('reporter combinators', () => {
+  it('skipNoChange passes every report but those of runs that changed nothing', async () => {
+    const inner = recording();
+    const skipping = skipNoChange(inner);
+    for (const verdict of ['in-progress', 'no-change', 'succeeded'] as const)
+      await skipping.update(report(verdict));
+    assert.deepEqual(inner.seen, ['in-progress', 'succeeded']);
+  });
+
+  it('fanOut reaches every reporter even when one of them fails', async () => {
+    const a = recording();
+    const b = recording();
+    const broken: Reporter = { update: () => Promise.reject(new Error('GitHub is down')) };
+    await fanOut([a, broken, b]).update(report('failed'));
+    assert.deepEqual([a.seen, b.seen], [['failed'], ['failed']]);
+  });
+});
