@@ -10,7 +10,7 @@
 // summed) and finish (last gate open -> exit).
 //   node bench/overhead.ts [--soak 5s,30s]
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/duration.ts';
+import { parseDuration } from '../src/config/duration.ts';
 import { controllerObserveMs, rolloutScenario, type ScenarioResult } from './scenario.ts';
 import { latencies } from './stages.ts';
 import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';

@@ -13,8 +13,8 @@ import {
   setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { parseSteps } from '../src/config/inputs.ts';
 import { planPartitions } from '../src/engine/plan.ts';
-import { parseSteps } from '../src/inputs.ts';
 import { ordinalOf } from './kube.ts';
 import { now } from './stats.ts';
 

@@ -5,7 +5,7 @@
 //   node bench/scale.ts [--replicas 300] [--soak 5s] [--script other-build/index.js]
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/duration.ts';
+import { parseDuration } from '../src/config/duration.ts';
 import { overheadOf } from './overhead.ts';
 import { withoutRenewals } from './requests.ts';
 import { rolloutScenario } from './scenario.ts';

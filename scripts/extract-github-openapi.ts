@@ -1,6 +1,6 @@
 // Extracts the few GitHub REST operations the reporter uses from GitHub's published OpenAPI
 // description into a small committed fixture, test/fixtures/github-openapi.json. The fake GitHub
-// server in test/github/ rejects any request that does not match it.
+// server in test/support/github/ rejects any request that does not match it.
 //
 // The full description is large (the @octokit/openapi package is ~385 MB), so it is not a
 // dependency. To regenerate the fixture:

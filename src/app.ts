@@ -1,17 +1,19 @@
 // One run of a command, shared by the action (src/main.ts) and the CLI (src/cli.ts):
 // manifests -> validation (dry-run) -> lock -> rollout or rollback -> result.
 import { hostname } from 'node:os';
-import { loadManifests, type ManifestSet, type SourcedObject } from './manifests.ts';
+import type { Settings } from './config/settings.ts';
+import { loadManifests, type ManifestSet, type SourcedObject } from './manifests/load.ts';
 import type { Clock } from './ports/clock.ts';
-import type { Cluster, KubeObject, Lock, LockHandle, StatefulSetRef } from './ports/cluster.ts';
-import type { Log, Reporter } from './ports/reporter.ts';
+import type { Cluster, KubeObject, StatefulSetRef } from './ports/cluster.ts';
+import type { Lock, LockHandle } from './ports/lock.ts';
+import type { Log } from './ports/log.ts';
+import type { Reporter } from './ports/reporter.ts';
 import type { Result, RunContext, StatefulSetResult } from './runner/common.ts';
 import { describe, refOf, replicasOf, withPartition } from './runner/objects.ts';
 import type { StageOutput } from './runner/progress.ts';
 import { rollbackStatefulSet } from './runner/rollback.ts';
 import { rolloutStatefulSet } from './runner/rollout.ts';
 import { planText, statusText } from './runner/status.ts';
-import type { Settings } from './settings.ts';
 
 export interface AppDeps {
   readonly cluster: Cluster;

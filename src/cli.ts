@@ -2,13 +2,13 @@
 //   statefulset-canary rollout --manifests k8s/web.yaml --steps "1, 50%, 100%" --soak 30s
 // Flags are the action's inputs (same names, same validation); --kubeconfig takes a path.
 import { parseArgs } from 'node:util';
-import { consoleLog } from './adapters/console-log.ts';
+import { consoleLog } from './adapters/console/log.ts';
 import { createCluster } from './adapters/kubernetes/cluster.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { createLock } from './adapters/kubernetes/lock.ts';
+import { systemClock } from './adapters/system-clock.ts';
 import { execute } from './app.ts';
-import { InputError, readSettings } from './inputs.ts';
-import { systemClock } from './ports/clock.ts';
+import { InputError, readSettings } from './config/inputs.ts';
 import type { Reporter } from './ports/reporter.ts';
 import { outcomeText } from './runner/status.ts';
 

@@ -1,17 +1,17 @@
 // The action's wiring: inputs -> settings -> adapters -> run -> outputs. The only place
 // that fails the step.
 import * as core from '@actions/core';
-import { actionsLog } from './adapters/actions-log.ts';
+import { jobSummaryReporter } from './adapters/actions/job-summary.ts';
+import { actionsLog } from './adapters/actions/log.ts';
 import { readRunContext } from './adapters/github/context.ts';
 import { githubReporting } from './adapters/github/wiring.ts';
-import { jobSummaryReporter } from './adapters/job-summary.ts';
 import { createCluster } from './adapters/kubernetes/cluster.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { createLock } from './adapters/kubernetes/lock.ts';
+import { fanOut, skipNoChange } from './adapters/reporters.ts';
+import { systemClock } from './adapters/system-clock.ts';
 import { execute, type Outcome } from './app.ts';
-import { readSettings } from './inputs.ts';
-import { systemClock } from './ports/clock.ts';
-import { fanOut, skipNoChange } from './ports/reporters.ts';
+import { readSettings } from './config/inputs.ts';
 
 export async function run(): Promise<void> {
   const cancel = new AbortController();

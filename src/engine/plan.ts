@@ -1,5 +1,9 @@
 // Step arithmetic: which partition each stage of a rollout sets. Pure.
-import type { Step } from '../settings.ts';
+
+/** How many pods are on the new revision after a stage: a count or a percentage of replicas. */
+export type Step =
+  | { readonly kind: 'count'; readonly value: number }
+  | { readonly kind: 'percent'; readonly value: number };
 
 /**
  * Pods on the new revision that `step` asks for, out of `replicas`. Percentages round up,

@@ -1,21 +1,7 @@
-// The Clock port: the runner's only source of time, so tests and benchmarks can see it.
+// The Clock port: the only source of time for the runner, the lock and the watch, so a fake
+// clock in tests can drive soaks, timeouts, lease renewals and reconnect backoff.
 export interface Clock {
   now(): number;
   /** Resolves after `ms`, or early when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    }),
-};

@@ -9,13 +9,3 @@ export interface Reporter {
    */
   update(report: RolloutReport): Promise<void>;
 }
-
-/** Progress lines for the person watching the run (log groups per stage). */
-export interface Log {
-  info(message: string): void;
-  notice(message: string): void;
-  warning(message: string): void;
-  debug(message: string): void;
-  startGroup(title: string): void;
-  endGroup(): void;
-}

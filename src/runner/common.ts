@@ -4,7 +4,8 @@ import type { Observation } from '../engine/observation.ts';
 import { encodeProgress, type Phase } from '../engine/state.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
-import type { Log, Reporter } from '../ports/reporter.ts';
+import type { Log } from '../ports/log.ts';
+import type { Reporter } from '../ports/reporter.ts';
 import { Progress, type StageOutput } from './progress.ts';
 import type { StageHooks } from './stages.ts';
 

@@ -1,11 +1,12 @@
 // Manual rollback (workflow_dispatch): restore an earlier revision's template from its
 // ControllerRevision with the partition frozen, then step it down with the rollback stages.
+
+import type { Settings } from '../config/settings.ts';
 import type { StagedSpec } from '../engine/decide.ts';
 import type { RevisionInfo } from '../engine/observation.ts';
 import { planPartitions } from '../engine/plan.ts';
 import { CHANGE_CAUSE, changeCause, encodeProgress, encodeState } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
-import type { Settings } from '../settings.ts';
 import {
   finish,
   newProgress,

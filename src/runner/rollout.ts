@@ -1,6 +1,7 @@
 // The staged canary rollout of one StatefulSet: freeze, apply, canary, step down, and on
 // failure halt or roll back. Every cluster change goes through the Cluster port.
 import { isDeepStrictEqual } from 'node:util';
+import type { Settings } from '../config/settings.ts';
 import type { StagedSpec } from '../engine/decide.ts';
 import { planPartitions } from '../engine/plan.ts';
 import type { ImageChange } from '../engine/report.ts';
@@ -13,7 +14,6 @@ import {
   type Phase,
 } from '../engine/state.ts';
 import type { KubeObject, StatefulSetRef } from '../ports/cluster.ts';
-import type { Settings } from '../settings.ts';
 import {
   finish,
   newProgress,

@@ -5,7 +5,7 @@ import { podStateLine } from '../engine/health.ts';
 import type { Observation } from '../engine/observation.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetChange, StatefulSetRef } from '../ports/cluster.ts';
-import type { Log } from '../ports/reporter.ts';
+import type { Log } from '../ports/log.ts';
 
 export interface StageHooks {
   // Hooks must not block: the partition write of the next stage follows at once.

@@ -1,9 +1,10 @@
 // `status` and `plan`: read-only views of a StatefulSet and of what a rollout would do.
+
+import type { Settings } from '../config/settings.ts';
 import { restartsOf } from '../engine/health.ts';
 import { planPartitions } from '../engine/plan.ts';
 import { decodeState } from '../engine/state.ts';
 import type { Cluster, KubeObject, StatefulSetRef } from '../ports/cluster.ts';
-import type { Settings } from '../settings.ts';
 import { refOf, replicasOf } from './objects.ts';
 
 /** Rows as aligned columns, like kubectl's tables. */

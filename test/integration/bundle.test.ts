@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
-import { type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { manifestFile } from './run-action.ts';
-import { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } from './runner-env.ts';
+import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { manifestFile } from '../support/run-action.ts';
+import { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } from '../support/runner-env.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 

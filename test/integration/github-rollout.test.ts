@@ -14,10 +14,10 @@ import {
   terminationMessageAnnotation,
   watchPods,
 } from '../cluster/harness.ts';
-import { type Comment, type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { runWithGitHub } from './github-run.ts';
-import { manifestFile, runAction } from './run-action.ts';
-import { mergedPull, pushEvent } from './runner-env.ts';
+import { type Comment, type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { runWithGitHub } from '../support/github-run.ts';
+import { manifestFile, runAction } from '../support/run-action.ts';
+import { mergedPull, pushEvent } from '../support/runner-env.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 const runUrl = 'https://github.com/acme/shop/actions/runs/42/attempts/1';

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoordinationV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { adminKubeConfig, freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
-import { type FaultPlan, type FaultProxy, startFaultProxy } from '../faults/proxy.ts';
-import { describeRetries, runEngine } from '../faults/run-engine.ts';
-import { manifestFile, recordCluster } from './run-action.ts';
+import { type FaultPlan, type FaultProxy, startFaultProxy } from '../support/faults/proxy.ts';
+import { describeRetries, runEngine } from '../support/faults/run-engine.ts';
+import { manifestFile, recordCluster } from '../support/run-action.ts';
 
 function manifest(image: string): V1StatefulSet {
   const sts = statefulSet({ name: 'db', replicas: 5, image });

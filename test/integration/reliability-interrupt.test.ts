@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { type BundleProcess, startBundle } from '../faults/bundle-process.ts';
-import { manifestFile, recordCluster } from './run-action.ts';
-import { githubEnv, inputEnv, pushEvent } from './runner-env.ts';
+import { type BundleProcess, startBundle } from '../support/faults/bundle-process.ts';
+import { manifestFile, recordCluster } from '../support/run-action.ts';
+import { githubEnv, inputEnv, pushEvent } from '../support/runner-env.ts';
 
 const replicas = 5;
 

@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoordinationV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { microTime } from '../../src/adapters/kubernetes/lock.ts';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { type EngineRun, runEngine } from '../faults/run-engine.ts';
-import { manifestFile } from './run-action.ts';
+import { type EngineRun, runEngine } from '../support/faults/run-engine.ts';
+import { manifestFile } from '../support/run-action.ts';
 
 const runA = 'https://github.com/acme/shop/actions/runs/1001/attempts/1';
 const runB = 'https://github.com/acme/shop/actions/runs/1002/attempts/1';

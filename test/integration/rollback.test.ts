@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
-import { manifestFile, recordCluster, runAction } from './run-action.ts';
+import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
 
 function manifest(image: string, replicas = 5, revisionHistoryLimit?: number): V1StatefulSet {
   const sts = statefulSet({ name: 'db', replicas, image });

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
-import { manifestFile, recordCluster, runAction } from './run-action.ts';
+import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
 
 /** A StatefulSet manifest as users write it: no updateStrategy, no partition. */
 function manifest(name: string, image: string, replicas = 5): V1StatefulSet {

@@ -16,10 +16,10 @@ import {
   type TestNamespace,
   waitFor,
 } from '../cluster/harness.ts';
-import { startBundle } from '../faults/bundle-process.ts';
-import { startFaultProxy } from '../faults/proxy.ts';
-import { manifestFile } from './run-action.ts';
-import { inputEnv } from './runner-env.ts';
+import { startBundle } from '../support/faults/bundle-process.ts';
+import { startFaultProxy } from '../support/faults/proxy.ts';
+import { manifestFile } from '../support/run-action.ts';
+import { inputEnv } from '../support/runner-env.ts';
 
 const fakeToken = 'hostile-token-6f1c0ffee6f1c0ffee6f1c0ffee';
 

@@ -26,9 +26,9 @@ import {
   waitFor,
 } from '../cluster/harness.ts';
 import { repoRoot } from '../cluster/state.ts';
-import { type FaultProxy, type SeenRequest, startFaultProxy } from '../faults/proxy.ts';
-import { runEngine } from '../faults/run-engine.ts';
-import { manifestFile } from './run-action.ts';
+import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/faults/proxy.ts';
+import { runEngine } from '../support/faults/run-engine.ts';
+import { manifestFile } from '../support/run-action.ts';
 
 const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac.yaml'), 'utf8')) as {
   kind: string;

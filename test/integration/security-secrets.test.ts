@@ -20,10 +20,10 @@ import {
   waitFor,
 } from '../cluster/harness.ts';
 import { pkiDir } from '../cluster/state.ts';
-import { startBundle } from '../faults/bundle-process.ts';
-import { type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { manifestFile } from './run-action.ts';
-import { githubEnv, inputEnv, mergedPull, pushEvent } from './runner-env.ts';
+import { startBundle } from '../support/faults/bundle-process.ts';
+import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { manifestFile } from '../support/run-action.ts';
+import { githubEnv, inputEnv, mergedPull, pushEvent } from '../support/runner-env.ts';
 
 const sha = 'feedfacefeedfacefeedfacefeedfacefeedface';
 

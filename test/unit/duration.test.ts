@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DurationError, formatDuration, MAX_DURATION_MS, parseDuration } from '../../src/duration.ts';
+import { DurationError, formatDuration, MAX_DURATION_MS, parseDuration } from '../../src/config/duration.ts';
 
 describe('parseDuration', () => {
   const good: [string, number][] = [

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { commentMarker } from '../../src/adapters/github/comment.ts';
-import { actionsBot } from '../github/fake-server.ts';
-import { recordingLog, reporterFor, stageReport, useFakeGitHub } from '../github/helpers.ts';
+import { actionsBot } from '../support/github/fake-server.ts';
+import { recordingLog, reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
 
 const marker = commentMarker('kind-dev', 'shop', 'web');
 const someone = { login: 'mallory', id: 666, type: 'User' } as const;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { validate } from '../github/schema.ts';
+import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { validate } from '../support/github/schema.ts';
 
 async function send(
   fake: FakeGitHub,

@@ -9,7 +9,7 @@ import {
   runContext,
   stageReport,
   useFakeGitHub,
-} from '../github/helpers.ts';
+} from '../support/github/helpers.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 

@@ -8,7 +8,7 @@ import {
   runContext,
   stageReport,
   useFakeGitHub,
-} from '../github/helpers.ts';
+} from '../support/github/helpers.ts';
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createGitHubReporter } from '../../src/adapters/github/reporter.ts';
 import { githubReporting } from '../../src/adapters/github/wiring.ts';
+import type { Settings } from '../../src/config/settings.ts';
 import type { Observation } from '../../src/engine/observation.ts';
 import { encodeState } from '../../src/engine/state.ts';
-import type { Settings } from '../../src/settings.ts';
-import { type FakeGitHub, startFakeGitHub } from '../github/fake-server.ts';
-import { fastRetry, recordingLog, runContext, settings, stageReport } from '../github/helpers.ts';
+import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { fastRetry, recordingLog, runContext, settings, stageReport } from '../support/github/helpers.ts';
 
 function observation(annotations: Record<string, string>): Observation {
   return {

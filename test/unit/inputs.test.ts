@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
-import { InputError, parseSteps, readSettings } from '../../src/inputs.ts';
+import { InputError, parseSteps, readSettings } from '../../src/config/inputs.ts';
 
 /** An input getter like core.getInput: unset inputs read as ''. */
 function inputs(values: Record<string, string>): (name: string) => string {

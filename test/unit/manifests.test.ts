@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadManifests, ManifestError } from '../../src/manifests.ts';
+import { loadManifests, ManifestError } from '../../src/manifests/load.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/manifests/', import.meta.url));
 const options = { defaultNamespace: 'default', cwd: fixtures };

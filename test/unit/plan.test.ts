@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ordinalsOfStage, planPartitions, podsForStep } from '../../src/engine/plan.ts';
-import type { Step } from '../../src/settings.ts';
+import { ordinalsOfStage, planPartitions, podsForStep, type Step } from '../../src/engine/plan.ts';
 
 const count = (value: number): Step => ({ kind: 'count', value });
 const percent = (value: number): Step => ({ kind: 'percent', value });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fanOut, skipNoChange } from '../../src/adapters/reporters.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
 import type { Reporter } from '../../src/ports/reporter.ts';
-import { fanOut, skipNoChange } from '../../src/ports/reporters.ts';
 
 const report = (verdict: RolloutReport['verdict']) => ({ verdict }) as RolloutReport;
 

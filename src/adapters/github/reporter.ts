@@ -1,9 +1,11 @@
 // The GitHub Reporter: a sticky pull request comment and GitHub Deployment statuses per
 // StatefulSet, plus the job summary on flush. Reporting never breaks a rollout: every failure
 // becomes a warning that names the fix, and a channel that cannot work is switched off.
+
+import type { GitHubSettings } from '../../config/settings.ts';
 import type { RolloutReport } from '../../engine/report.ts';
-import type { Log, Reporter } from '../../ports/reporter.ts';
-import type { GitHubSettings } from '../../settings.ts';
+import type { Log } from '../../ports/log.ts';
+import type { Reporter } from '../../ports/reporter.ts';
 import { renderReport } from '../markdown.ts';
 import { createOctokit, defaultRetryPolicy, GitHubError, type Octokit, type RetryPolicy } from './api.ts';
 import {

@@ -1,10 +1,12 @@
 // Builds the GitHub reporting of one action run: finds the pull request (for a manual
 // rollback, the one recorded on the StatefulSet) before the rollout starts, so the runner can
 // record it, and hands back the reporter and its flush.
+
+import type { Settings } from '../../config/settings.ts';
 import { decodeState } from '../../engine/state.ts';
 import type { Cluster } from '../../ports/cluster.ts';
-import type { Log, Reporter } from '../../ports/reporter.ts';
-import type { Settings } from '../../settings.ts';
+import type { Log } from '../../ports/log.ts';
+import type { Reporter } from '../../ports/reporter.ts';
 import type { GitHubRunContext } from './context.ts';
 import { createGitHubReporter, type GitHubReporterOptions } from './reporter.ts';
 

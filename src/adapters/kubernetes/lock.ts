@@ -3,7 +3,8 @@
 // resourceVersion it was based on, so two runs racing for an expired lease cannot both win:
 // the loser gets 409 and re-reads.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Lock, LockHandle, StatefulSetRef } from '../../ports/cluster.ts';
+import type { StatefulSetRef } from '../../ports/cluster.ts';
+import type { Lock, LockHandle } from '../../ports/lock.ts';
 import { KubeError, type Operation } from './errors.ts';
 import { type Api, createApi } from './http.ts';
 import { leasesPath } from './paths.ts';

@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
-import { type GitHubRunContext, readRunContext } from '../../src/adapters/github/context.ts';
-import { createGitHubReporter, type GitHubReporter } from '../../src/adapters/github/reporter.ts';
-import type { RolloutReport, StageReport } from '../../src/engine/report.ts';
-import type { Log } from '../../src/ports/reporter.ts';
-import type { GitHubSettings } from '../../src/settings.ts';
+import { type GitHubRunContext, readRunContext } from '../../../src/adapters/github/context.ts';
+import { createGitHubReporter, type GitHubReporter } from '../../../src/adapters/github/reporter.ts';
+import type { GitHubSettings } from '../../../src/config/settings.ts';
+import type { RolloutReport, StageReport } from '../../../src/engine/report.ts';
+import type { Log } from '../../../src/ports/log.ts';
 import { type FakeGitHub, startFakeGitHub } from './fake-server.ts';
 
 export const t0 = Date.UTC(2025, 5, 1, 12, 0, 0);

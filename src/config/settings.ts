@@ -1,10 +1,6 @@
 // The typed, frozen settings of one run. Built once by src/inputs.ts (the action)
 // or src/cli.ts (the command line); nothing else reads inputs.
-
-/** How many pods are on the new revision after a stage: a count or a percentage of replicas. */
-export type Step =
-  | { readonly kind: 'count'; readonly value: number }
-  | { readonly kind: 'percent'; readonly value: number };
+import type { Step } from '../engine/plan.ts';
 
 export type Command = 'rollout' | 'rollback' | 'status' | 'plan';
 

@@ -2,7 +2,7 @@
 // binary content, encoding, nesting depth and alias expansion ("billion laughs").
 import { readFile, stat } from 'node:fs/promises';
 import { CORE_SCHEMA, loadAll, mergeTag, YAMLException } from 'js-yaml';
-import { ManifestError } from './manifest-error.ts';
+import { ManifestError } from './error.ts';
 
 /** Larger files are refused: real manifests are far smaller, and parsing is in memory. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;

@@ -1,8 +1,9 @@
 // Validation of one parsed manifest document: the shape every Kubernetes object needs,
 // and what a StatefulSet needs to be rolled out through its partition.
-import { ManifestError } from './manifest-error.ts';
+
+import type { KubeObject } from '../ports/cluster.ts';
+import { ManifestError } from './error.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, pathSegmentProblem, quote } from './names.ts';
-import type { KubeObject } from './ports/cluster.ts';
 
 type Json = Record<string, unknown>;
 

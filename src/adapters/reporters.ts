@@ -1,5 +1,5 @@
 // Reporter combinators: pure wiring over the Reporter port, used by src/main.ts.
-import type { Reporter } from './reporter.ts';
+import type { Reporter } from '../ports/reporter.ts';
 
 /**
  * Drops reports of runs that changed nothing: a rerun with no change must not overwrite the

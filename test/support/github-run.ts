@@ -6,14 +6,14 @@ import { readRunContext } from '../../src/adapters/github/context.ts';
 import { githubReporting } from '../../src/adapters/github/wiring.ts';
 import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import { createLock } from '../../src/adapters/kubernetes/lock.ts';
+import { skipNoChange } from '../../src/adapters/reporters.ts';
+import { systemClock } from '../../src/adapters/system-clock.ts';
 import { execute, type Outcome } from '../../src/app.ts';
+import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
-import { readSettings } from '../../src/inputs.ts';
-import { systemClock } from '../../src/ports/clock.ts';
-import { skipNoChange } from '../../src/ports/reporters.ts';
 import type { TestNamespace } from '../cluster/harness.ts';
-import type { FakeGitHub } from '../github/fake-server.ts';
-import { fastRetry, type RecordingLog, recordingLog } from '../github/helpers.ts';
+import type { FakeGitHub } from './github/fake-server.ts';
+import { fastRetry, type RecordingLog, recordingLog } from './github/helpers.ts';
 import { githubEnv } from './runner-env.ts';
 
 export interface GitHubRun {

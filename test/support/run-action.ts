@@ -16,11 +16,11 @@ import { dump } from 'js-yaml';
 import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import { createLock } from '../../src/adapters/kubernetes/lock.ts';
 import type { RetryEvent } from '../../src/adapters/kubernetes/retry.ts';
+import { systemClock } from '../../src/adapters/system-clock.ts';
 import { execute, type Outcome } from '../../src/app.ts';
+import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
-import { readSettings } from '../../src/inputs.ts';
-import { systemClock } from '../../src/ports/clock.ts';
-import type { Log } from '../../src/ports/reporter.ts';
+import type { Log } from '../../src/ports/log.ts';
 import type { TestNamespace } from '../cluster/harness.ts';
 
 export interface ActionRun {

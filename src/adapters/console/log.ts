@@ -1,5 +1,5 @@
 // The Log port for the command line: timestamped lines, stages as headings.
-import type { Log } from '../ports/reporter.ts';
+import type { Log } from '../../ports/log.ts';
 
 export function consoleLog(options: { debug: boolean; write?: (line: string) => void }): Log {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));

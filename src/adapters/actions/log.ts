@@ -1,6 +1,6 @@
 // The Log port on @actions/core: log groups per stage, annotations for warnings and notices.
 import * as core from '@actions/core';
-import type { Log } from '../ports/reporter.ts';
+import type { Log } from '../../ports/log.ts';
 
 export function actionsLog(): Log {
   let open = false;

@@ -1,9 +1,11 @@
 // Action inputs -> one frozen Settings. The only reader of inputs: main.ts passes
 // core.getInput, tests pass a plain function. Every bad value is an InputError that names
 // the input, quotes the value and says the fix, before anything touches the cluster.
+
+import type { Step } from '../engine/plan.ts';
+import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
-import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from './names.ts';
-import type { Command, OnFailure, Settings, Step } from './settings.ts';
+import type { Command, OnFailure, Settings } from './settings.ts';
 
 export class InputError extends Error {
   override readonly name = 'InputError';

@@ -1,9 +1,9 @@
 // The job summary (GITHUB_STEP_SUMMARY): the same report as the pull request comment, one
 // section per StatefulSet, rewritten at each transition so a cancelled run still shows where it stopped.
 import * as core from '@actions/core';
-import type { RolloutReport } from '../engine/report.ts';
-import type { Reporter } from '../ports/reporter.ts';
-import { renderReport } from './markdown.ts';
+import type { RolloutReport } from '../../engine/report.ts';
+import type { Reporter } from '../../ports/reporter.ts';
+import { renderReport } from '../markdown.ts';
 
 export function jobSummaryReporter(): Reporter {
   const reports = new Map<string, RolloutReport>();

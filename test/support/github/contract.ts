@@ -25,7 +25,7 @@ interface Fixture {
 }
 
 const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/github-openapi.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../fixtures/github-openapi.json', import.meta.url), 'utf8'),
 ) as Fixture;
 
 export const openApiSource = fixture.source;

@@ -2,13 +2,13 @@
 // YAML), validate every object and resolve its namespace, all before the cluster is touched.
 import { glob, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { checkObject, checkStatefulSet, describe, identity, withNamespace } from './manifest-checks.ts';
-import { ManifestError } from './manifest-error.ts';
-import { readYamlDocuments } from './manifest-yaml.ts';
-import type { KubeObject } from './ports/cluster.ts';
+import type { KubeObject } from '../ports/cluster.ts';
+import { checkObject, checkStatefulSet, describe, identity, withNamespace } from './checks.ts';
+import { ManifestError } from './error.ts';
+import { readYamlDocuments } from './yaml.ts';
 
-export { ManifestError } from './manifest-error.ts';
-export { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './manifest-yaml.ts';
+export { ManifestError } from './error.ts';
+export { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './yaml.ts';
 
 /** A manifest object and where it came from: `path#document`, the document number 1-based. */
 export interface SourcedObject {
