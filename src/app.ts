@@ -20,7 +20,8 @@ export interface AppDeps {
   readonly lock: Lock;
   readonly clock: Clock;
   readonly log: Log;
-  reporterFor(ref: StatefulSetRef): Reporter;
+  /** Every report of the run (one per StatefulSet, told apart by the report's namespace and name). */
+  readonly reporter: Reporter;
   /** Namespace of the kubeconfig context (else `default`). */
   readonly defaultNamespace: string;
   readonly cwd: string;

@@ -3,13 +3,9 @@
 // Flags are the action's inputs (same names, same validation); --kubeconfig takes a path.
 import { parseArgs } from 'node:util';
 import { consoleLog } from './adapters/console/log.ts';
-import { createCluster } from './adapters/kubernetes/cluster.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
-import { createLock } from './adapters/kubernetes/lock.ts';
-import { systemClock } from './adapters/system-clock.ts';
-import { execute } from './app.ts';
+import { composeApp } from './compose.ts';
 import { InputError, readSettings } from './config/inputs.ts';
-import type { Reporter } from './ports/reporter.ts';
 import { outcomeText } from './runner/status.ts';
 
 const VALUE_FLAGS = [
@@ -82,21 +78,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     if (typeof values.kubeconfig === 'string') process.env.KUBECONFIG = values.kubeconfig;
     const kube = loadKubeConfig({ context: settings.context });
-    const silent: Reporter = { update: () => Promise.resolve() };
-    const outcome = await execute(
-      settings,
-      {
-        cluster: createCluster({ kubeConfig: kube.kubeConfig, fieldManager: settings.fieldManager }),
-        lock: createLock(kube.kubeConfig, {}),
-        clock: systemClock,
-        log,
-        reporterFor: () => silent,
-        defaultNamespace: kube.defaultNamespace,
-        cwd: process.cwd(),
-      },
-      { contextName: kube.contextName, runUrl: undefined, commit: undefined, pullRequest: undefined },
-      cancel.signal,
-    );
+    const app = await composeApp({ settings, kube, log, origin: { kind: 'local' } });
+    const outcome = await app.run(cancel.signal);
     const { text, ...outputs } = outcome;
     if (text) process.stdout.write(`${text}\n`);
     else if (values.json) process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);

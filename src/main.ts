@@ -1,16 +1,11 @@
-// The action's wiring: inputs -> settings -> adapters -> run -> outputs. The only place
-// that fails the step.
+// The action's entry: inputs -> settings -> secrets masked -> the composition root -> run ->
+// outputs. The only place that fails the step.
 import * as core from '@actions/core';
-import { jobSummaryReporter } from './adapters/actions/job-summary.ts';
 import { actionsLog } from './adapters/actions/log.ts';
 import { readRunContext } from './adapters/github/context.ts';
-import { githubReporting } from './adapters/github/wiring.ts';
-import { createCluster } from './adapters/kubernetes/cluster.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
-import { createLock } from './adapters/kubernetes/lock.ts';
-import { fanOut, skipNoChange } from './adapters/reporters.ts';
-import { systemClock } from './adapters/system-clock.ts';
-import { execute, type Outcome } from './app.ts';
+import type { Outcome } from './app.ts';
+import { composeApp } from './compose.ts';
 import { readSettings } from './config/inputs.ts';
 
 export async function run(): Promise<void> {
@@ -27,38 +22,13 @@ export async function run(): Promise<void> {
     if (settings.github.token) core.setSecret(settings.github.token);
     const kube = loadKubeConfig({ content: settings.kubeconfig, context: settings.context });
     for (const secret of kube.secrets) core.setSecret(secret);
-    const log = actionsLog();
-    const cluster = createCluster({ kubeConfig: kube.kubeConfig, fieldManager: settings.fieldManager });
-    const githubRun = readRunContext();
-    for (const problem of githubRun.problems) log.warning(problem);
-    const github = await githubReporting({
+    const app = await composeApp({
       settings,
-      run: githubRun,
-      log,
-      cluster,
-      defaultNamespace: kube.defaultNamespace,
+      kube,
+      log: actionsLog(),
+      origin: { kind: 'github', run: readRunContext(), jobSummary: true },
     });
-    const reporter = fanOut([jobSummaryReporter(), skipNoChange(github.reporter)]);
-    const outcome = await execute(
-      settings,
-      {
-        cluster,
-        lock: createLock(kube.kubeConfig, {}),
-        clock: systemClock,
-        log,
-        reporterFor: () => reporter,
-        defaultNamespace: kube.defaultNamespace,
-        cwd: process.cwd(),
-      },
-      {
-        contextName: kube.contextName,
-        runUrl: githubRun.runUrl,
-        commit: githubRun.sha,
-        pullRequest: github.pullRequest,
-      },
-      cancel.signal,
-    );
-    await github.flush();
+    const outcome = await app.run(cancel.signal);
     setOutputs(outcome);
     if (outcome.failure) core.setFailed(outcome.failure);
   } catch (error) {

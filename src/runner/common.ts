@@ -13,8 +13,8 @@ export interface RunDeps {
   readonly cluster: Cluster;
   readonly clock: Clock;
   readonly log: Log;
-  /** The reporter for one StatefulSet (its own pull request comment). */
-  reporterFor(ref: StatefulSetRef): Reporter;
+  /** Where reports go; each report names its StatefulSet, so each gets its own comment. */
+  readonly reporter: Reporter;
 }
 
 export interface RunContext {
@@ -51,7 +51,7 @@ export function newProgress(
   kind: 'rollout' | 'rollback',
   replicas: number,
 ): Progress {
-  return new Progress(deps.reporterFor(ref), {
+  return new Progress(deps.reporter, {
     kind,
     context: run.contextName,
     namespace: ref.namespace,
@@ -111,7 +111,8 @@ export async function waitForRevision(
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   let found: Observation | undefined;
-  const timer = setTimeout(() => stop.abort(), timeoutMs);
+  // The deadline goes through the Clock port, so a fake clock can expire it.
+  const deadline = deps.clock.sleep(timeoutMs, stop.signal).then(() => stop.abort());
   try {
     await deps.cluster.watch(
       ref,
@@ -124,7 +125,8 @@ export async function waitForRevision(
       stop.signal,
     );
   } finally {
-    clearTimeout(timer);
+    stop.abort();
+    await deadline;
     signal.removeEventListener('abort', onAbort);
   }
   if (found) return found;

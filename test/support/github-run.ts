@@ -1,14 +1,10 @@
-// Runs the action in-process the way src/main.ts wires it, but with the real GitHub reporting
-// talking to the fake GitHub server (fast retries) and a recording log, against the local
-// control plane.
+// Runs the action in-process through the composition root (src/compose.ts), as src/main.ts
+// does, with the real GitHub reporting talking to the fake GitHub server (fast retries) and a
+// recording log, against the local control plane.
 
 import { readRunContext } from '../../src/adapters/github/context.ts';
-import { githubReporting } from '../../src/adapters/github/wiring.ts';
-import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
-import { createLock } from '../../src/adapters/kubernetes/lock.ts';
-import { skipNoChange } from '../../src/adapters/reporters.ts';
-import { systemClock } from '../../src/adapters/system-clock.ts';
-import { execute, type Outcome } from '../../src/app.ts';
+import type { Outcome } from '../../src/app.ts';
+import { composeApp } from '../../src/compose.ts';
 import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
 import type { TestNamespace } from '../cluster/harness.ts';
@@ -44,43 +40,29 @@ export async function runWithGitHub(
   const inputs: Record<string, string> = { 'github-token': fake.token, ...options.inputs };
   const settings = readSettings((name) => inputs[name] ?? '');
   const log = recordingLog();
-  const run = readRunContext(githubEnv(fake.url, options.event, options.payload, options.env));
-  const cluster = createCluster({ kubeConfig: ns.kubeConfig, fieldManager: settings.fieldManager });
-  const github = await githubReporting({
-    settings,
-    run,
-    log,
-    cluster,
-    defaultNamespace: ns.name,
-    retry: fastRetry(),
-  });
   const reports: RolloutReport[] = [];
-  const outcome = await execute(
+  const app = await composeApp({
     settings,
-    {
-      cluster,
-      lock: createLock(ns.kubeConfig, {}),
-      clock: systemClock,
-      log,
-      // As src/main.ts wires it: runs that change nothing leave GitHub alone.
-      reporterFor: () => ({
-        update: (report) => {
-          reports.push(report);
-          return skipNoChange(github.reporter).update(report);
-        },
-      }),
-      defaultNamespace: ns.name,
-      cwd: process.cwd(),
+    kube: { kubeConfig: ns.kubeConfig, contextName: 'local', defaultNamespace: ns.name },
+    log,
+    origin: {
+      kind: 'github',
+      run: readRunContext(githubEnv(fake.url, options.event, options.payload, options.env)),
+      jobSummary: false,
+      retry: fastRetry(),
     },
-    { contextName: 'local', runUrl: run.runUrl, commit: run.sha, pullRequest: github.pullRequest },
-    new AbortController().signal,
-  );
-  await github.flush();
+    observer: {
+      update: async (report) => {
+        reports.push(report);
+      },
+    },
+  });
+  const outcome = await app.run(new AbortController().signal);
   return {
     outcome,
     log,
     reports,
-    pullRequest: github.pullRequest,
+    pullRequest: app.pullRequest,
     calls: fake.requests.slice(firstRequest).map((r) => `${r.method} ${r.path}`),
   };
 }

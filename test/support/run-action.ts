@@ -1,6 +1,7 @@
 // Runs the action's engine in-process against the local control plane, with the real
 // Kubernetes adapters, a recording log and a recording reporter; and records what the
 // cluster did meanwhile (partition writes, pod revision changes) through an independent watch.
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +14,9 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
-import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
-import { createLock } from '../../src/adapters/kubernetes/lock.ts';
 import type { RetryEvent } from '../../src/adapters/kubernetes/retry.ts';
-import { systemClock } from '../../src/adapters/system-clock.ts';
-import { execute, type Outcome } from '../../src/app.ts';
+import type { Outcome } from '../../src/app.ts';
+import { composeApp } from '../../src/compose.ts';
 import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
 import type { Log } from '../../src/ports/log.ts';
@@ -49,14 +48,11 @@ export interface EngineOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Runs the engine in-process as src/main.ts wires it, with a recording log and reporter. */
+/** Runs the engine in-process through the composition root, with a recording log and reporter. */
 export async function runEngine(options: EngineOptions): Promise<ActionRun> {
   const logs: string[] = [];
   const reports: RolloutReport[] = [];
   const retries: RetryEvent[] = [];
-  const onRetry = (event: RetryEvent): void => {
-    retries.push(event);
-  };
   const settings = readSettings((name) => options.inputs[name] ?? '');
   const log: Log = {
     info: (m) => logs.push(m),
@@ -66,33 +62,26 @@ export async function runEngine(options: EngineOptions): Promise<ActionRun> {
     startGroup: (t) => logs.push(`group: ${t}`),
     endGroup: () => undefined,
   };
-  const outcome = await execute(
+  const app = await composeApp({
     settings,
-    {
-      cluster: createCluster({
-        kubeConfig: options.kubeConfig,
-        fieldManager: settings.fieldManager,
-        onRetry,
-      }),
-      lock: createLock(options.kubeConfig, { onRetry }),
-      clock: systemClock,
-      log,
-      reporterFor: () => ({
-        update: async (report) => {
-          reports.push(report);
-        },
-      }),
-      defaultNamespace: options.namespace,
-      cwd: process.cwd(),
-    },
-    {
-      contextName: 'local',
+    kube: { kubeConfig: options.kubeConfig, contextName: 'local', defaultNamespace: options.namespace },
+    log,
+    origin: {
+      kind: 'local',
       runUrl: options.runUrl ?? 'https://github.com/o/r/actions/runs/1',
       commit: 'abc123',
-      pullRequest: options.pullRequest,
+      ...(options.pullRequest === undefined ? {} : { pullRequest: options.pullRequest }),
     },
-    options.signal ?? new AbortController().signal,
-  );
+    observer: {
+      update: async (report) => {
+        reports.push(report);
+      },
+    },
+    onRetry: (event) => {
+      retries.push(event);
+    },
+  });
+  const outcome = await app.run(options.signal ?? new AbortController().signal);
   return { outcome, logs, reports, retries };
 }
 

@@ -2,6 +2,7 @@
 // and so through one retry policy; every failure is a KubeError naming the object.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Observation, RevisionInfo } from '../../engine/observation.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type {
   ApplyOptions,
   Cluster,
@@ -9,6 +10,7 @@ import type {
   StatefulSetChange,
   StatefulSetRef,
 } from '../../ports/cluster.ts';
+import { systemClock } from '../system-clock.ts';
 import { KubeError, type Operation } from './errors.ts';
 import { type Api, createApi } from './http.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
@@ -26,6 +28,8 @@ export interface ClusterOptions {
   readonly onRetry?: (event: RetryEvent) => void;
   /** Backoff tuning (tests); defaults are for production. */
   readonly retry?: Omit<RetryOptions, 'onRetry'>;
+  /** The watch's reconnect backoff (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export interface ClusterStats {
@@ -142,7 +146,7 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     },
 
     watch(ref, onChange, signal) {
-      return watchStatefulSet(api, ref, onChange, signal, watchStats);
+      return watchStatefulSet(api, ref, onChange, signal, watchStats, options.clock ?? systemClock);
     },
 
     async apply(objects: readonly KubeObject[], applyOptions: ApplyOptions): Promise<KubeObject[]> {

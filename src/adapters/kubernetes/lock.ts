@@ -3,8 +3,10 @@
 // resourceVersion it was based on, so two runs racing for an expired lease cannot both win:
 // the loser gets 409 and re-reads.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../../ports/clock.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import type { Lock, LockHandle } from '../../ports/lock.ts';
+import { systemClock } from '../system-clock.ts';
 import { KubeError, type Operation } from './errors.ts';
 import { type Api, createApi } from './http.ts';
 import { leasesPath } from './paths.ts';
@@ -20,6 +22,8 @@ export interface LockOptions {
   readonly pollEveryMs?: number;
   readonly onRetry?: (event: RetryEvent) => void;
   readonly retry?: Omit<RetryOptions, 'onRetry'>;
+  /** Lease times, renewals and waits (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export interface KubeLockHandle extends LockHandle {
@@ -62,24 +66,23 @@ export function leaseIsFree(lease: RawLease, now: number): boolean {
   return renewed + (spec.leaseDurationSeconds ?? 0) * 1000 < now;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function createLock(kubeConfig: KubeConfig, options: LockOptions = {}): KubeLock {
   const api = createApi(kubeConfig, { ...options.retry, onRetry: options.onRetry });
   const duration = options.leaseDurationSeconds ?? 30;
   const renewEveryMs = (options.renewEverySeconds ?? duration / 3) * 1000;
   const pollMs = options.pollEveryMs ?? 1000;
+  const clock = options.clock ?? systemClock;
 
   return {
     async acquire(ref: StatefulSetRef, holder: string, timeoutMs: number): Promise<KubeLockHandle> {
       const name = leaseName(ref.name);
-      const leases = new Leases(api, ref.namespace, name);
-      const deadline = Date.now() + timeoutMs;
+      const leases = new Leases(api, clock, ref.namespace, name);
+      const deadline = clock.now() + timeoutMs;
       for (;;) {
         const taken = await leases.tryAcquire(holder, duration);
         if (taken === 'acquired') return hold(leases, holder, duration, renewEveryMs);
-        if (Date.now() >= deadline) throw heldError(ref, name, taken, timeoutMs);
-        await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
+        if (clock.now() >= deadline) throw heldError(ref, name, taken, timeoutMs);
+        await clock.sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
       }
     },
   };
@@ -102,10 +105,12 @@ function heldError(ref: StatefulSetRef, name: string, lease: RawLease, timeoutMs
 /** Reads and writes one Lease; every write is conditional on the resourceVersion read. */
 class Leases {
   readonly api: Api;
+  readonly clock: Clock;
   readonly path: string;
   readonly op: Operation;
-  constructor(api: Api, namespace: string, name: string) {
+  constructor(api: Api, clock: Clock, namespace: string, name: string) {
     this.api = api;
+    this.clock = clock;
     this.path = `${leasesPath(namespace)}/${encodeURIComponent(name)}`;
     this.op = { verb: 'get', kind: 'Lease', namespace, name };
   }
@@ -121,7 +126,7 @@ class Leases {
 
   /** 'acquired', or the lease as another holder has it. */
   async tryAcquire(holder: string, duration: number): Promise<'acquired' | RawLease> {
-    const now = microTime(Date.now());
+    const now = microTime(this.clock.now());
     const current = await this.read();
     const spec = { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: now, renewTime: now };
     try {
@@ -133,7 +138,7 @@ class Leases {
         return 'acquired';
       }
       // Our own holder string: a rerun of the same run, or a create whose reply was lost.
-      if (current.spec?.holderIdentity !== holder && !leaseIsFree(current, Date.now())) return current;
+      if (current.spec?.holderIdentity !== holder && !leaseIsFree(current, this.clock.now())) return current;
       const transitions =
         (current.spec?.leaseTransitions ?? 0) + (current.spec?.holderIdentity === holder ? 0 : 1);
       await this.write('PUT', {
@@ -180,14 +185,15 @@ class Leases {
 }
 
 function hold(leases: Leases, holder: string, duration: number, renewEveryMs: number): KubeLockHandle {
+  const { clock } = leases;
   const lost = new AbortController();
-  let lastRenewed = Date.now();
-  let renewing: Promise<void> = Promise.resolve();
+  const released = new AbortController();
+  let lastRenewed = clock.now();
   // The lease as our last renewal wrote it: the next renewal is one conditional PUT, with a
   // read only when someone else wrote in between (409) or before the first renewal.
   let held: RawLease | undefined;
   const put = async (current: RawLease): Promise<RawLease> => {
-    const spec = { ...current.spec, renewTime: microTime(Date.now()) };
+    const spec = { ...current.spec, renewTime: microTime(clock.now()) };
     return leases.write('PUT', { metadata: current.metadata, spec });
   };
   const renew = async (): Promise<void> => {
@@ -206,25 +212,28 @@ function hold(leases: Leases, holder: string, duration: number, renewEveryMs: nu
         }
         held = await put(current);
       }
-      lastRenewed = Date.now();
+      lastRenewed = clock.now();
     } catch {
       // Retried by the policy already; try again next period unless the lease has run out.
-      if (Date.now() - lastRenewed > duration * 1000) {
+      if (clock.now() - lastRenewed > duration * 1000) {
         lost.abort(
           new Error(`Lease ${leases.op.namespace}/${leases.op.name} could not be renewed for ${duration} s.`),
         );
       }
     }
   };
-  const timer = setInterval(() => {
-    if (!lost.signal.aborted) renewing = renew();
-  }, renewEveryMs);
-  // The lock must not keep a finished process alive.
-  timer.unref();
+  const stop = AbortSignal.any([lost.signal, released.signal]);
+  const renewing = (async () => {
+    for (;;) {
+      await clock.sleep(renewEveryMs, stop);
+      if (stop.aborted) return;
+      await renew();
+    }
+  })();
   return {
     lost: lost.signal,
     async release(): Promise<void> {
-      clearInterval(timer);
+      released.abort();
       await renewing;
       await leases.deleteIfHeldBy(holder);
     },

@@ -11,6 +11,7 @@
 // it fresh), and only 410 Gone (an ERROR event) forces a re-list, after which we emit.
 import { Watch } from '@kubernetes/client-node';
 import type { Observation, PodObservation } from '../../engine/observation.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { KubeError, type Operation } from './errors.ts';
 import type { Api } from './http.ts';
@@ -48,6 +49,7 @@ export async function watchStatefulSet(
   onChange: (observation: Observation) => void,
   signal: AbortSignal,
   stats: WatchStats,
+  clock: Clock,
 ): Promise<void> {
   let statefulSet: RawStatefulSet | undefined;
   // Pods are kept translated: each pod event costs one translation, not one per pod per
@@ -136,7 +138,7 @@ export async function watchStatefulSet(
   emit();
 
   const loops = [sts, pod].map((resource) =>
-    follow(api, resource as Resource<unknown>, schedule, stop, stats).catch(fail),
+    follow(api, resource as Resource<unknown>, schedule, stop, stats, clock).catch(fail),
   );
   await Promise.all(loops);
   if (failure !== undefined && !signal.aborted) throw failure;
@@ -165,9 +167,10 @@ async function follow(
   onEvent: () => void,
   signal: AbortSignal,
   stats: WatchStats,
+  clock: Clock,
 ): Promise<void> {
   while (!signal.aborted) {
-    const started = Date.now();
+    const started = clock.now();
     const end = await api.retrier.run(
       resource.operation,
       () => streamOnce(api, resource, onEvent, signal, stats),
@@ -178,9 +181,9 @@ async function follow(
       stats.relists++;
       resource.resourceVersion = await resource.relist();
       onEvent();
-    } else if (Date.now() - started < 1_000) {
+    } else if (clock.now() - started < 1_000) {
       // A stream that ends as soon as it starts (a flapping proxy) must not become a busy loop.
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 800));
+      await clock.sleep(200 + Math.random() * 800, signal);
     }
   }
 }

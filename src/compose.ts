@@ -1,0 +1,124 @@
+// The composition root: the one place that wires settings, the Kubernetes adapters (cluster
+// and lock), the reporters and the clock into the app. The action (src/main.ts), the CLI
+// (src/cli.ts) and the test runners all build their run here, so they cannot drift apart.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { jobSummaryReporter } from './adapters/actions/job-summary.ts';
+import type { RetryPolicy } from './adapters/github/api.ts';
+import type { GitHubRunContext } from './adapters/github/context.ts';
+import { githubReporting } from './adapters/github/wiring.ts';
+import { createCluster, type KubernetesCluster } from './adapters/kubernetes/cluster.ts';
+import { createLock, type LockOptions } from './adapters/kubernetes/lock.ts';
+import type { RetryEvent } from './adapters/kubernetes/retry.ts';
+import { fanOut, skipNoChange } from './adapters/reporters.ts';
+import { systemClock } from './adapters/system-clock.ts';
+import { execute, type Outcome } from './app.ts';
+import type { Settings } from './config/settings.ts';
+import type { Clock } from './ports/clock.ts';
+import type { Log } from './ports/log.ts';
+import type { Reporter } from './ports/reporter.ts';
+import type { RunContext } from './runner/common.ts';
+
+/** Where the run comes from: a GitHub Actions job (reports to GitHub) or a terminal (reports nowhere). */
+export type Origin =
+  | {
+      readonly kind: 'github';
+      readonly run: GitHubRunContext;
+      /** Also write the job summary (GITHUB_STEP_SUMMARY). */
+      readonly jobSummary: boolean;
+      /** GitHub retry timing; tests shorten it. */
+      readonly retry?: Partial<RetryPolicy>;
+    }
+  | {
+      readonly kind: 'local';
+      readonly runUrl?: string;
+      readonly commit?: string;
+      readonly pullRequest?: number;
+    };
+
+export interface CompositionOptions {
+  readonly settings: Settings;
+  readonly kube: {
+    readonly kubeConfig: KubeConfig;
+    readonly contextName: string;
+    readonly defaultNamespace: string;
+  };
+  readonly log: Log;
+  readonly origin: Origin;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Manifest globs are relative to this (default: the process's working directory). */
+  readonly cwd?: string;
+  /** Sees every report the runner hands out, before any filtering (tests record them). */
+  readonly observer?: Reporter;
+  /** Every retry the Kubernetes adapters make (tests and benchmarks count them). */
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** Lease tuning (tests). */
+  readonly lock?: Omit<LockOptions, 'clock' | 'onRetry'>;
+}
+
+export interface ComposedApp {
+  readonly cluster: KubernetesCluster;
+  /** The pull request this run reports on and records on the StatefulSet. */
+  readonly pullRequest: number | undefined;
+  /** Runs the command, then waits for the last reports to be published. */
+  run(signal: AbortSignal): Promise<Outcome>;
+}
+
+export async function composeApp(options: CompositionOptions): Promise<ComposedApp> {
+  const { settings, kube, log, origin } = options;
+  const clock = options.clock ?? systemClock;
+  const cluster = createCluster({
+    kubeConfig: kube.kubeConfig,
+    fieldManager: settings.fieldManager,
+    defaultNamespace: kube.defaultNamespace,
+    clock,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
+  const lock = createLock(kube.kubeConfig, {
+    ...options.lock,
+    clock,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
+  const reporters: Reporter[] = options.observer ? [options.observer] : [];
+  let run: RunContext;
+  let flush = (): Promise<void> => Promise.resolve();
+  if (origin.kind === 'github') {
+    for (const problem of origin.run.problems) log.warning(problem);
+    const github = await githubReporting({
+      settings,
+      run: origin.run,
+      log,
+      cluster,
+      defaultNamespace: kube.defaultNamespace,
+      ...(origin.retry ? { retry: origin.retry } : {}),
+    });
+    if (origin.jobSummary) reporters.push(jobSummaryReporter());
+    // A rerun that changes nothing must not overwrite the pull request's record of the change.
+    reporters.push(skipNoChange(github.reporter));
+    flush = () => github.flush();
+    run = {
+      contextName: kube.contextName,
+      runUrl: origin.run.runUrl,
+      commit: origin.run.sha,
+      pullRequest: github.pullRequest,
+    };
+  } else {
+    run = {
+      contextName: kube.contextName,
+      runUrl: origin.runUrl,
+      commit: origin.commit,
+      pullRequest: origin.pullRequest,
+    };
+  }
+  const reporter = fanOut(reporters);
+  return {
+    cluster,
+    pullRequest: run.pullRequest,
+    async run(signal) {
+      const deps = { cluster, lock, clock, log, reporter, defaultNamespace: kube.defaultNamespace };
+      const outcome = await execute(settings, { ...deps, cwd: options.cwd ?? process.cwd() }, run, signal);
+      await flush();
+      return outcome;
+    },
+  };
+}
