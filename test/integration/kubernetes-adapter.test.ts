@@ -7,7 +7,9 @@ import { createCluster, type KubernetesCluster } from '../../src/adapters/kubern
 import { KubeError } from '../../src/adapters/kubernetes/errors.ts';
 import { createApi } from '../../src/adapters/kubernetes/http.ts';
 import { createLock, leaseName } from '../../src/adapters/kubernetes/lock.ts';
+import { systemClock } from '../../src/adapters/system-clock.ts';
 import type { Observation } from '../../src/engine/observation.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 import type { KubeObject, StatefulSetRef } from '../../src/ports/cluster.ts';
 import {
   freshNamespace,
@@ -72,6 +74,17 @@ async function cuttableProxy(target: URL): Promise<{ url: string; cut(): number;
     close() {
       for (const s of sockets) s.destroy();
       server.close();
+    },
+  };
+}
+
+/** The system clock, recording the length of every sleep asked of it. */
+function recordingSleeps(sleeps: number[]): Clock {
+  return {
+    now: () => systemClock.now(),
+    sleep: (ms, signal) => {
+      sleeps.push(ms);
+      return systemClock.sleep(ms, signal);
     },
   };
 }
@@ -211,30 +224,24 @@ describe('Kubernetes adapter on the local control plane', () => {
     assert.equal(sts.annotations['example.com/b'], 'two');
   });
 
-  it('delivers an observation within milliseconds of a change, and resumes after the connection is cut', async () => {
+  it('delivers an observation of each change, and resumes after the connection is cut', async () => {
     const ref = { namespace: ns.name, name: 'web' };
     const proxy = await cuttableProxy(new URL(ns.kubeConfig.getCurrentCluster()!.server));
     const watched = createCluster({
       kubeConfig: viaProxy(ns.kubeConfig, proxy.url),
       fieldManager: 'adapter-test',
     });
-    const seen: { at: number; partition: number }[] = [];
+    const seen: { partition: number }[] = [];
     const stop = new AbortController();
-    const done = watched.watch(
-      ref,
-      (o) => seen.push({ at: Date.now(), partition: o.statefulSet.partition }),
-      stop.signal,
-    );
+    const done = watched.watch(ref, (o) => seen.push({ partition: o.statefulSet.partition }), stop.signal);
     try {
       await waitFor(() => seen.length > 0, 5_000, 'the first observation');
       assert.equal(seen[0]?.partition, 3);
 
-      const patchedAt = Date.now();
+      // How fast (patch to observation) is a figure of `npm run bench` (stage-decision latency),
+      // not something a loaded test machine can be held to.
       await cluster.patchStatefulSet(ref, { partition: 2 });
       await waitFor(() => seen.some((s) => s.partition === 2), 5_000, 'the partition change to be observed');
-      const latency = seen.find((s) => s.partition === 2)!.at - patchedAt;
-      assert.ok(latency < 1_000, `observed after ${latency} ms`);
-      console.log(`partition patch -> observation: ${latency} ms`);
 
       const connectsBefore = watched.stats().watchConnects;
       assert.ok(proxy.cut() > 0, 'the watch connections go through the proxy');
@@ -250,7 +257,8 @@ describe('Kubernetes adapter on the local control plane', () => {
         'both watches to reconnect',
       );
 
-      // The API request count does not grow while nothing happens (no polling).
+      // The API request count does not grow while nothing happens (no polling). This wait is the
+      // quiet interval under test, not a wait for an event: there is no event for "nothing".
       const requests = watched.stats().requests;
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.equal(watched.stats().requests, requests);
@@ -378,16 +386,25 @@ describe('watch resumption on the local control plane', () => {
     const stop = new AbortController();
     let observations = 0;
     const watching = cluster.watch(ref, () => observations++, stop.signal);
-    await waitFor(() => observations > 0, 5_000, 'the first observation');
-    await createApi(ns.kubeConfig).request(
-      { verb: 'delete', kind: 'StatefulSet' },
-      { method: 'DELETE', path: `/apis/apps/v1/namespaces/${ns.name}/statefulsets/doomed` },
-    );
-    await assert.rejects(
+    // The expectation is attached before anything is awaited: the watch sees the DELETED event,
+    // and rejects, as soon as the API server has deleted the object, which can be before the
+    // DELETE's own reply reaches this test.
+    const ended = assert.rejects(
       watching,
       new RegExp(`StatefulSet ${ns.name}/doomed was deleted while the rollout was watching it`),
     );
-    stop.abort();
+    try {
+      await waitFor(() => observations > 0, 5_000, 'the first observation');
+      await createApi(ns.kubeConfig).request(
+        { verb: 'delete', kind: 'StatefulSet' },
+        { method: 'DELETE', path: `/apis/apps/v1/namespaces/${ns.name}/statefulsets/doomed` },
+      );
+      await ended;
+    } finally {
+      stop.abort();
+      // Settled either way once aborted; a failure above is the one to report.
+      await ended.catch(() => undefined);
+    }
   });
 
   it('refuses to watch a StatefulSet that does not exist', async () => {
@@ -425,15 +442,20 @@ describe('Lease lock on the local control plane', () => {
     const lock = createLock(ns.kubeConfig, {});
     const first = await lock.acquire(ref, 'https://github.com/o/r/actions/runs/1', 0);
     assert.equal((await readLease(leaseName('db')))?.holder, 'https://github.com/o/r/actions/runs/1');
-    const started = Date.now();
-    await assert.rejects(lock.acquire(ref, 'https://github.com/o/r/actions/runs/2', 0), (error: unknown) => {
-      assert.ok(error instanceof KubeError);
-      assert.match(error.message, /StatefulSet kube-lock-[a-f0-9]+\/db is locked by another rollout/);
-      assert.match(error.message, /https:\/\/github\.com\/o\/r\/actions\/runs\/1/);
-      assert.match(error.message, /lock-timeout/);
-      return true;
-    });
-    assert.ok(Date.now() - started < 1_000, 'lock-timeout 0 fails at once');
+    // lock-timeout 0 fails at once: the refused acquire never waits to poll the lease again.
+    const polls: number[] = [];
+    const refusing = createLock(ns.kubeConfig, { clock: recordingSleeps(polls) });
+    await assert.rejects(
+      refusing.acquire(ref, 'https://github.com/o/r/actions/runs/2', 0),
+      (error: unknown) => {
+        assert.ok(error instanceof KubeError);
+        assert.match(error.message, /StatefulSet kube-lock-[a-f0-9]+\/db is locked by another rollout/);
+        assert.match(error.message, /https:\/\/github\.com\/o\/r\/actions\/runs\/1/);
+        assert.match(error.message, /lock-timeout/);
+        return true;
+      },
+    );
+    assert.deepEqual(polls, [], 'lock-timeout 0 fails at once, without waiting');
     assert.equal(first.lost.aborted, false);
     await first.release();
     assert.equal(await readLease(leaseName('db')), undefined);
@@ -449,12 +471,25 @@ describe('Lease lock on the local control plane', () => {
       pollEveryMs: 100,
     });
     const held = await lock.acquire(ref, 'run-a', 0);
-    const renewedAt = (await readLease(leaseName('renewed')))?.renewTime;
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    assert.notEqual((await readLease(leaseName('renewed')))?.renewTime, renewedAt, 'renewTime moved on');
+    const acquiredAt = Date.parse((await readLease(leaseName('renewed')))?.renewTime ?? '');
+    // Renewals carry the lease past the 2 s it had when acquired.
+    await waitFor(
+      async () => Date.parse((await readLease(leaseName('renewed')))?.renewTime ?? '') > acquiredAt + 2_000,
+      30_000,
+      'a renewal after the first lease would have expired',
+    );
+    assert.equal((await readLease(leaseName('renewed')))?.holder, 'run-a');
     await assert.rejects(lock.acquire(ref, 'run-b', 0), /locked by another rollout: run-a/);
-    const waiting = lock.acquire(ref, 'run-b', 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Run B is refused once and waits (its first poll sleep) before run A releases.
+    const polls: number[] = [];
+    const waitingLock = createLock(ns.kubeConfig, {
+      leaseDurationSeconds: 2,
+      renewEverySeconds: 0.3,
+      pollEveryMs: 100,
+      clock: recordingSleeps(polls),
+    });
+    const waiting = waitingLock.acquire(ref, 'run-b', 30_000);
+    await waitFor(() => polls.length > 0, 30_000, 'run B to be refused and wait');
     await held.release();
     const next = await waiting;
     assert.equal((await readLease(leaseName('renewed')))?.holder, 'run-b');
@@ -469,7 +504,7 @@ describe('Lease lock on the local control plane', () => {
       renewEverySeconds: 3_600,
     }).acquire(ref, 'dead-run', 0);
     const lock = createLock(ns.kubeConfig, { leaseDurationSeconds: 30, pollEveryMs: 100 });
-    const taken = await lock.acquire(ref, 'new-run', 5_000);
+    const taken = await lock.acquire(ref, 'new-run', 30_000);
     assert.equal((await readLease(leaseName('expired')))?.holder, 'new-run');
     await dead.release();
     assert.equal(
