@@ -184,7 +184,6 @@ describe('errors users see', () => {
     const { kubeConfig } = loadKubeConfig({ content: kubeconfig(`https://127.0.0.1:${port}`) });
     const retries: unknown[] = [];
     const cluster = createCluster({ kubeConfig, fieldManager: 'test', onRetry: (e) => retries.push(e) });
-    const started = Date.now();
     await assert.rejects(cluster.observe({ namespace: 'shop', name: 'db' }), (error: unknown) => {
       assert.ok(error instanceof KubeError);
       assert.equal(error.reason, 'ECONNREFUSED');
@@ -196,7 +195,7 @@ describe('errors users see', () => {
       assert.ok(!error.message.includes(token));
       return true;
     });
+    // Without retrying is the behaviour (a retry would be reported here); how long it took is not.
     assert.deepEqual(retries, []);
-    assert.ok(Date.now() - started < 2_000);
   });
 });

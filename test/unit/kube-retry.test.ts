@@ -156,20 +156,33 @@ describe('the retrier', () => {
     assert.equal(calls, 3);
   });
 
-  it('stops retrying when the signal aborts', async () => {
-    const retrier = createRetrier({ minDelayMs: 10_000, maxDelayMs: 10_000 });
+  // The backoff is ten minutes: that the test ends at all shows the abort cut the wait short
+  // (the test's own timeout fails it otherwise, instead of an elapsed-time bound that a loaded
+  // machine can break).
+  it('stops retrying when the signal aborts', { timeout: 120_000 }, async () => {
     const abort = new AbortController();
-    const started = Date.now();
+    const waits: number[] = [];
+    const retrier = createRetrier({
+      minDelayMs: 600_000,
+      maxDelayMs: 600_000,
+      // Aborts once the retrier has announced its wait, so the abort lands during it.
+      onRetry: (event) => {
+        waits.push(event.delayMs);
+        setImmediate(() => abort.abort(new Error('cancelled')));
+      },
+    });
+    let calls = 0;
     const run = retrier.run(
       op,
       async () => {
+        calls++;
         throw apiError(503, 'ServiceUnavailable');
       },
       abort.signal,
     );
-    setTimeout(() => abort.abort(new Error('cancelled')), 50);
     await assert.rejects(run, /cancelled/);
-    assert.ok(Date.now() - started < 2_000);
+    assert.equal(calls, 1, 'no attempt after the abort');
+    assert.ok((waits[0] ?? 0) >= 600_000, `announced a wait of ${waits[0]} ms`);
   });
 });
 

@@ -76,11 +76,9 @@ describe('loadManifests', () => {
         join(dir, 'large.yaml'),
         `${web}---\napiVersion: example.com/v1\nkind: Big\nmetadata: {name: big}\nitems: ${numbers}\n`,
       );
-      const started = performance.now();
+      // Accepted is the behaviour; how fast it loads is not held to a bound a loaded machine breaks.
       const set = await loadManifests(['large.yaml'], { ...options, cwd: dir });
-      const ms = performance.now() - started;
       assert.equal(set.others.at(-1)?.object.kind, 'Big');
-      assert.ok(ms < 5000, `loaded in ${Math.round(ms)} ms`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
