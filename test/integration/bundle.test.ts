@@ -133,6 +133,7 @@ describe('the bundled action run as a runner runs it', () => {
       ['failed', 'pending', 'pending'],
     );
     assert.match(run.summary, /rollout halted/);
-    assert.ok(run.ms < 60_000, `fail fast: the run took ${run.ms} ms`);
+    // Fail fast, not at the 2-minute stage timeout: the error is the pod's state, not StageTimeout.
+    assert.doesNotMatch(errors[0] ?? '', /StageTimeout/);
   });
 });

@@ -221,7 +221,8 @@ describe('the kubelet stand-in', () => {
     const p = latest('default');
     const readyAfter =
       (events('default').find((e) => isReady(e.pod))?.at ?? 0) - (createdAt.get('default') ?? 0);
-    assert.ok(readyAfter >= 250 && readyAfter < 3000, `Ready after ${readyAfter} ms`);
+    // Not before the stand-in's ~300 ms start; no upper bound (a loaded machine is slower).
+    assert.ok(readyAfter >= 250, `Ready after ${readyAfter} ms`);
     assert.equal(p?.spec?.nodeName, nodeName);
     assert.equal(p?.status?.phase, 'Running');
     const types = (p?.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type);
@@ -236,7 +237,7 @@ describe('the kubelet stand-in', () => {
     await waitFor(() => isReady(latest('ready-after')), 6000, 'pod ready-after to be Ready');
     const readyEvent = events('ready-after').find((e) => isReady(e.pod));
     const delay = (readyEvent?.at ?? 0) - (createdAt.get('ready-after') ?? 0);
-    assert.ok(delay >= 1800 && delay < 4000, `Ready after ${delay} ms`);
+    assert.ok(delay >= 1800, `Ready after ${delay} ms`);
     const runningFirst = events('ready-after').some(
       (e) => e.pod.status?.phase === 'Running' && !isReady(e.pod),
     );
@@ -262,7 +263,9 @@ describe('the kubelet stand-in', () => {
 
   it('keeps an image tagged unready Running but never Ready', async () => {
     await waitFor(() => latest('unready')?.status?.phase === 'Running', 5000, 'pod unready to run');
-    await waitFor(() => Date.now() - (createdAt.get('unready') ?? 0) > 1500, 3000, 'time to pass');
+    // Still not Ready once the ready-after pod, created with it, has become Ready (after 2 s):
+    // an event of the same stand-in, so a slow machine delays both alike.
+    await waitFor(() => isReady(latest('ready-after')), 10_000, 'pod ready-after to be Ready');
     assert.equal(container('unready')?.started, true);
     assert.ok(container('unready')?.state?.running);
     assert.ok(!events('unready').some((e) => isReady(e.pod)), 'never Ready');
@@ -297,9 +300,16 @@ describe('the kubelet stand-in', () => {
       lingering.metadata?.deletionTimestamp,
       'the pod waits for the kubelet with a deletionTimestamp',
     );
-    await waitFor(() => events('deletion').at(-1)?.type === 'DELETED', 5000, 'pod deletion to be removed');
+    // Capped: removed well within the pod's own grace period (30 s by default), not at its end.
+    const graceMs = (lingering.metadata?.deletionGracePeriodSeconds ?? 30) * 1000;
+    await waitFor(
+      () => events('deletion').at(-1)?.type === 'DELETED',
+      graceMs / 2,
+      'pod deletion to be removed',
+    );
     const took = (events('deletion').at(-1)?.at ?? 0) - deletedAt;
-    assert.ok(took >= 800 && took < 3000, `removed after ${took} ms`);
+    assert.ok(took >= 800, `removed after ${took} ms`);
+    assert.ok(took < graceMs, `removed after ${took} ms, grace period ${graceMs} ms`);
   });
 });
 

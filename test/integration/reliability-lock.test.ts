@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoordinationV1Api, type V1StatefulSet } from '@kubernetes/client-node';
-import { microTime } from '../../src/adapters/kubernetes/lock.ts';
+import { createApi } from '../../src/adapters/kubernetes/http.ts';
+import { leaseIsFree, microTime } from '../../src/adapters/kubernetes/lock.ts';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { type EngineRun, runEngine } from '../support/faults/run-engine.ts';
 import { manifestFile } from '../support/run-action.ts';
@@ -36,6 +37,15 @@ describe('the rollout lock', () => {
   afterEach(() => ns.cleanup());
 
   const read = () => apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
+  /** The Lease as the API server sends it (times as strings), as the lock reads it. */
+  const rawLease = () =>
+    createApi(ns.kubeConfig).request<Parameters<typeof leaseIsFree>[0]>(
+      { verb: 'get', kind: 'Lease' },
+      {
+        method: 'GET',
+        path: `/apis/coordination.k8s.io/v1/namespaces/${ns.name}/leases/statefulset-canary-db`,
+      },
+    );
   const rollout = (image: string, runUrl: string, extra: Record<string, string> = {}) =>
     runEngine({
       kubeConfig: ns.kubeConfig,
@@ -49,9 +59,15 @@ describe('the rollout lock', () => {
         ...extra,
       },
     });
-  /** Starts run A and resolves once it holds the lock (its Lease exists). */
-  const startHolder = async (): Promise<{ done: Promise<EngineRun> }> => {
-    const running = rollout('registry.local/db:v2', runA);
+  /**
+   * Starts run A and resolves once it holds the lock (its Lease exists). Run A soaks 3 stages of
+   * 4 s, so it holds the lock for at least 12 s; `running()` says whether it still does.
+   */
+  const startHolder = async (): Promise<{ done: Promise<EngineRun>; running: () => boolean }> => {
+    let finished = false;
+    const running = rollout('registry.local/db:v2', runA).finally(() => {
+      finished = true;
+    });
     await waitFor(
       async () =>
         (
@@ -61,7 +77,7 @@ describe('the rollout lock', () => {
       'run A to take the lock',
     );
     // Wrapped: an async function returning a bare promise would wait for run A to finish.
-    return { done: running };
+    return { done: running, running: () => !finished };
   };
   const refused = async (promise: Promise<unknown>, holder: string): Promise<void> => {
     await assert.rejects(promise, (error: Error) => {
@@ -73,11 +89,11 @@ describe('the rollout lock', () => {
   };
 
   it('refuses a second run at once with lock-timeout 0s, naming the holder run URL', async () => {
-    const a = (await startHolder()).done;
-    const started = Date.now();
+    const holder = await startHolder();
     await refused(rollout('registry.local/db:v3', runB, { 'lock-timeout': '0s' }), runA);
-    assert.ok(Date.now() - started < 3_000, `refused after ${Date.now() - started} ms`);
-    assert.equal((await a).outcome.result, 'succeeded');
+    // At once: while run A still holds the lock, not after waiting for it.
+    assert.ok(holder.running(), 'run B was refused while run A was still running');
+    assert.equal((await holder.done).outcome.result, 'succeeded');
     // Run B changed nothing: the template and the recorded run are run A's.
     const after = await read();
     assert.equal(after.spec?.template?.spec?.containers[0]?.image, 'registry.local/db:v2');
@@ -85,12 +101,14 @@ describe('the rollout lock', () => {
   });
 
   it('waits lock-timeout (5s) for a busy holder, then fails naming it', async () => {
-    const a = (await startHolder()).done;
+    const holder = await startHolder();
     const started = Date.now();
     await refused(rollout('registry.local/db:v3', runB, { 'lock-timeout': '5s' }), runA);
     const waited = Date.now() - started;
-    assert.ok(waited >= 5_000 && waited < 9_000, `waited ${waited} ms`);
-    assert.equal((await a).outcome.result, 'succeeded');
+    assert.ok(waited >= 5_000, `waited ${waited} ms`);
+    // Then fails: it gives up at its lock-timeout, not when run A lets go.
+    assert.ok(holder.running(), 'run B gave up while run A was still running');
+    assert.equal((await holder.done).outcome.result, 'succeeded');
   });
 
   it('waits for a holder that finishes within lock-timeout, then rolls out', async () => {
@@ -113,7 +131,12 @@ describe('the rollout lock', () => {
       },
     });
     await refused(rollout('registry.local/db:v2', runB, { 'lock-timeout': '0s' }), dead);
-    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    // Until the lease has expired by the lock's own rule (renewTime + duration in the past).
+    await waitFor(
+      async () => leaseIsFree(await rawLease(), Date.now()),
+      30_000,
+      "the dead holder's lease to expire",
+    );
     const b = await rollout('registry.local/db:v2', runB, { 'lock-timeout': '0s' });
     assert.equal(b.outcome.result, 'succeeded', b.logs.join('\n'));
     const lease = await leases.listNamespacedLease({ namespace: ns.name });

@@ -129,14 +129,13 @@ describe('staged canary rollout', () => {
     ['ImagePullBackOff', 'registry.local/db:v2-badpull', /ImagePullBackOff/],
   ];
   for (const [reason, image, pattern] of failFast) {
-    it(`halts a canary in ${reason} within seconds, not at the stage timeout, touching no other pod`, async () => {
+    it(`halts a canary in ${reason} without waiting for the stage timeout, touching no other pod`, async () => {
       await create();
       const pods = await uids();
-      const started = Date.now();
       const run = await runAction(ns, { manifests: manifestFile([manifest('db', image)]), ...fast });
-      const took = Date.now() - started;
       assert.equal(run.outcome.result, 'halted');
-      assert.ok(took < 30_000, `took ${took} ms`);
+      // Not at the stage timeout (2 minutes): the failure is the pod's state, not StageTimeout.
+      assert.doesNotMatch(run.outcome.failure ?? '', /StageTimeout/);
       assert.match(run.outcome.failure ?? '', pattern);
       assert.match(run.outcome.failure ?? '', /stage 1/);
       assert.match(run.outcome.failure ?? '', /pod .*db-4/);

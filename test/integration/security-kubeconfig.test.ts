@@ -1,8 +1,9 @@
 // Hostile and broken kubeconfigs (issue 6, item 4), through the bundled action as a runner runs
 // it: content that does not parse, a context that does not exist, a server that is not there,
 // rejected credentials, a certificate the kubeconfig does not trust. Each gives one clear error
-// that says what is wrong, within seconds, without printing the credentials, and the
-// StatefulSet is left exactly as it was (same resourceVersion).
+// that says what is wrong, without printing the credentials, and the StatefulSet is left exactly
+// as it was (same resourceVersion). That none of these is retried (so each fails at once) is
+// tested in test/unit/kube-retry.test.ts ("which failures are retried").
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -141,20 +142,17 @@ describe('a hostile or broken kubeconfig', () => {
   const read = () => apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
 
   for (const [what, inputsOf, expectedOf] of cases) {
-    it(`refuses ${what} with one clear error, quickly, printing no credential and changing nothing`, async () => {
+    it(`refuses ${what} with one clear error, printing no credential and changing nothing`, async () => {
       const inputs = inputsOf(env);
       const expected = typeof expectedOf === 'function' ? expectedOf(env) : expectedOf;
       const before = (await read()).metadata?.resourceVersion;
-      const started = Date.now();
       const run = startBundle(inputEnv({ manifests, 'github-token': '', ...inputs }, ''));
       const exit = await run.exited;
-      const took = Date.now() - started;
       const out = run.stdout() + run.stderr();
       assert.equal(exit.code, 1, `exit code\n${out}`);
       const errors = out.split('\n').filter((l) => l.startsWith('::error'));
       assert.equal(errors.length, 1, `one error\n${out}`);
       assert.match(errors[0] ?? '', expected);
-      assert.ok(took < 10_000, `took ${took} ms`);
       const unmasked = out.split('\n').filter((l) => l.includes(fakeToken) && !l.startsWith('::add-mask::'));
       assert.deepEqual(unmasked, [], 'the token was printed');
       assert.equal((await read()).metadata?.resourceVersion, before, 'the StatefulSet changed');
