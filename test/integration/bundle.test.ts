@@ -4,19 +4,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
-import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile } from '../support/run-action.ts';
 import { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } from '../support/runner-env.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
-
-function manifest(name: string, image: string): V1StatefulSet {
-  const sts = statefulSet({ name, replicas: 5, image });
-  delete sts.spec?.updateStrategy;
-  return sts;
-}
 
 interface StageJson {
   readonly statefulSet: string;
@@ -54,14 +49,14 @@ describe('the bundled action run as a runner runs it', () => {
     const kubeconfig = readFileSync(ns.kubeconfigPath, 'utf8');
     const inputs = { kubeconfig, soak: '2s', 'stage-timeout': '2m' };
     const created = await runBundle(
-      env({ ...inputs, manifests: manifestFile([manifest('db', 'registry.local/db:v1')]) }),
+      env({ ...inputs, manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v1' })]) }),
     );
     assert.equal(created.code, 0, created.stdout + created.stderr);
     assert.equal(created.outputs.get('result'), 'created');
     const first = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
 
     const run = await runBundle(
-      env({ ...inputs, manifests: manifestFile([manifest('db', 'registry.local/db:v2')]) }),
+      env({ ...inputs, manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2' })]) }),
     );
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const sts = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
@@ -112,7 +107,7 @@ describe('the bundled action run as a runner runs it', () => {
   it('halts a crashlooping canary: exit 1, result=halted and an error naming the pod', async () => {
     const run = await runBundle({
       ...env({
-        manifests: manifestFile([manifest('db', 'registry.local/db:v3-crashloop')]),
+        manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v3-crashloop' })]),
         soak: '2s',
         'stage-timeout': '2m',
         'on-failure': 'halt',

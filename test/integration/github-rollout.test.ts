@@ -4,18 +4,18 @@
 // 403 and 5xx answers, and a hostile termination message.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
+import { AppsV1Api } from '@kubernetes/client-node';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import {
   freshNamespace,
-  statefulSet,
   type TestNamespace,
   terminationMessageAnnotation,
   watchPods,
 } from '../cluster/harness.ts';
 import { type Comment, type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { runWithGitHub } from '../support/github-run.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
 import { mergedPull, pushEvent } from '../support/runner-env.ts';
 
@@ -23,12 +23,6 @@ const sha = '0123456789abcdef0123456789abcdef01234567';
 const runUrl = 'https://github.com/acme/shop/actions/runs/42/attempts/1';
 const fast = { soak: '1s', 'stage-timeout': '2m', 'on-failure': 'halt' };
 const prEvent = (number: number) => ({ action: 'synchronize', number, pull_request: { number } });
-
-function manifest(name: string, image: string, replicas: number, podAnnotations = {}): V1StatefulSet {
-  const sts = statefulSet({ name, replicas, image, podAnnotations });
-  delete sts.spec?.updateStrategy;
-  return sts;
-}
 
 const count = (calls: readonly string[], pattern: RegExp) => calls.filter((c) => pattern.test(c)).length;
 const commentsOn = (fake: FakeGitHub, issue: number): Comment[] =>
@@ -38,7 +32,7 @@ const commentsOn = (fake: FakeGitHub, issue: number): Comment[] =>
 async function setUp(prefix: string, replicas: number): Promise<{ ns: TestNamespace; fake: FakeGitHub }> {
   const ns = await freshNamespace(prefix);
   const created = await runAction(ns, {
-    manifests: manifestFile([manifest('db', 'registry.local/db:v1', replicas)]),
+    manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v1', replicas })]),
     ...fast,
   });
   assert.equal(created.outcome.result, 'created', created.logs.join('\n'));
@@ -70,7 +64,7 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
       event: 'push',
       payload: pushEvent(sha),
       inputs: {
-        manifests: manifestFile([manifest('db', 'registry.local/db:v2', 5)]),
+        manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2', replicas: 5 })]),
         'deployment-environment': 'production',
         ...fast,
       },
@@ -122,7 +116,10 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     const run = await runWithGitHub(ns, fake, {
       event: 'push',
       payload: pushEvent(sha),
-      inputs: { manifests: manifestFile([manifest('db', 'registry.local/db:v2', 5)]), ...fast },
+      inputs: {
+        manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2', replicas: 5 })]),
+        ...fast,
+      },
     });
     assert.equal(run.outcome.result, 'no-change', run.log.lines.join('\n'));
     assert.equal(count(run.calls, /\/comments/), 0, run.calls.join('\n'));
@@ -136,7 +133,10 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     const run = await runWithGitHub(ns, fake, {
       event: 'push',
       payload: pushEvent(sha),
-      inputs: { manifests: manifestFile([manifest('db', 'registry.local/db:v3', 5)]), ...fast },
+      inputs: {
+        manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v3', replicas: 5 })]),
+        ...fast,
+      },
     });
     assert.equal(run.outcome.result, 'succeeded', run.log.lines.join('\n'));
     assert.equal(count(run.calls, /^POST .*\/comments$/), 0, run.calls.join('\n'));
@@ -179,7 +179,10 @@ describe('GitHub reporting on other events and GitHub failures', { concurrency: 
       const run = await runWithGitHub(ns, fake, {
         event: 'pull_request',
         payload: prEvent(8),
-        inputs: { manifests: manifestFile([manifest('db', 'registry.local/db:v2', 3)]), ...fast },
+        inputs: {
+          manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2', replicas: 3 })]),
+          ...fast,
+        },
       });
       assert.equal(run.outcome.result, 'succeeded', run.log.lines.join('\n'));
       assert.equal(count(run.calls, /\/pulls$/), 0);
@@ -205,7 +208,10 @@ describe('GitHub reporting on other events and GitHub failures', { concurrency: 
       const run = await runWithGitHub(ns, fake, {
         event: 'pull_request',
         payload: prEvent(9),
-        inputs: { manifests: manifestFile([manifest('db', 'registry.local/db:v2', 3)]), ...fast },
+        inputs: {
+          manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2', replicas: 3 })]),
+          ...fast,
+        },
       });
       assert.equal(run.outcome.result, 'succeeded', run.log.lines.join('\n'));
       assert.equal(run.log.warnings.length, 1, run.log.warnings.join('\n'));
@@ -227,7 +233,10 @@ describe('GitHub reporting on other events and GitHub failures', { concurrency: 
       const run = await runWithGitHub(ns, fake, {
         event: 'pull_request',
         payload: prEvent(10),
-        inputs: { manifests: manifestFile([manifest('db', 'registry.local/db:v2', 3)]), ...fast },
+        inputs: {
+          manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2', replicas: 3 })]),
+          ...fast,
+        },
       });
       assert.equal(run.outcome.result, 'succeeded', run.log.lines.join('\n'));
       const statuses = fake.requests.filter((r) => /comments/.test(r.path)).map((r) => r.status);
@@ -252,7 +261,11 @@ describe('GitHub reporting on other events and GitHub failures', { concurrency: 
         payload: prEvent(14),
         inputs: {
           manifests: manifestFile([
-            manifest('db', 'registry.local/db:v2-crashloop', 3, { [terminationMessageAnnotation]: hostile }),
+            canaryManifest({
+              image: 'registry.local/db:v2-crashloop',
+              replicas: 3,
+              podAnnotations: { [terminationMessageAnnotation]: hostile },
+            }),
           ]),
           ...fast,
         },

@@ -11,19 +11,17 @@ import { systemClock } from '../../src/adapters/system-clock.ts';
 import type { Observation } from '../../src/engine/observation.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { KubeObject, StatefulSetRef } from '../../src/ports/cluster.ts';
-import {
-  freshNamespace,
-  type StatefulSetOptions,
-  statefulSet,
-  type TestNamespace,
-  waitFor,
-} from '../cluster/harness.ts';
+import { freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
+import { type CanaryManifestOptions, canaryObject } from '../support/manifests.ts';
 
-function manifest(options: StatefulSetOptions & { annotations?: Record<string, string> }): KubeObject {
-  const object = JSON.parse(JSON.stringify(statefulSet(options)));
-  object.metadata.annotations = options.annotations ?? {};
-  return object as KubeObject;
-}
+/** StatefulSet `web` as this file applies it: with its partition (0 unless set) and annotations. */
+const web = {
+  name: 'web',
+  replicas: 3,
+  image: 'registry.local/app:v1',
+  partition: 0,
+  annotations: {},
+} satisfies CanaryManifestOptions;
 
 async function settled(
   cluster: KubernetesCluster,
@@ -117,7 +115,7 @@ describe('Kubernetes adapter on the local control plane', () => {
 
   it('applies a 3-replica StatefulSet and translates it and its pods', async () => {
     const ref = { namespace: ns.name, name: 'web' };
-    const [applied] = await cluster.apply([manifest({ name: 'web', image: 'registry.local/app:v1' })], {
+    const [applied] = await cluster.apply([canaryObject(web)], {
       dryRun: false,
     });
     assert.equal(applied?.metadata.namespace, ns.name);
@@ -160,7 +158,7 @@ describe('Kubernetes adapter on the local control plane', () => {
     const ref = { namespace: ns.name, name: 'web' };
     const before = (await cluster.observe(ref))!.statefulSet;
     const [dry] = await cluster.apply(
-      [manifest({ name: 'web', image: 'registry.local/app:v2', partition: 3 })],
+      [canaryObject({ ...web, image: 'registry.local/app:v2', partition: 3 })],
       {
         dryRun: true,
       },
@@ -175,7 +173,7 @@ describe('Kubernetes adapter on the local control plane', () => {
   it('refuses a forbidden change with a KubeError naming the object, changing nothing', async () => {
     const ref = { namespace: ns.name, name: 'web' };
     const before = (await cluster.observe(ref))!.statefulSet.resourceVersion;
-    const forbidden = manifest({ name: 'web' }) as KubeObject & { spec: Record<string, unknown> };
+    const forbidden = canaryObject(web) as KubeObject & { spec: Record<string, unknown> };
     forbidden.spec.volumeClaimTemplates = [
       {
         metadata: { name: 'data' },
@@ -196,7 +194,7 @@ describe('Kubernetes adapter on the local control plane', () => {
   });
 
   it('rejects a misspelt field instead of dropping it', async () => {
-    const typo = manifest({ name: 'web' }) as KubeObject & { spec: Record<string, unknown> };
+    const typo = canaryObject(web) as KubeObject & { spec: Record<string, unknown> };
     typo.spec.replica = 3;
     await assert.rejects(cluster.apply([typo], { dryRun: true }), (error: unknown) => {
       assert.ok(error instanceof KubeError);
@@ -275,8 +273,8 @@ describe('Kubernetes adapter on the local control plane', () => {
     const v1 = (await cluster.observe(ref))!.statefulSet.updateRevision;
     await cluster.apply(
       [
-        manifest({
-          name: 'web',
+        canaryObject({
+          ...web,
           image: 'registry.local/app:v2',
           partition: 2,
           annotations: { 'kubernetes.io/change-cause': 'deploy v2 from pull request #7' },
@@ -382,7 +380,7 @@ describe('watch resumption on the local control plane', () => {
   it('ends the watch with an error when the StatefulSet is deleted under it', async () => {
     const cluster = createCluster({ kubeConfig: ns.kubeConfig, fieldManager: 'adapter-test' });
     const ref = { namespace: ns.name, name: 'doomed' };
-    await cluster.apply([manifest({ name: 'doomed', replicas: 1 })], { dryRun: false });
+    await cluster.apply([canaryObject({ ...web, name: 'doomed', replicas: 1 })], { dryRun: false });
     const stop = new AbortController();
     let observations = 0;
     const watching = cluster.watch(ref, () => observations++, stop.signal);

@@ -4,17 +4,12 @@
 // partition sequence as without faults; without faults the adapters make no retry at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, CoordinationV1Api, type V1StatefulSet } from '@kubernetes/client-node';
-import { adminKubeConfig, freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
+import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { adminKubeConfig, freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FaultPlan, type FaultProxy, startFaultProxy } from '../support/faults/proxy.ts';
 import { describeRetries, runEngine } from '../support/faults/run-engine.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, recordCluster } from '../support/run-action.ts';
-
-function manifest(image: string): V1StatefulSet {
-  const sts = statefulSet({ name: 'db', replicas: 5, image });
-  delete sts.spec?.updateStrategy;
-  return sts;
-}
 
 const fast = { soak: '2s', 'stage-timeout': '2m', 'on-failure': 'halt' };
 
@@ -28,7 +23,7 @@ describe('a rollout through a fault-injecting proxy', () => {
     const created = await runEngine({
       kubeConfig: ns.kubeConfig,
       namespace: ns.name,
-      inputs: { manifests: manifestFile([manifest('registry.local/db:v0')]), ...fast },
+      inputs: { manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v0' })]), ...fast },
     });
     assert.equal(created.outcome.result, 'created', created.logs.join('\n'));
   });
@@ -45,7 +40,7 @@ describe('a rollout through a fault-injecting proxy', () => {
         run: await runEngine({
           kubeConfig: proxy.kubeConfig(ns.name),
           namespace: ns.name,
-          inputs: { manifests: manifestFile([manifest(image)]), ...fast },
+          inputs: { manifests: manifestFile([canaryManifest({ image })]), ...fast },
         }),
         partitions: record.partitions,
       };
@@ -122,11 +117,7 @@ describe('a rollout through a fault-injecting proxy', () => {
 describe('a write whose reply is lost (the API server acted, the client saw a reset)', () => {
   let ns: TestNamespace;
   let proxy: FaultProxy;
-  const small = (image: string) => {
-    const sts = statefulSet({ name: 'db', replicas: 2, image });
-    delete sts.spec?.updateStrategy;
-    return sts;
-  };
+  const small = (image: string) => canaryManifest({ image, replicas: 2 });
   before(async () => {
     ns = await freshNamespace('lost-reply');
     proxy = await startFaultProxy(await adminKubeConfig());

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { type BundleProcess, startBundle } from '../support/faults/bundle-process.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, recordCluster } from '../support/run-action.ts';
 import { githubEnv, inputEnv, pushEvent } from '../support/runner-env.ts';
 
@@ -18,12 +19,6 @@ interface StageJson {
   readonly partition: number;
   readonly verdict: string;
   readonly startedAt?: string;
-}
-
-function manifest(image: string): V1StatefulSet {
-  const sts = statefulSet({ name: 'db', replicas, image });
-  delete sts.spec?.updateStrategy;
-  return sts;
 }
 
 describe('a rollout interrupted by SIGTERM', () => {
@@ -52,7 +47,7 @@ describe('a rollout interrupted by SIGTERM', () => {
       ...inputEnv(
         {
           kubeconfig: readFileSync(ns.kubeconfigPath, 'utf8'),
-          manifests: manifestFile([manifest(image)]),
+          manifests: manifestFile([canaryManifest({ image, replicas })]),
           soak: '8s',
           'stage-timeout': '2m',
           'github-token': '',

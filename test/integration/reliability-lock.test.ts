@@ -4,21 +4,16 @@
 // without the action undoing their change.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AppsV1Api, CoordinationV1Api, type V1StatefulSet } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { createApi } from '../../src/adapters/kubernetes/http.ts';
 import { leaseIsFree, microTime } from '../../src/adapters/kubernetes/lock.ts';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { type EngineRun, runEngine } from '../support/faults/run-engine.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile } from '../support/run-action.ts';
 
 const runA = 'https://github.com/acme/shop/actions/runs/1001/attempts/1';
 const runB = 'https://github.com/acme/shop/actions/runs/1002/attempts/1';
-
-function manifest(image: string, replicas = 3): V1StatefulSet {
-  const sts = statefulSet({ name: 'db', replicas, image });
-  delete sts.spec?.updateStrategy;
-  return sts;
-}
 
 describe('the rollout lock', () => {
   let ns: TestNamespace;
@@ -52,7 +47,7 @@ describe('the rollout lock', () => {
       namespace: ns.name,
       runUrl,
       inputs: {
-        manifests: manifestFile([manifest(image)]),
+        manifests: manifestFile([canaryManifest({ image, replicas: 3 })]),
         soak: '4s',
         'stage-timeout': '1m',
         'on-failure': 'halt',

@@ -2,18 +2,10 @@
 // manual from workflow_dispatch, staged, unsticking pods the controller will not replace.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AppsV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-node';
-import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
-
-function manifest(image: string, replicas = 5, revisionHistoryLimit?: number): V1StatefulSet {
-  const sts = statefulSet({ name: 'db', replicas, image });
-  delete sts.spec?.updateStrategy;
-  // Pods go at once when deleted, so a stage's pods are replaced within a second.
-  sts.spec!.template.spec!.terminationGracePeriodSeconds = 0;
-  if (revisionHistoryLimit !== undefined) sts.spec!.revisionHistoryLimit = revisionHistoryLimit;
-  return sts;
-}
 
 const fast = { soak: '1s', 'stage-timeout': '90s' };
 
@@ -39,7 +31,14 @@ describe('rollback', () => {
     );
   };
   const rollout = async (image: string, extra: Record<string, string> = {}, replicas = 5, limit?: number) =>
-    runAction(ns, { manifests: manifestFile([manifest(image, replicas, limit)]), ...fast, ...extra });
+    runAction(ns, {
+      manifests: manifestFile([
+        // Pods go at once when deleted, so a stage's pods are replaced within a second.
+        canaryManifest({ image, replicas, revisionHistoryLimit: limit, terminationGracePeriodSeconds: 0 }),
+      ]),
+      ...fast,
+      ...extra,
+    });
   /** Every pod on `revision`, and the controller agrees. */
   const allOn = async (revision: string | undefined) => {
     const sts = await read();

@@ -2,16 +2,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AppsV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-node';
-import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
-
-/** A StatefulSet manifest as users write it: no updateStrategy, no partition. */
-function manifest(name: string, image: string, replicas = 5): V1StatefulSet {
-  const sts = statefulSet({ name, replicas, image });
-  delete sts.spec?.updateStrategy;
-  return sts;
-}
 
 const fast = { soak: '2s', 'stage-timeout': '2m', 'on-failure': 'halt' };
 
@@ -32,13 +26,16 @@ describe('staged canary rollout', () => {
     return new Map(pods.items.map((p) => [p.metadata?.name ?? '', p.metadata?.uid ?? '']));
   };
   const create = async (image = 'registry.local/db:v1', replicas = 5) => {
-    const run = await runAction(ns, { manifests: manifestFile([manifest('db', image, replicas)]), ...fast });
+    const run = await runAction(ns, {
+      manifests: manifestFile([canaryManifest({ image, replicas })]),
+      ...fast,
+    });
     assert.equal(run.outcome.result, 'created', run.logs.join('\n'));
   };
 
   it('creates a new StatefulSet, waits until it is Ready and reports no canary stages', async () => {
     const run = await runAction(ns, {
-      manifests: manifestFile([manifest('db', 'registry.local/db:v1', 3)]),
+      manifests: manifestFile([canaryManifest({ replicas: 3 })]),
       ...fast,
     });
     assert.equal(run.outcome.result, 'created');
@@ -53,7 +50,7 @@ describe('staged canary rollout', () => {
     const before = await uids();
     const record = await recordCluster(ns.kubeConfig, ns.name, 'db');
     const run = await runAction(ns, {
-      manifests: manifestFile([manifest('db', 'registry.local/db:v2')]),
+      manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2' })]),
       ...fast,
     });
     record.stop();
@@ -96,7 +93,7 @@ describe('staged canary rollout', () => {
     const before = await read();
     const pods = await uids();
     const run = await runAction(ns, {
-      manifests: manifestFile([manifest('db', 'registry.local/db:v1')]),
+      manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v1' })]),
       ...fast,
     });
     assert.equal(run.outcome.result, 'no-change');
@@ -114,7 +111,7 @@ describe('staged canary rollout', () => {
     const old = (await read()).status?.currentRevision;
     const record = await recordCluster(ns.kubeConfig, ns.name, 'db');
     const run = await runAction(ns, {
-      manifests: manifestFile([manifest('db', 'registry.local/db:v2', 5)]),
+      manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2', replicas: 5 })]),
       ...fast,
     });
     record.stop();
@@ -132,7 +129,7 @@ describe('staged canary rollout', () => {
     it(`halts a canary in ${reason} without waiting for the stage timeout, touching no other pod`, async () => {
       await create();
       const pods = await uids();
-      const run = await runAction(ns, { manifests: manifestFile([manifest('db', image)]), ...fast });
+      const run = await runAction(ns, { manifests: manifestFile([canaryManifest({ image })]), ...fast });
       assert.equal(run.outcome.result, 'halted');
       // Not at the stage timeout (2 minutes): the failure is the pod's state, not StageTimeout.
       assert.doesNotMatch(run.outcome.failure ?? '', /StageTimeout/);
@@ -149,7 +146,7 @@ describe('staged canary rollout', () => {
     await create();
     const started = Date.now();
     const run = await runAction(ns, {
-      manifests: manifestFile([manifest('db', 'registry.local/db:v2-unready')]),
+      manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2-unready' })]),
       ...fast,
       'stage-timeout': '6s',
     });
@@ -167,7 +164,7 @@ describe('staged canary rollout', () => {
     it(`gives a flaky canary (one restart during the soak) ${expected} with max-restarts ${maxRestarts}`, async () => {
       await create('registry.local/db:v1', 2);
       const run = await runAction(ns, {
-        manifests: manifestFile([manifest('db', 'registry.local/db:v2-flaky', 2)]),
+        manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2-flaky', replicas: 2 })]),
         ...fast,
         soak: '4s',
         'max-restarts': maxRestarts,
@@ -180,7 +177,7 @@ describe('staged canary rollout', () => {
   it('refuses a change the API server forbids before changing anything', async () => {
     await create('registry.local/db:v1', 2);
     const before = await read();
-    const changed = manifest('db', 'registry.local/db:v2', 2);
+    const changed = canaryManifest({ image: 'registry.local/db:v2', replicas: 2 });
     changed.spec = {
       ...changed.spec!,
       volumeClaimTemplates: [
@@ -210,7 +207,7 @@ describe('staged canary rollout', () => {
     [
       'an OnDelete StatefulSet',
       (f) => {
-        const sts = manifest('db', 'registry.local/db:v2', 2);
+        const sts = canaryManifest({ image: 'registry.local/db:v2', replicas: 2 });
         sts.spec!.updateStrategy = { type: 'OnDelete' };
         writeFileSync(f, JSON.stringify(sts));
       },

@@ -132,7 +132,7 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
     const crash = await run({ manifests: manifests('registry.local/db:v3-crashloop') });
     assert.equal(crash.outcome.result, 'rolled-back', `${crash.outcome.failure}\n${crash.logs.join('\n')}`);
     assert.ok(
-      crash.logs.some((l) => /^Deleting db-2/.test(l)),
+      crash.logs.some((l) => /^info: Deleting db-2/.test(l)),
       'the stuck canary was deleted',
     );
     const status = await run({ command: 'status', statefulset: 'db' });

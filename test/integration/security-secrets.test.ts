@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
+import { AppsV1Api } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import {
   adminKubeConfig,
@@ -22,6 +22,7 @@ import {
 import { pkiDir } from '../cluster/state.ts';
 import { startBundle } from '../support/faults/bundle-process.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile } from '../support/run-action.ts';
 import { githubEnv, inputEnv, mergedPull, pushEvent } from '../support/runner-env.ts';
 
@@ -68,12 +69,6 @@ function mintClientCertificate(): { cert: string; key: string } {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function manifest(image: string): V1StatefulSet {
-  const sts = statefulSet({ name: 'db', replicas: 3, image });
-  delete sts.spec?.updateStrategy;
-  return sts;
 }
 
 describe('secrets with debug logging on', () => {
@@ -143,7 +138,12 @@ describe('secrets with debug logging on', () => {
     it(`prints no credential unmasked, in outputs, summary or comment, and leaves no kubeconfig file, on ${what}`, async () => {
       const run = startBundle({
         ...inputEnv(
-          { kubeconfig, manifests: manifestFile([manifest(image)]), soak: '1s', 'stage-timeout': '1m' },
+          {
+            kubeconfig,
+            manifests: manifestFile([canaryManifest({ image, replicas: 3 })]),
+            soak: '1s',
+            'stage-timeout': '1m',
+          },
           fake.token,
         ),
         ...githubEnv(fake.url, 'push', pushEvent(sha), { GITHUB_SHA: sha }),

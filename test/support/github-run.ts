@@ -9,7 +9,8 @@ import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
 import type { TestNamespace } from '../cluster/harness.ts';
 import type { FakeGitHub } from './github/fake-server.ts';
-import { fastRetry, type RecordingLog, recordingLog } from './github/helpers.ts';
+import { fastRetry } from './github/helpers.ts';
+import { type RecordingLog, recordingLog } from './recording-log.ts';
 import { githubEnv } from './runner-env.ts';
 
 export interface GitHubRun {

@@ -19,11 +19,12 @@ import type { Outcome } from '../../src/app.ts';
 import { composeApp } from '../../src/compose.ts';
 import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
-import type { Log } from '../../src/ports/log.ts';
 import type { TestNamespace } from '../cluster/harness.ts';
+import { recordingLog } from './recording-log.ts';
 
 export interface ActionRun {
   readonly outcome: Outcome;
+  /** The run's log lines, as test/support/recording-log.ts writes them (`info: ...`). */
   readonly logs: string[];
   readonly reports: RolloutReport[];
   /** Every retry the Kubernetes adapters made (through the one retry policy's hook). */
@@ -50,18 +51,10 @@ export interface EngineOptions {
 
 /** Runs the engine in-process through the composition root, with a recording log and reporter. */
 export async function runEngine(options: EngineOptions): Promise<ActionRun> {
-  const logs: string[] = [];
   const reports: RolloutReport[] = [];
   const retries: RetryEvent[] = [];
   const settings = readSettings((name) => options.inputs[name] ?? '');
-  const log: Log = {
-    info: (m) => logs.push(m),
-    notice: (m) => logs.push(`notice: ${m}`),
-    warning: (m) => logs.push(`warning: ${m}`),
-    debug: () => undefined,
-    startGroup: (t) => logs.push(`group: ${t}`),
-    endGroup: () => undefined,
-  };
+  const log = recordingLog();
   const app = await composeApp({
     settings,
     kube: { kubeConfig: options.kubeConfig, contextName: 'local', defaultNamespace: options.namespace },
@@ -82,7 +75,7 @@ export async function runEngine(options: EngineOptions): Promise<ActionRun> {
     },
   });
   const outcome = await app.run(options.signal ?? new AbortController().signal);
-  return { outcome, logs, reports, retries };
+  return { outcome, logs: log.lines, reports, retries };
 }
 
 /** The engine with the namespace's admin credentials, recording pull request #7. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { commentMarker } from '../../src/adapters/github/comment.ts';
 import { actionsBot } from '../support/github/fake-server.ts';
-import { recordingLog, reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
+import { reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
+import { recordingLog } from '../support/recording-log.ts';
 
 const marker = commentMarker('kind-dev', 'shop', 'web');
 const someone = { login: 'mallory', id: 666, type: 'User' } as const;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deploymentStatus } from '../../src/adapters/github/deployments.ts';
 import type { Verdict } from '../../src/engine/report.ts';
-import { recordingLog, reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
+import { reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
+import { recordingLog } from '../support/recording-log.ts';
 
 describe('GitHub Deployments', () => {
   const github = useFakeGitHub();

@@ -4,12 +4,12 @@ import { readRunContext } from '../../src/adapters/github/context.ts';
 import {
   eventFile,
   pullRequestEvent,
-  recordingLog,
   reporterFor,
   runContext,
   stageReport,
   useFakeGitHub,
 } from '../support/github/helpers.ts';
+import { recordingLog } from '../support/recording-log.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 

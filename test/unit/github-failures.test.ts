@@ -3,12 +3,12 @@ import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import {
   pullRequestEvent,
-  recordingLog,
   reporterFor,
   runContext,
   stageReport,
   useFakeGitHub,
 } from '../support/github/helpers.ts';
+import { recordingLog } from '../support/recording-log.ts';
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {

@@ -6,7 +6,8 @@ import type { Settings } from '../../src/config/settings.ts';
 import type { Observation } from '../../src/engine/observation.ts';
 import { encodeState } from '../../src/engine/state.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
-import { fastRetry, recordingLog, runContext, settings, stageReport } from '../support/github/helpers.ts';
+import { fastRetry, runContext, settings, stageReport } from '../support/github/helpers.ts';
+import { recordingLog } from '../support/recording-log.ts';
 
 function observation(annotations: Record<string, string>): Observation {
   return {

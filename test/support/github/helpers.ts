@@ -1,5 +1,5 @@
 // Shared pieces of the GitHub reporter tests: report literals for each stage of a rollout,
-// a recording Log, event files, and a reporter wired to the fake server with fast retries.
+// event files, and a reporter wired to the fake server (with a recording log) and fast retries.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,38 +10,10 @@ import { createGitHubReporter, type GitHubReporter } from '../../../src/adapters
 import type { GitHubSettings } from '../../../src/config/settings.ts';
 import type { RolloutReport, StageReport } from '../../../src/engine/report.ts';
 import type { Log } from '../../../src/ports/log.ts';
+import { recordingLog } from '../recording-log.ts';
 import { type FakeGitHub, startFakeGitHub } from './fake-server.ts';
 
 export const t0 = Date.UTC(2025, 5, 1, 12, 0, 0);
-
-export interface RecordingLog extends Log {
-  readonly lines: string[];
-  readonly warnings: string[];
-  readonly notices: string[];
-}
-
-export function recordingLog(): RecordingLog {
-  const lines: string[] = [];
-  const warnings: string[] = [];
-  const notices: string[] = [];
-  return {
-    lines,
-    warnings,
-    notices,
-    info: (m) => lines.push(`info: ${m}`),
-    notice: (m) => {
-      notices.push(m);
-      lines.push(`notice: ${m}`);
-    },
-    warning: (m) => {
-      warnings.push(m);
-      lines.push(`warning: ${m}`);
-    },
-    debug: (m) => lines.push(`debug: ${m}`),
-    startGroup: (m) => lines.push(`group: ${m}`),
-    endGroup: () => lines.push('endgroup'),
-  };
-}
 
 const plan: ReadonlyArray<{ partition: number; ordinals: number[] }> = [
   { partition: 4, ordinals: [4] },
