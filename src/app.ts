@@ -1,19 +1,23 @@
-// One run of a command, shared by the action (src/main.ts) and the CLI (src/cli.ts):
+// One run of a command, shared by the action and the CLI (both built by src/compose.ts):
 // manifests -> validation (dry-run) -> lock -> rollout or rollback -> result.
 import { hostname } from 'node:os';
 import type { Settings } from './config/settings.ts';
-import { loadManifests, type ManifestSet, type SourcedObject } from './manifests/load.ts';
+import { RESULT_SEVERITY, type Result } from './engine/result.ts';
+import { loadManifests } from './manifests/load.ts';
 import type { Clock } from './ports/clock.ts';
-import type { Cluster, KubeObject, StatefulSetRef } from './ports/cluster.ts';
+import type { Cluster, StatefulSetRef } from './ports/cluster.ts';
 import type { Lock, LockHandle } from './ports/lock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
-import type { Result, RunContext, StatefulSetResult } from './runner/common.ts';
-import { describe, refOf, replicasOf, withPartition } from './runner/objects.ts';
+import type { RunContext, StatefulSetResult } from './runner/common.ts';
+import { refOf } from './runner/objects.ts';
 import type { StageOutput } from './runner/progress.ts';
 import { rollbackStatefulSet } from './runner/rollback.ts';
-import { rolloutStatefulSet } from './runner/rollout.ts';
+import { rolloutAll } from './runner/rollout-all.ts';
 import { planText, statusText } from './runner/status.ts';
+import { ValidationError, validate } from './runner/validate.ts';
+
+export { ValidationError } from './runner/validate.ts';
 
 export interface AppDeps {
   readonly cluster: Cluster;
@@ -27,10 +31,23 @@ export interface AppDeps {
   readonly cwd: string;
 }
 
-export interface Outcome {
+/** How one StatefulSet's part of the run ended (the `statefulsets` output). */
+export interface StatefulSetOutcome {
+  readonly statefulSet: string;
   readonly result: Result;
   readonly revision: string | undefined;
   readonly previousRevision: string | undefined;
+  readonly message: string | undefined;
+}
+
+export interface Outcome {
+  /** The worst result of any StatefulSet. */
+  readonly result: Result;
+  /** The revision and previous revision of the StatefulSet whose result is `result`. */
+  readonly revision: string | undefined;
+  readonly previousRevision: string | undefined;
+  /** Every StatefulSet the run touched, in the order it did. */
+  readonly statefulSets: readonly StatefulSetOutcome[];
   readonly stages: readonly (StageOutput & { statefulSet: string })[];
   readonly durationSeconds: number;
   /** Set when the step must fail, saying why. */
@@ -38,21 +55,6 @@ export interface Outcome {
   /** Text for `status` and `plan`. */
   readonly text: string | undefined;
 }
-
-/** A manifest problem the API server found in a dry-run: nothing was changed. */
-export class ValidationError extends Error {
-  override name = 'ValidationError';
-}
-
-const SEVERITY: readonly Result[] = [
-  'no-change',
-  'created',
-  'succeeded',
-  'rolled-back',
-  'halted',
-  'cancelled',
-  'failed',
-];
 
 export async function execute(
   settings: Settings,
@@ -66,10 +68,13 @@ export async function execute(
   switch (settings.command) {
     case 'rollout': {
       const manifests = await load(settings, deps);
-      const dryRuns = await validate(deps, manifests);
+      const validated = await validate(deps.cluster, deps.log, manifests);
+      // The lock (a Lease) lives in the StatefulSet's namespace: a new one must exist first.
+      if (validated.newNamespaces.length > 0)
+        await deps.cluster.apply(validated.newNamespaces, { dryRun: false });
       const refs = manifests.statefulSets.map((s) => refOf(s.object));
       const results = await withLocks(deps, settings, run, refs, signal, (locked) =>
-        rolloutAll(deps, settings, run, manifests, dryRuns, locked),
+        rolloutAll(deps, settings, run, manifests, validated, locked),
       );
       return finish(results);
     }
@@ -84,44 +89,11 @@ export async function execute(
       return finish([], await statusText(deps.cluster, targetRef(settings, deps)));
     case 'plan': {
       const manifests = await load(settings, deps);
-      await validate(deps, manifests);
-      return finish(
-        [],
-        await planText(
-          deps.cluster,
-          settings,
-          manifests.statefulSets.map((s) => s.object),
-        ),
-      );
+      await validate(deps.cluster, deps.log, manifests);
+      const objects = manifests.statefulSets.map((s) => s.object);
+      return finish([], await planText(deps.cluster, settings, objects));
     }
   }
-}
-
-/** Applies the other objects, then rolls the StatefulSets out one by one, stopping at the first that fails. */
-async function rolloutAll(
-  deps: AppDeps,
-  settings: Settings,
-  run: RunContext,
-  manifests: ManifestSet,
-  dryRuns: readonly KubeObject[],
-  signal: AbortSignal,
-): Promise<StatefulSetResult[]> {
-  if (manifests.others.length > 0) {
-    const names = manifests.others.map((o) => describe(o.object)).join(', ');
-    deps.log.info(`Applying ${manifests.others.length} object(s): ${names}`);
-    await deps.cluster.apply(
-      manifests.others.map((o) => o.object),
-      { dryRun: false },
-    );
-  }
-  const done: StatefulSetResult[] = [];
-  for (const [index, item] of manifests.statefulSets.entries()) {
-    const object = dryRuns[index] ?? item.object;
-    const result = await rolloutStatefulSet(deps, settings, run, item.object, object, signal);
-    done.push(result);
-    if (!['succeeded', 'no-change', 'created'].includes(result.result)) break;
-  }
-  return done;
 }
 
 function targetRef(settings: Settings, deps: AppDeps): StatefulSetRef {
@@ -136,34 +108,6 @@ function load(settings: Settings, deps: AppDeps) {
     defaultNamespace: deps.defaultNamespace,
     cwd: deps.cwd,
   });
-}
-
-/** Server-side dry-run of everything, in order, before any change. Returns the StatefulSets as defaulted. */
-async function validate(deps: AppDeps, manifests: ManifestSet): Promise<KubeObject[]> {
-  const check = async (item: SourcedObject, object: KubeObject): Promise<KubeObject> => {
-    try {
-      const [result] = await deps.cluster.apply([object], { dryRun: true });
-      return result ?? object;
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new ValidationError(
-        `${item.source}: ${describe(item.object)} was rejected by the API server in a server-side dry-run: ${why}. ` +
-          `${fixFor(why)}Nothing was changed in the cluster.`,
-      );
-    }
-  };
-  for (const item of manifests.others) await check(item, item.object);
-  const dryRuns: KubeObject[] = [];
-  for (const item of manifests.statefulSets)
-    dryRuns.push(await check(item, withPartition(item.object, replicasOf(item.object))));
-  return dryRuns;
-}
-
-function fixFor(message: string): string {
-  if (/Forbidden: updates to statefulset spec/i.test(message)) {
-    return 'Only replicas, template, updateStrategy, minReadySeconds, ordinals and persistentVolumeClaimRetentionPolicy can change in place; to change other fields (such as volumeClaimTemplates) recreate the StatefulSet (kubectl delete statefulset NAME --cascade=orphan, then apply). ';
-  }
-  return 'Fix the manifest and run again. ';
 }
 
 async function withLocks<T>(
@@ -197,31 +141,40 @@ async function withLocks<T>(
   }
 }
 
+const nameOf = (r: StatefulSetResult) => `${r.ref.namespace}/${r.ref.name}`;
+
 function summarize(
   settings: Settings,
-  results: StatefulSetResult[],
+  results: readonly StatefulSetResult[],
   durationSeconds: number,
   text?: string,
 ): Outcome {
-  const worst = results.reduce<Result>(
-    (acc, r) => (SEVERITY.indexOf(r.result) > SEVERITY.indexOf(acc) ? r.result : acc),
-    'no-change',
+  // A StatefulSet rolled back because another failed appears twice: its last result stands.
+  const last = new Map<string, StatefulSetResult>();
+  for (const r of results) last.set(nameOf(r), r);
+  const finals = [...last.values()];
+  const worst = finals.reduce<StatefulSetResult | undefined>(
+    (acc, r) =>
+      acc === undefined || RESULT_SEVERITY.indexOf(r.result) > RESULT_SEVERITY.indexOf(acc.result) ? r : acc,
+    undefined,
   );
   const ok: readonly Result[] =
     settings.command === 'rollback' ? ['rolled-back', 'no-change'] : ['succeeded', 'no-change', 'created'];
   const failed = results.find((r) => !ok.includes(r.result));
-  const first = results[0];
   return {
-    result: worst,
-    revision: first?.revision,
-    previousRevision: first?.previousRevision,
-    stages: results.flatMap((r) =>
-      r.stages.map((s) => ({ statefulSet: `${r.ref.namespace}/${r.ref.name}`, ...s })),
-    ),
+    result: worst?.result ?? 'no-change',
+    revision: worst?.revision,
+    previousRevision: worst?.previousRevision,
+    statefulSets: finals.map((r) => ({
+      statefulSet: nameOf(r),
+      result: r.result,
+      revision: r.revision,
+      previousRevision: r.previousRevision,
+      message: r.message,
+    })),
+    stages: results.flatMap((r) => r.stages.map((s) => ({ statefulSet: nameOf(r), ...s }))),
     durationSeconds: Math.round(durationSeconds * 10) / 10,
-    failure: failed
-      ? `${failed.ref.namespace}/${failed.ref.name}: ${failed.result}: ${failed.message ?? ''}`
-      : undefined,
+    failure: failed ? `${nameOf(failed)}: ${failed.result}: ${failed.message ?? ''}` : undefined,
     text,
   };
 }

@@ -18,6 +18,8 @@ const VALUE_FLAGS = [
   'stage-timeout',
   'max-restarts',
   'on-failure',
+  'on-failure-others',
+  'rollback-timeout',
   'field-manager',
   'statefulset',
   'to-revision',
@@ -36,6 +38,8 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan> [flags]
   --stage-timeout D     time a stage may take to become healthy (default 10m)
   --max-restarts N      restarts tolerated per pod during a stage (default 0)
   --on-failure MODE     rollback (default) or halt
+  --on-failure-others M keep (default) or rollback: what a failure does to StatefulSets rolled out before it
+  --rollback-timeout D  time an automatic rollback may take (default 10m)
   --field-manager NAME  server-side apply field manager (default statefulset-canary)
   --statefulset NAME    StatefulSet for rollback and status
   --to-revision N       ControllerRevision number to roll back to (default: the previous one)

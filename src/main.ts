@@ -45,6 +45,7 @@ function setOutputs(outcome: Outcome): void {
   core.setOutput('result', outcome.result);
   core.setOutput('revision', outcome.revision ?? '');
   core.setOutput('previous-revision', outcome.previousRevision ?? '');
+  core.setOutput('statefulsets', JSON.stringify(outcome.statefulSets));
   core.setOutput('stages', JSON.stringify(outcome.stages));
   core.setOutput('duration-seconds', String(outcome.durationSeconds));
 }

@@ -6,7 +6,7 @@ import type {
   RollbackReport,
   RolloutReport,
   StageReport,
-  StageState,
+  StageStatus,
   Verdict,
 } from '../engine/report.ts';
 
@@ -80,7 +80,7 @@ const verdicts: Record<
   created: { emoji: '🆕', rollout: 'created', rollback: 'created' },
 };
 
-const stageStates: Record<StageState, string> = {
+const stageStates: Record<StageStatus, string> = {
   pending: '⚪ pending',
   progressing: '🔄 progressing',
   soaking: '⏳ soaking',

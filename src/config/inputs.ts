@@ -3,9 +3,10 @@
 // the input, quotes the value and says the fix, before anything touches the cluster.
 
 import type { Step } from '../engine/plan.ts';
+import { INT32_MAX } from '../manifests/checks.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
-import type { Command, OnFailure, Settings } from './settings.ts';
+import type { Command, OnFailure, OnFailureOthers, Settings } from './settings.ts';
 
 export class InputError extends Error {
   override readonly name = 'InputError';
@@ -21,10 +22,10 @@ export type InputGetter = (name: string) => string;
 
 const COMMANDS: readonly Command[] = ['rollout', 'rollback', 'status', 'plan'];
 const ON_FAILURE: readonly OnFailure[] = ['rollback', 'halt'];
+const ON_FAILURE_OTHERS: readonly OnFailureOthers[] = ['keep', 'rollback'];
 /** The YAML 1.2 core booleans, exactly what @actions/core getBooleanInput accepts. */
 const TRUE_WORDS = ['true', 'True', 'TRUE'];
 const FALSE_WORDS = ['false', 'False', 'FALSE'];
-const INT32_MAX = 2 ** 31 - 1;
 const STEPS_FORM = 'counts of pods (1 or more) or percentages of replicas (1% to 100%), e.g. "1, 50%, 100%"';
 
 /** Reads and validates every input; throws InputError on the first bad one. */
@@ -60,6 +61,8 @@ export function readSettings(getInput: InputGetter): Settings {
     stageTimeoutMs: duration('stage-timeout', read('stage-timeout') || '10m', true),
     maxRestarts: nonNegativeInteger('max-restarts', read('max-restarts') || '0'),
     onFailure: oneOf('on-failure', read('on-failure'), ON_FAILURE, 'rollback'),
+    onFailureOthers: oneOf('on-failure-others', read('on-failure-others'), ON_FAILURE_OTHERS, 'keep'),
+    rollbackTimeoutMs: duration('rollback-timeout', read('rollback-timeout') || '10m', true),
     fieldManager: fieldManager(read('field-manager') || 'statefulset-canary'),
     statefulset,
     toRevision,

@@ -7,6 +7,12 @@ export type Command = 'rollout' | 'rollback' | 'status' | 'plan';
 /** What to do when a stage fails: leave the partition where it is, or go back to the previous revision. */
 export type OnFailure = 'halt' | 'rollback';
 
+/**
+ * With several StatefulSets, what a failure of one does to those this run already rolled out:
+ * leave them on their new revision, or roll each back to the revision it had.
+ */
+export type OnFailureOthers = 'keep' | 'rollback';
+
 export interface GitHubSettings {
   /** Token for the REST API; empty disables every GitHub report. Never logged. */
   readonly token: string;
@@ -41,6 +47,10 @@ export interface Settings {
   readonly maxRestarts: number;
   /** What a failed stage leads to. */
   readonly onFailure: OnFailure;
+  /** What a failed StatefulSet does to the ones this run rolled out before it. */
+  readonly onFailureOthers: OnFailureOthers;
+  /** How long an automatic rollback may take to get every pod healthy again, in ms. */
+  readonly rollbackTimeoutMs: number;
   /** Server-side apply field manager. */
   readonly fieldManager: string;
   /** StatefulSet name for `rollback` and `status`. */

@@ -1,7 +1,17 @@
 // The stage state machine. `decide` looks at one observation of the StatefulSet and its
 // pods and returns what to do next, as data; the runner does it. Pure and synchronous.
-import { generationObserved, type HealthGate, podHealth, restartsOf } from './health.ts';
-import type { Observation, PodObservation } from './observation.ts';
+import { generationObserved, type HealthGate, type PodHealth, podHealth, restartsOf } from './health.ts';
+import type { Observation, PodObservation, StatefulSetObservation } from './observation.ts';
+
+/**
+ * Which pods of a stage's range the run deletes so the controller recreates them: under
+ * OrderedReady the controller will not replace a pod that is not Ready (kubernetes issue 67250).
+ * - `none`: never.
+ * - `stale`: not Ready and on neither currentRevision nor the target (left by a halted
+ *   rollout of another revision: fixing forward must get past it).
+ * - `any`: not Ready and on any revision but the target (a rollback).
+ */
+export type Unstick = 'none' | 'stale' | 'any';
 
 /** What a staged run (rollout or rollback) is driving towards. */
 export interface StagedSpec {
@@ -11,11 +21,9 @@ export interface StagedSpec {
   readonly partitions: readonly number[];
   readonly gate: HealthGate;
   readonly stageTimeoutMs: number;
-  /**
-   * Delete pods in the stage's range that are on another revision and not Ready: the
-   * controller will not replace them itself under OrderedReady (kubernetes issue 67250).
-   */
-  readonly unstick: boolean;
+  readonly unstick: Unstick;
+  /** The replicas the partitions were planned for: another count mid-run stops it. */
+  readonly replicas: number;
 }
 
 /** A pod's mark: its uid (a recreated pod is another pod) and a number. */
@@ -24,10 +32,16 @@ export interface PodMark {
   readonly value: number;
 }
 
-export interface StageState {
+/** The state of the stage in progress, carried from one decision to the next. */
+export interface StageProgress {
   /** Index into `partitions` of the stage in progress. */
   readonly stage: number;
   readonly startedAt: number;
+  /**
+   * The StatefulSet's generation once this run wrote the stage's partition: an observation of
+   * that generation or later with another partition means someone else changed it.
+   */
+  readonly generation: number;
   /** Restart counts when the stage began, by pod name. */
   readonly restartBaseline: Readonly<Record<string, PodMark>>;
   /** When this run first saw each pod Ready, continuously since, by pod name. */
@@ -38,6 +52,7 @@ export interface StageState {
 
 export interface StageFailure {
   readonly stage: number;
+  /** The pod that failed the gate; '' when the failure is not a pod's. */
   readonly pod: string;
   readonly container: string | undefined;
   readonly reason: string;
@@ -49,37 +64,48 @@ export type Decision =
   /** Nothing to do until the next event, or until `wakeAt` (a soak end or the stage timeout). */
   | {
       readonly kind: 'wait';
-      readonly state: StageState;
+      readonly state: StageProgress;
       readonly wakeAt: number;
       readonly waitingFor: string;
+      /** Every pod of the stage is Ready on the target revision: only the soak is left. */
+      readonly soaking: boolean;
     }
   /** The stage passed: write this partition and begin the next stage. */
   | {
       readonly kind: 'advance';
-      readonly state: StageState;
+      readonly state: StageProgress;
       readonly stage: number;
       readonly partition: number;
     }
   /** Delete these pods (by name and uid) so the controller recreates them on the target revision. */
   | {
       readonly kind: 'unstick';
-      readonly state: StageState;
+      readonly state: StageProgress;
       readonly pods: readonly { name: string; uid: string }[];
     }
-  | { readonly kind: 'fail'; readonly state: StageState; readonly failure: StageFailure }
+  | { readonly kind: 'fail'; readonly state: StageProgress; readonly failure: StageFailure }
   /** Every stage passed and the controller reports currentRevision == updateRevision. */
-  | { readonly kind: 'complete'; readonly state: StageState };
+  | { readonly kind: 'complete'; readonly state: StageProgress };
 
 /** The state of a stage that begins now, with restart baselines taken from the observation. */
-export function beginStage(stage: number, observation: Observation | undefined, now: number): StageState {
+export function beginStage(
+  stage: number,
+  observation: Observation | undefined,
+  now: number,
+  generation = 0,
+): StageProgress {
   const restartBaseline: Record<string, PodMark> = {};
   for (const pod of observation?.pods ?? [])
     restartBaseline[pod.name] = { uid: pod.uid, value: restartsOf(pod) };
-  return { stage, startedAt: now, restartBaseline, readySeen: {}, deleted: [] };
+  return { stage, startedAt: now, generation, restartBaseline, readySeen: {}, deleted: [] };
 }
 
 /** Remembers when each pod was first seen Ready, so a soak is measured from the transition. */
-export function trackReadiness(state: StageState, pods: readonly PodObservation[], now: number): StageState {
+export function trackReadiness(
+  state: StageProgress,
+  pods: readonly PodObservation[],
+  now: number,
+): StageProgress {
   const readySeen: Record<string, PodMark> = {};
   for (const pod of pods) {
     if (!pod.ready || pod.deleting) continue;
@@ -95,9 +121,14 @@ export function trackReadiness(state: StageState, pods: readonly PodObservation[
   return { ...state, readySeen };
 }
 
+interface Verdict {
+  readonly pod: PodObservation;
+  readonly health: PodHealth;
+}
+
 export function decide(
   spec: StagedSpec,
-  previous: StageState,
+  previous: StageProgress,
   observation: Observation,
   now: number,
 ): Decision {
@@ -107,142 +138,192 @@ export function decide(
   if (partition === undefined) throw new RangeError(`stage ${state.stage} is outside the plan`);
   const stage = state.stage + 1;
   const timeoutAt = state.startedAt + spec.stageTimeoutMs;
+  const at = { state, stage, now, timeoutAt };
 
-  if (generationObserved(observation) && sts.updateRevision !== spec.targetRevision) {
-    return fail(
-      state,
-      stage,
-      undefined,
-      'RevisionChanged',
-      templateChangedMessage(sts.updateRevision, spec.targetRevision),
-    );
-  }
+  const foreign = foreignChange(spec, state, sts, partition);
+  if (foreign) return fail(at, { reason: foreign.reason, message: foreign.message });
   if (sts.partition !== partition || !generationObserved(observation)) {
-    const why = `the controller to observe partition ${partition}`;
-    return wait(state, timeoutAt, timeoutAt, why, now, stage, undefined);
+    return wait(at, { wakeAt: timeoutAt, why: `the controller to observe partition ${partition}` });
   }
 
   const inRange = observation.pods.filter((p) => p.ordinal >= partition);
-  const verdicts = inRange.map((pod) => ({
-    pod,
-    health: healthOf(spec, state, sts.minReadySeconds, pod, now),
-  }));
+  const verdicts: Verdict[] = inRange.map((pod) => ({ pod, health: healthOf(spec, state, sts, pod, now) }));
   const failed = verdicts.find((v) => v.health.kind === 'failed');
   if (failed && failed.health.kind === 'failed') {
     const { pod, health } = failed;
     const container = pod.containers.find((c) => c.name === health.container);
-    return fail(
-      state,
-      stage,
+    return fail(at, {
       pod,
-      health.reason,
-      health.why,
-      health.container,
-      container?.lastTerminationMessage,
-    );
+      reason: health.reason,
+      message: health.why,
+      container: health.container,
+      terminationMessage: container?.lastTerminationMessage,
+    });
   }
 
-  if (spec.unstick) {
-    const stuck = inRange.filter(
-      (p) => p.revision !== spec.targetRevision && !p.ready && !p.deleting && !state.deleted.includes(p.uid),
-    );
-    if (stuck.length > 0) {
-      const pods = stuck.map((p) => ({ name: p.name, uid: p.uid }));
-      return {
-        kind: 'unstick',
-        pods,
-        state: { ...state, deleted: [...state.deleted, ...pods.map((p) => p.uid)] },
-      };
-    }
+  const stuck = inRange.filter((p) => isStuck(spec, sts, state, p));
+  if (stuck.length > 0) {
+    const pods = stuck.map((p) => ({ name: p.name, uid: p.uid }));
+    return {
+      kind: 'unstick',
+      pods,
+      state: { ...state, deleted: [...state.deleted, ...pods.map((p) => p.uid)] },
+    };
   }
 
   const missing = sts.replicas - partition - inRange.length;
-  const waiting = verdicts.filter((v) => v.health.kind === 'waiting');
+  const waiting = blockingFirst(
+    verdicts.filter((v) => v.health.kind === 'waiting'),
+    spec.targetRevision,
+  );
   if (waiting.length > 0 || missing > 0 || sts.updatedReplicas < sts.replicas - partition) {
     const soakEnds = waiting.map((v) => (v.health.kind === 'waiting' ? v.health.soakEndsAt : undefined));
-    const onlySoak = missing <= 0 && soakEnds.every((t) => t !== undefined);
-    const wakeAt = onlySoak ? Math.min(timeoutAt, ...soakEnds.map((t) => t ?? timeoutAt)) : timeoutAt;
+    const soaking = missing <= 0 && waiting.length > 0 && soakEnds.every((t) => t !== undefined);
+    const wakeAt = soaking ? Math.min(timeoutAt, ...soakEnds.map((t) => t ?? timeoutAt)) : timeoutAt;
     const first = waiting[0];
     const why =
       first && first.health.kind === 'waiting'
         ? `${first.pod.name}: ${first.health.why}`
         : waitingForController(sts, partition, missing);
-    return wait(state, wakeAt, timeoutAt, why, now, stage, first?.pod);
+    return wait(at, { wakeAt, why, pod: first?.pod, soaking });
   }
 
   const next = spec.partitions[state.stage + 1];
   if (next !== undefined) return { kind: 'advance', state, stage: state.stage + 1, partition: next };
   if (sts.currentRevision !== sts.updateRevision && partition === 0) {
-    const why = 'the controller to set currentRevision to updateRevision';
-    return wait(state, timeoutAt, timeoutAt, why, now, stage, undefined);
+    return wait(at, { wakeAt: timeoutAt, why: 'the controller to set currentRevision to updateRevision' });
   }
   return { kind: 'complete', state };
 }
 
-function healthOf(
+/** A template or partition that someone else wrote since this run wrote the stage's partition. */
+function foreignChange(
   spec: StagedSpec,
-  state: StageState,
-  minReadySeconds: number,
-  pod: PodObservation,
-  now: number,
-) {
-  const seen = state.readySeen[pod.name];
-  const baseline = state.restartBaseline[pod.name];
-  return podHealth(
-    pod,
-    spec.targetRevision,
-    spec.gate,
-    minReadySeconds,
-    seen?.uid === pod.uid ? seen.value : undefined,
-    baseline?.uid === pod.uid ? baseline.value : 0,
-    now,
-  );
+  state: StageProgress,
+  sts: StatefulSetObservation,
+  partition: number,
+): { reason: string; message: string } | undefined {
+  if (sts.observedGeneration >= sts.generation && sts.updateRevision !== spec.targetRevision) {
+    return {
+      reason: 'RevisionChanged',
+      message:
+        `updateRevision changed to ${sts.updateRevision} while rolling out ${spec.targetRevision}: someone else ` +
+        "changed the StatefulSet's template during the rollout. Stop the other change (or let it finish) and run again.",
+    };
+  }
+  if (sts.replicas !== spec.replicas) {
+    return {
+      reason: 'ReplicasChanged',
+      message:
+        `replicas changed from ${spec.replicas} to ${sts.replicas} during stage ${state.stage + 1} (an autoscaler ` +
+        'or a manual scale): the stages were planned for the old count.',
+    };
+  }
+  if (state.generation > 0 && sts.generation >= state.generation && sts.partition !== partition) {
+    const who = sts.partitionManager ? ` by ${sts.partitionManager}` : '';
+    return {
+      reason: 'PartitionChanged',
+      message:
+        `spec.updateStrategy.rollingUpdate.partition was changed from ${partition} to ${sts.partition}${who} while ` +
+        `stage ${state.stage + 1} held it at ${partition}. Leave the partition to the rollout; to go on, run it again.`,
+    };
+  }
+  return undefined;
 }
 
-function waitingForController(sts: Observation['statefulSet'], partition: number, missing: number): string {
+function isStuck(
+  spec: StagedSpec,
+  sts: StatefulSetObservation,
+  state: StageProgress,
+  pod: PodObservation,
+): boolean {
+  if (pod.ready || pod.deleting || state.deleted.includes(pod.uid) || pod.revision === spec.targetRevision)
+    return false;
+  switch (spec.unstick) {
+    case 'none':
+      return false;
+    case 'stale':
+      return pod.revision !== sts.currentRevision;
+    case 'any':
+      return true;
+  }
+}
+
+/**
+ * Waiting pods, the one that holds the stage up first: a pod already on the target revision
+ * (the controller updated it and it is not healthy yet), then the highest ordinal (the
+ * controller updates from the top down, so the others wait for it).
+ */
+function blockingFirst(waiting: readonly Verdict[], target: string): Verdict[] {
+  const rank = (v: Verdict) => (v.pod.revision === target ? 0 : 1);
+  return [...waiting].sort((a, b) => rank(a) - rank(b) || b.pod.ordinal - a.pod.ordinal);
+}
+
+function healthOf(
+  spec: StagedSpec,
+  state: StageProgress,
+  sts: StatefulSetObservation,
+  pod: PodObservation,
+  now: number,
+): PodHealth {
+  const seen = state.readySeen[pod.name];
+  const baseline = state.restartBaseline[pod.name];
+  return podHealth(pod, {
+    targetRevision: spec.targetRevision,
+    gate: spec.gate,
+    minReadySeconds: sts.minReadySeconds,
+    readySince: seen?.uid === pod.uid ? seen.value : undefined,
+    restartBaseline: baseline?.uid === pod.uid ? baseline.value : 0,
+    now,
+  });
+}
+
+function waitingForController(sts: StatefulSetObservation, partition: number, missing: number): string {
   if (missing > 0) return `${missing} pod(s) with ordinal >= ${partition} to be created`;
   return `updatedReplicas ${sts.updatedReplicas} to reach ${sts.replicas - partition}`;
 }
 
-function templateChangedMessage(found: string, expected: string): string {
-  return (
-    `updateRevision changed to ${found} while rolling out ${expected}: someone else changed the StatefulSet's ` +
-    'template during the rollout. Stop the other change (or let it finish) and run again.'
-  );
+interface At {
+  readonly state: StageProgress;
+  readonly stage: number;
+  readonly now: number;
+  readonly timeoutAt: number;
 }
 
 function wait(
-  state: StageState,
-  wakeAt: number,
-  timeoutAt: number,
-  waitingFor: string,
-  now: number,
-  stage: number,
-  pod: PodObservation | undefined,
+  at: At,
+  what: { wakeAt: number; why: string; pod?: PodObservation | undefined; soaking?: boolean },
 ): Decision {
-  if (now >= timeoutAt) {
-    const message = `stage ${stage} did not become healthy in time: still waiting for ${waitingFor}`;
-    return fail(state, stage, pod, 'StageTimeout', message);
+  if (at.now >= at.timeoutAt) {
+    const message = `stage ${at.stage} did not become healthy in time: still waiting for ${what.why}`;
+    return fail(at, { pod: what.pod, reason: 'StageTimeout', message });
   }
-  return { kind: 'wait', state, wakeAt, waitingFor };
+  return {
+    kind: 'wait',
+    state: at.state,
+    wakeAt: what.wakeAt,
+    waitingFor: what.why,
+    soaking: what.soaking ?? false,
+  };
 }
 
 function fail(
-  state: StageState,
-  stage: number,
-  pod: PodObservation | undefined,
-  reason: string,
-  message: string,
-  container?: string,
-  terminationMessage?: string,
+  at: At,
+  what: {
+    pod?: PodObservation | undefined;
+    reason: string;
+    message: string;
+    container?: string | undefined;
+    terminationMessage?: string | undefined;
+  },
 ): Decision {
   const failure: StageFailure = {
-    stage,
-    pod: pod?.name ?? '',
-    container,
-    reason,
-    message,
-    terminationMessage,
+    stage: at.stage,
+    pod: what.pod?.name ?? '',
+    container: what.container,
+    reason: what.reason,
+    message: what.message,
+    terminationMessage: what.terminationMessage,
   };
-  return { kind: 'fail', state, failure };
+  return { kind: 'fail', state: at.state, failure };
 }

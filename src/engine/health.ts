@@ -39,20 +39,21 @@ function fatalContainer(pod: PodObservation): ContainerObservation | undefined {
   );
 }
 
-/**
- * Health of one pod at a stage.
- * @param readySince when this run first saw the pod Ready (continuously), or undefined.
- * @param restartBaseline the pod's restart count when the stage began (0 for a pod created since).
- */
-export function podHealth(
-  pod: PodObservation,
-  targetRevision: string,
-  gate: HealthGate,
-  minReadySeconds: number,
-  readySince: number | undefined,
-  restartBaseline: number,
-  now: number,
-): PodHealth {
+/** What a pod is judged against at one moment of a stage. */
+export interface PodGate {
+  readonly targetRevision: string;
+  readonly gate: HealthGate;
+  readonly minReadySeconds: number;
+  /** When this run first saw the pod Ready (continuously), or undefined. */
+  readonly readySince: number | undefined;
+  /** The pod's restart count when the stage began (0 for a pod created since). */
+  readonly restartBaseline: number;
+  readonly now: number;
+}
+
+/** Health of one pod at a stage. */
+export function podHealth(pod: PodObservation, at: PodGate): PodHealth {
+  const { targetRevision, gate, minReadySeconds, readySince, restartBaseline, now } = at;
   if (pod.revision !== targetRevision) {
     return {
       kind: 'waiting',
@@ -104,11 +105,6 @@ export function podHealth(
 function waitingDetail(pod: PodObservation): string {
   const waiting = pod.containers.find((c) => c.waitingReason !== undefined);
   return waiting ? ` (${waiting.name}: ${waiting.waitingReason})` : '';
-}
-
-/** Running with condition Ready True: the controller's own `isRunningAndReady`. */
-export function isRunningAndReady(pod: PodObservation): boolean {
-  return pod.phase === 'Running' && pod.ready && !pod.deleting;
 }
 
 /** The controller has seen the latest spec. */

@@ -39,6 +39,8 @@ export interface StatefulSetObservation {
   readonly replicas: number;
   /** `spec.updateStrategy.rollingUpdate.partition` (0 when unset). */
   readonly partition: number;
+  /** The field manager that last wrote the partition (from managedFields), to name who changed it. */
+  readonly partitionManager?: string | undefined;
   readonly updateStrategy: string;
   readonly podManagementPolicy: string;
   readonly minReadySeconds: number;
@@ -68,4 +70,6 @@ export interface RevisionInfo {
   readonly number: number;
   readonly changeCause: string | undefined;
   readonly images: Readonly<Record<string, string>>;
+  /** Why a rollout of this revision failed its canary (this action's mark), if it did. */
+  readonly failed?: string | undefined;
 }

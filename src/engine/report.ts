@@ -1,17 +1,11 @@
 // The report model of one rollout or rollback: everything a reporter (pull request
 // comment, job summary, console) needs, as plain data. Rendering lives in adapters.
+import type { Verdict } from './result.ts';
 
-export type Verdict =
-  | 'in-progress'
-  | 'succeeded'
-  | 'failed'
-  | 'halted'
-  | 'rolled-back'
-  | 'cancelled'
-  | 'no-change'
-  | 'created';
+export type { Verdict } from './result.ts';
 
-export type StageState = 'pending' | 'progressing' | 'soaking' | 'passed' | 'failed' | 'cancelled';
+/** Where a stage is: not begun, waiting for its pods, only its soak left, or ended. */
+export type StageStatus = 'pending' | 'progressing' | 'soaking' | 'passed' | 'failed' | 'cancelled';
 
 export interface StageReport {
   /** 1-based stage number. */
@@ -21,7 +15,7 @@ export interface StageReport {
   readonly ordinals: readonly number[];
   /** Pods on the new revision now, out of `replicas`. */
   readonly updated: number;
-  readonly state: StageState;
+  readonly state: StageStatus;
   readonly startedAt: number | undefined;
   readonly endedAt: number | undefined;
 }

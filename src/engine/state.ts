@@ -1,17 +1,12 @@
 // The rollout state recorded on the StatefulSet, as annotations under one prefix, so a
 // rerun resumes where a cancelled run stopped and a rollback knows which pull request to tell.
 
+import type { Phase } from './result.ts';
+
+export type { Phase } from './result.ts';
+
 export const ANNOTATION_PREFIX = 'statefulset-canary.io/';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
-
-export type Phase =
-  | 'rolling-out'
-  | 'succeeded'
-  | 'failed'
-  | 'halted'
-  | 'rolling-back'
-  | 'rolled-back'
-  | 'cancelled';
 
 const PHASES: ReadonlySet<string> = new Set<Phase>([
   'rolling-out',
@@ -24,6 +19,8 @@ const PHASES: ReadonlySet<string> = new Set<Phase>([
 ]);
 
 export interface RecordedState {
+  /** Which command recorded it (older runs recorded none: a rollout). */
+  readonly kind: 'rollout' | 'rollback';
   readonly phase: Phase;
   /** 1-based stage the run was at (0: frozen, before the first stage). */
   readonly stage: number;
@@ -37,6 +34,7 @@ export interface RecordedState {
 }
 
 const KEYS = {
+  kind: `${ANNOTATION_PREFIX}run`,
   phase: `${ANNOTATION_PREFIX}phase`,
   stage: `${ANNOTATION_PREFIX}stage`,
   targetRevision: `${ANNOTATION_PREFIX}target-revision`,
@@ -50,6 +48,7 @@ const KEYS = {
 /** Annotations that record `state`; absent optional fields are removed (null). */
 export function encodeState(state: RecordedState): Record<string, string | null> {
   return {
+    [KEYS.kind]: state.kind,
     [KEYS.phase]: state.phase,
     [KEYS.stage]: String(state.stage),
     [KEYS.targetRevision]: state.targetRevision,
@@ -77,6 +76,7 @@ export function decodeState(annotations: Readonly<Record<string, string>>): Reco
   if (stage === undefined || originalPartition === undefined) return undefined;
   const pullRequest = wholeNumber(annotations[KEYS.pullRequest]);
   return {
+    kind: annotations[KEYS.kind] === 'rollback' ? 'rollback' : 'rollout',
     phase: phase as Phase,
     stage,
     targetRevision,

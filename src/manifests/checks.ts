@@ -7,7 +7,8 @@ import { dns1123LabelProblem, dns1123SubdomainProblem, pathSegmentProblem, quote
 
 type Json = Record<string, unknown>;
 
-const INT32_MAX = 2 ** 31 - 1;
+/** The largest int32, the API's limit for replicas, partitions and the like. */
+export const INT32_MAX = 2 ** 31 - 1;
 const API_VERSION = /^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const KIND = /^[A-Za-z][A-Za-z0-9]*$/;
 

@@ -35,12 +35,20 @@ export interface Cluster {
   ): Promise<void>;
   /** Server-side apply, in order; returns the objects as the API server returned them. */
   apply(objects: readonly KubeObject[], options: ApplyOptions): Promise<KubeObject[]>;
-  /** Sets `spec.updateStrategy.rollingUpdate.partition` (and annotations, when given) in one write. */
-  patchStatefulSet(ref: StatefulSetRef, change: StatefulSetChange): Promise<void>;
+  /**
+   * Sets `spec.updateStrategy.rollingUpdate.partition` (and annotations, when given) in one
+   * write; returns the StatefulSet's generation after it.
+   */
+  patchStatefulSet(ref: StatefulSetRef, change: StatefulSetChange): Promise<number>;
   /** Deletes one pod, only if its uid still matches (a precondition). */
   deletePod(ref: StatefulSetRef, pod: string, uid: string): Promise<void>;
   /** ControllerRevisions owned by the StatefulSet, by number ascending. */
   revisions(ref: StatefulSetRef): Promise<RevisionInfo[]>;
+  /**
+   * For a StatefulSet that does not exist: the pods and ControllerRevisions a deleted one left
+   * behind (`kubectl delete statefulset --cascade=orphan`), found by `selector` and name.
+   */
+  orphans(ref: StatefulSetRef, selector: LabelSelector): Promise<Orphans>;
 }
 
 export interface StatefulSetChange {
@@ -55,4 +63,27 @@ export interface StatefulSetChange {
    * `kubectl rollout history` comes to show the rollback.
    */
   readonly restoredRevisionCause?: string;
+  /**
+   * Marks on ControllerRevisions by name: why a revision failed its canary (so a later
+   * rollback skips it), or null to clear the mark once it succeeded.
+   */
+  readonly revisionFailures?: Readonly<Record<string, string | null>>;
+}
+
+/** A manifest's `spec.selector`. */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: string;
+    readonly values?: readonly string[];
+  }[];
+}
+
+/** What a StatefulSet deleted with `--cascade=orphan` left running. */
+export interface Orphans {
+  /** Pods named `<statefulset>-<ordinal>` with no controller, and their revision label. */
+  readonly pods: readonly { readonly name: string; readonly revision: string }[];
+  /** ControllerRevisions named `<statefulset>-<hash>` with no controller, with their pod template. */
+  readonly revisions: readonly (RevisionInfo & { readonly template: unknown })[];
 }

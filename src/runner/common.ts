@@ -1,6 +1,7 @@
 // What rollout, rollback and recovery share: dependencies, results, stage hooks.
 import { generationObserved } from '../engine/health.ts';
 import type { Observation } from '../engine/observation.ts';
+import type { Result } from '../engine/result.ts';
 import { encodeProgress, type Phase } from '../engine/state.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
@@ -25,14 +26,7 @@ export interface RunContext {
   readonly pullRequest: number | undefined;
 }
 
-export type Result =
-  | 'succeeded'
-  | 'failed'
-  | 'halted'
-  | 'rolled-back'
-  | 'no-change'
-  | 'created'
-  | 'cancelled';
+export type { Result } from '../engine/result.ts';
 
 export interface StatefulSetResult {
   readonly ref: StatefulSetRef;
@@ -71,6 +65,9 @@ export function stageHooks(progress: Progress, phase: Phase): StageHooks {
     onStageStart(stage, partition, at) {
       progress.stage(stage, { state: 'progressing', startedAt: at, partition }, at);
     },
+    onSoaking(stage, at) {
+      progress.stage(stage, { state: 'soaking' }, at);
+    },
     onStagePassed(stage, at, observation) {
       const sts = observation.statefulSet;
       progress.stage(stage, { state: 'passed', endedAt: at, updated: sts.updatedReplicas }, at);
@@ -81,19 +78,30 @@ export function stageHooks(progress: Progress, phase: Phase): StageHooks {
   };
 }
 
-export async function finish(
-  deps: RunDeps,
-  progress: Progress,
-  ref: StatefulSetRef,
-  result: Result,
-  revision: string | undefined,
-  previousRevision: string | undefined,
-  message?: string,
-): Promise<StatefulSetResult> {
-  const verdict = result === 'rolled-back' ? 'rolled-back' : result;
-  progress.verdict(verdict, deps.clock.now());
+/** How one StatefulSet's run ended, for `finish`. */
+export interface Ending {
+  readonly ref: StatefulSetRef;
+  readonly result: Result;
+  /** The revision the run leaves in place (or was rolling out). */
+  readonly revision: string | undefined;
+  /** The revision before it. */
+  readonly previous: string | undefined;
+  /** Why the run did not succeed. */
+  readonly message?: string | undefined;
+}
+
+/** Ends the report with the run's result and waits until it is published. */
+export async function finish(deps: RunDeps, progress: Progress, end: Ending): Promise<StatefulSetResult> {
+  progress.verdict(end.result, deps.clock.now());
   await progress.flush();
-  return { ref, result, revision, previousRevision, stages: progress.outputs(), message };
+  return {
+    ref: end.ref,
+    result: end.result,
+    revision: end.revision,
+    previousRevision: end.previous,
+    stages: progress.outputs(),
+    message: end.message,
+  };
 }
 
 /**

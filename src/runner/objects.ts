@@ -1,5 +1,5 @@
 // Small, pure helpers over manifest objects that the runner needs.
-import type { KubeObject, StatefulSetRef } from '../ports/cluster.ts';
+import type { KubeObject, LabelSelector, StatefulSetRef } from '../ports/cluster.ts';
 
 type Json = Record<string, unknown>;
 
@@ -11,9 +11,14 @@ export function refOf(object: KubeObject): StatefulSetRef {
   return { namespace: object.metadata.namespace ?? 'default', name: object.metadata.name };
 }
 
-export function replicasOf(object: KubeObject): number {
+/** `spec.replicas` as the manifest sets it; undefined when it leaves it out (an autoscaler owns it). */
+export function replicasOf(object: KubeObject): number | undefined {
   const replicas = record(object.spec).replicas;
-  return typeof replicas === 'number' ? replicas : 1;
+  return typeof replicas === 'number' ? replicas : undefined;
+}
+
+export function selectorOf(object: KubeObject): LabelSelector {
+  return record(object.spec).selector as LabelSelector;
 }
 
 export function templateOf(object: KubeObject): unknown {
@@ -42,8 +47,11 @@ export function withPartition(
   object: KubeObject,
   partition: number,
   annotations: Readonly<Record<string, string>> = {},
+  extra: { readonly replicas?: number | undefined; readonly template?: unknown } = {},
 ): KubeObject {
-  const spec = record(object.spec);
+  const spec = { ...record(object.spec) };
+  if (extra.replicas !== undefined) spec.replicas = extra.replicas;
+  if (extra.template !== undefined) spec.template = extra.template;
   const strategy = record(spec.updateStrategy);
   const rollingUpdate = { ...record(strategy.rollingUpdate), partition };
   return {
@@ -51,9 +59,4 @@ export function withPartition(
     metadata: { ...object.metadata, annotations: { ...record(object.metadata.annotations), ...annotations } },
     spec: { ...spec, updateStrategy: { ...strategy, type: 'RollingUpdate', rollingUpdate } },
   };
-}
-
-export function describe(object: KubeObject): string {
-  const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
-  return `${object.kind} ${ns}${object.metadata.name}`;
 }

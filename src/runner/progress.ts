@@ -6,7 +6,7 @@ import type {
   RollbackReport,
   RolloutReport,
   StageReport,
-  StageState,
+  StageStatus,
   Verdict,
 } from '../engine/report.ts';
 import type { Reporter } from '../ports/reporter.ts';
@@ -15,7 +15,7 @@ export interface StageOutput {
   readonly stage: number;
   readonly partition: number;
   readonly ordinals: readonly number[];
-  readonly verdict: StageState;
+  readonly verdict: StageStatus;
   readonly startedAt: string | undefined;
   readonly endedAt: string | undefined;
 }

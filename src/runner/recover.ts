@@ -1,6 +1,5 @@
 // Automatic rollback of a failed canary: freeze, restore the previous revision's template
 // from its ControllerRevision, unstick pods the controller will not replace, restore the partition.
-
 import type { Settings } from '../config/settings.ts';
 import type { StagedSpec } from '../engine/decide.ts';
 import type { Observation } from '../engine/observation.ts';
@@ -8,7 +7,7 @@ import { CHANGE_CAUSE, changeCause, encodeProgress } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
 import { finish, type RunContext, type RunDeps, type StatefulSetResult, waitForRevision } from './common.ts';
 import type { Progress } from './progress.ts';
-import { driveStages } from './stages.ts';
+import { driveStages, type StageHooks } from './stages.ts';
 
 export interface FailedRollout {
   readonly target: string;
@@ -18,17 +17,23 @@ export interface FailedRollout {
   readonly message: string;
 }
 
+export interface Recovery {
+  readonly ref: StatefulSetRef;
+  readonly progress: Progress;
+  readonly failed: FailedRollout;
+  /** The observation the stage failed on. */
+  readonly observation: Observation;
+}
+
 export async function rollBackFailedStage(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,
-  ref: StatefulSetRef,
-  failed: FailedRollout,
-  progress: Progress,
-  observation: Observation,
+  recovery: Recovery,
 ): Promise<StatefulSetResult> {
+  const { ref, progress, failed } = recovery;
   // Held where the failing stage put it: pods below it never left the previous revision.
-  const partition = observation.statefulSet.partition;
+  const partition = recovery.observation.statefulSet.partition;
   const deleted: string[] = [];
   const report = (state: 'in-progress' | 'succeeded' | 'failed') =>
     progress.rollback(
@@ -39,23 +44,26 @@ export async function rollBackFailedStage(
   deps.log.info(
     `${ref.namespace}/${ref.name}: rolling back to ${failed.previous} (partition held at ${partition})`,
   );
-  // Cancellation must not leave a half-done rollback: it runs to its end or its timeout.
+  // Cancellation must not leave a half-done rollback: it runs to its end or its own time limit.
   const never = new AbortController().signal;
   const cause = changeCause('rollback', { ...run, reason: `canary failed: ${failed.message}`.slice(0, 200) });
   await deps.cluster.patchStatefulSet(ref, {
     templateFromRevision: failed.previous,
     restoredRevisionCause: cause,
     annotations: { ...encodeProgress('rolling-back', 0), [CHANGE_CAUSE]: cause },
+    // A later manual rollback must not pick the revision that just failed as "the previous one".
+    revisionFailures: { [failed.target]: failed.message },
   });
   await waitForRevision(deps, ref, failed.previous, never);
   const spec: StagedSpec = {
     targetRevision: failed.previous,
     partitions: [partition],
     gate: { soakMs: 0, maxRestarts: Number.MAX_SAFE_INTEGER },
-    stageTimeoutMs: settings.stageTimeoutMs,
-    unstick: true,
+    stageTimeoutMs: settings.rollbackTimeoutMs,
+    unstick: 'any',
+    replicas: recovery.observation.statefulSet.replicas,
   };
-  const hooks = {
+  const hooks: StageHooks = {
     onStageStart() {},
     onStagePassed() {},
     onPodsDeleted(names: readonly string[]) {
@@ -64,8 +72,11 @@ export async function rollBackFailedStage(
     },
     partitionChange: () => ({}),
   };
-  deps.log.startGroup(`Rollback of ${ref.namespace}/${ref.name} to ${failed.previous}`);
+  deps.log.startGroup(
+    `Rollback of ${ref.namespace}/${ref.name}: target revision ${failed.previous}, bad revision ${failed.target}`,
+  );
   const outcome = await driveStages(deps, ref, spec, 0, hooks, never);
+  const ending = { ref, revision: failed.previous, previous: failed.target };
   if (outcome.kind !== 'complete') {
     report('failed');
     await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('failed', 0) });
@@ -73,21 +84,22 @@ export async function rollBackFailedStage(
       outcome.kind === 'failed'
         ? `${outcome.failure.pod} ${outcome.failure.reason}: ${outcome.failure.message}`
         : 'cancelled';
-    return finish(
-      deps,
-      progress,
-      ref,
-      'failed',
-      failed.target,
-      failed.previous,
-      `${failed.message}; the rollback did not finish either: ${why}`,
-    );
+    return finish(deps, progress, {
+      ...ending,
+      revision: failed.target,
+      previous: failed.previous,
+      result: 'failed',
+      message: `${failed.message}; the rollback did not finish within rollback-timeout either: ${why}`,
+    });
   }
   await deps.cluster.patchStatefulSet(ref, {
     partition: failed.originalPartition,
     annotations: encodeProgress('rolled-back', 0),
   });
   report('succeeded');
-  const message = `${failed.message}; rolled back to ${failed.previous}`;
-  return finish(deps, progress, ref, 'rolled-back', failed.previous, failed.target, message);
+  return finish(deps, progress, {
+    ...ending,
+    result: 'rolled-back',
+    message: `${failed.message}; rolled back to ${failed.previous}`,
+  });
 }

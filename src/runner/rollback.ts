@@ -1,11 +1,11 @@
 // Manual rollback (workflow_dispatch): restore an earlier revision's template from its
 // ControllerRevision with the partition frozen, then step it down with the rollback stages.
-
 import type { Settings } from '../config/settings.ts';
 import type { StagedSpec } from '../engine/decide.ts';
-import type { RevisionInfo } from '../engine/observation.ts';
+import type { RevisionInfo, StatefulSetObservation } from '../engine/observation.ts';
 import { planPartitions } from '../engine/plan.ts';
-import { CHANGE_CAUSE, changeCause, encodeProgress, encodeState } from '../engine/state.ts';
+import { decideStart } from '../engine/resume.ts';
+import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
 import {
   finish,
@@ -16,38 +16,63 @@ import {
   stageHooks,
   waitForRevision,
 } from './common.ts';
+import type { Progress } from './progress.ts';
 import { imageChanges } from './rollout.ts';
-import { driveStages } from './stages.ts';
+import { driveStages, type StageHooks } from './stages.ts';
 
 export class RollbackTargetError extends Error {
   override name = 'RollbackTargetError';
 }
 
-/** The revision to go back to: `toRevision` by number, else the newest one before the current. */
+/** A revision to go back to, and the newer ones passed over because their canary failed. */
+export interface RollbackChoice {
+  readonly target: RevisionInfo;
+  readonly skipped: readonly RevisionInfo[];
+}
+
+const listed = (revisions: readonly RevisionInfo[]) =>
+  revisions
+    .map(
+      (r) =>
+        `${r.number} (${r.name}${r.changeCause ? `: ${r.changeCause}` : ''}${r.failed ? '; canary failed' : ''})`,
+    )
+    .join(', ') || 'none';
+
+/**
+ * The revision to go back to: `toRevision` by number, else the newest one before the current
+ * whose canary did not fail (after an automatic rollback the failed revision is the newest
+ * before the current one, and going "back" to it would redo the failure).
+ */
 export function chooseTarget(
   revisions: readonly RevisionInfo[],
   current: string,
-  toRevision: number | undefined,
+  toRevision: number | string | undefined,
   ref: StatefulSetRef,
-): RevisionInfo {
-  const available = revisions
-    .map((r) => `${r.number} (${r.name}${r.changeCause ? `: ${r.changeCause}` : ''})`)
-    .join(', ');
+): RollbackChoice {
   const where = `StatefulSet ${ref.namespace}/${ref.name}`;
+  if (typeof toRevision === 'string') {
+    const found = revisions.find((r) => r.name === toRevision);
+    if (found) return { target: found, skipped: [] };
+    throw new RollbackTargetError(
+      `${where} no longer has revision ${toRevision}. Revisions available: ${listed(revisions)}.`,
+    );
+  }
   if (toRevision !== undefined) {
     const found = revisions.find((r) => r.number === toRevision);
-    if (found) return found;
+    if (found) return { target: found, skipped: [] };
     throw new RollbackTargetError(
       `${where} has no revision ${toRevision} (pruned by revisionHistoryLimit, or never existed). ` +
-        `Revisions available: ${available || 'none'}. Set to-revision to one of them, or leave it empty for the previous one.`,
+        `Revisions available: ${listed(revisions)}. Set to-revision to one of them, or leave it empty for the previous one.`,
     );
   }
   const currentNumber = revisions.find((r) => r.name === current)?.number ?? Number.POSITIVE_INFINITY;
-  const earlier = revisions.filter((r) => r.name !== current && r.number < currentNumber);
-  const previous = earlier[earlier.length - 1];
-  if (previous) return previous;
+  const earlier = revisions.filter((r) => r.name !== current && r.number < currentNumber).reverse();
+  const target = earlier.find((r) => r.failed === undefined);
+  if (target) return { target, skipped: earlier.slice(0, earlier.indexOf(target)) };
   throw new RollbackTargetError(
-    `${where} has no revision before its current one (${current}) to roll back to. Revisions available: ${available || 'none'}.`,
+    `${where} has no revision before its current one (${current}) to roll back to` +
+      (earlier.length > 0 ? ' whose canary did not fail' : '') +
+      `. Revisions available: ${listed(revisions)}. Set to-revision to choose one anyway.`,
   );
 }
 
@@ -57,6 +82,7 @@ export async function rollbackStatefulSet(
   run: RunContext,
   ref: StatefulSetRef,
   signal: AbortSignal,
+  pick: { readonly revisionName?: string } = {},
 ): Promise<StatefulSetResult> {
   const before = await deps.cluster.observe(ref);
   if (!before) {
@@ -65,24 +91,65 @@ export async function rollbackStatefulSet(
     );
   }
   const sts = before.statefulSet;
-  const target = chooseTarget(
+  const wanted = pick.revisionName ?? settings.toRevision;
+  const { target, skipped } = chooseTarget(
     await deps.cluster.revisions(ref),
     sts.updateRevision,
-    settings.toRevision,
+    wanted,
     ref,
   );
+  for (const r of skipped) {
+    deps.log.info(`Skipping revision ${r.number} (${r.name}): its canary failed (${r.failed ?? ''})`);
+  }
+  const start = decideStart({
+    kind: 'rollback',
+    sts,
+    recorded: decodeState(sts.annotations),
+    targetIsLive: target.name === sts.updateRevision,
+    replicas: sts.replicas,
+  });
+  if (start.kind === 'refuse')
+    throw new RollbackTargetError(`StatefulSet ${ref.namespace}/${ref.name}: ${start.message}`);
   const progress = newProgress(deps, run, ref, 'rollback', sts.replicas);
-  if (target.name === sts.updateRevision && sts.currentRevision === sts.updateRevision) {
+  if (start.kind === 'no-change') {
     deps.log.info(
       `${ref.namespace}/${ref.name} already runs revision ${target.number} (${target.name}); nothing to roll back`,
     );
     progress.revisions(target.name, target.name, [], deps.clock.now(), false);
-    return finish(deps, progress, ref, 'no-change', target.name, target.name);
+    return finish(deps, progress, { ref, result: 'no-change', revision: target.name, previous: target.name });
   }
-  const previous = sts.updateRevision;
+  const previous = start.kind === 'resume' ? start.previous : sts.updateRevision;
   const reason = `back to revision ${target.number}${settings.reason ? `: ${settings.reason}` : ''}`;
+  const fromPartition = start.kind === 'resume' ? start.fromPartition : sts.replicas;
+  if (start.kind === 'fresh') await restoreTemplate(deps, run, ref, { sts, target, previous, reason });
+  else
+    deps.log.info(
+      `${ref.namespace}/${ref.name}: resuming the rollback to revision ${target.number} at partition ${fromPartition}`,
+    );
+  await waitForRevision(deps, ref, target.name, signal);
+  progress.revisions(previous, target.name, imageChanges(sts.images, target.images), deps.clock.now());
+  return stageRollback(deps, settings, {
+    ref,
+    progress,
+    target,
+    previous,
+    reason,
+    fromPartition,
+    replicas: sts.replicas,
+    signal,
+  });
+}
+
+/** Writes the target's template with the partition frozen, recording the rollback's state. */
+async function restoreTemplate(
+  deps: RunDeps,
+  run: RunContext,
+  ref: StatefulSetRef,
+  what: { sts: StatefulSetObservation; target: RevisionInfo; previous: string; reason: string },
+): Promise<void> {
+  const { sts, target, previous, reason } = what;
   deps.log.info(
-    `${ref.namespace}/${ref.name}: rolling back from ${previous} to revision ${target.number} (${target.name}), partition held at ${sts.replicas}`,
+    `${ref.namespace}/${ref.name}: rolling back from bad revision ${previous} to target revision ${target.number} (${target.name}), partition held at ${sts.replicas}`,
   );
   const cause = changeCause('rollback', { ...run, reason });
   await deps.cluster.patchStatefulSet(ref, {
@@ -91,6 +158,7 @@ export async function rollbackStatefulSet(
     restoredRevisionCause: cause,
     annotations: {
       ...encodeState({
+        kind: 'rollback',
         phase: 'rolling-back',
         stage: 0,
         targetRevision: target.name,
@@ -103,8 +171,25 @@ export async function rollbackStatefulSet(
       [CHANGE_CAUSE]: cause,
     },
   });
-  await waitForRevision(deps, ref, target.name, signal);
-  progress.revisions(previous, target.name, imageChanges(sts.images, target.images), deps.clock.now());
+}
+
+interface RollbackStaging {
+  readonly ref: StatefulSetRef;
+  readonly progress: Progress;
+  readonly target: RevisionInfo;
+  readonly previous: string;
+  readonly reason: string;
+  readonly fromPartition: number;
+  readonly replicas: number;
+  readonly signal: AbortSignal;
+}
+
+async function stageRollback(
+  deps: RunDeps,
+  settings: Settings,
+  staging: RollbackStaging,
+): Promise<StatefulSetResult> {
+  const { ref, progress, target, previous, reason, replicas } = staging;
   const deleted: string[] = [];
   const section = (state: 'in-progress' | 'succeeded' | 'failed') =>
     progress.rollback(
@@ -112,47 +197,51 @@ export async function rollbackStatefulSet(
       deps.clock.now(),
     );
   section('in-progress');
-  const partitions = planPartitions(settings.rollbackSteps, sts.replicas);
-  progress.plan(partitions, sts.replicas, sts.replicas, deps.clock.now());
+  const partitions = planPartitions(settings.rollbackSteps, replicas);
+  const resumeAt = partitions.findIndex((p) => p <= staging.fromPartition);
+  const firstStage = staging.fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
+  progress.plan(partitions, replicas, replicas, deps.clock.now());
+  for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
   const spec: StagedSpec = {
     targetRevision: target.name,
     partitions,
     gate: { soakMs: settings.soakMs, maxRestarts: settings.maxRestarts },
     stageTimeoutMs: settings.stageTimeoutMs,
-    unstick: true,
+    unstick: 'any',
+    replicas,
   };
-  const hooks = {
+  const hooks: StageHooks = {
     ...stageHooks(progress, 'rolling-back'),
     onPodsDeleted(names: readonly string[]) {
       deleted.push(...names);
       section('in-progress');
     },
   };
-  const outcome = await driveStages(deps, ref, spec, 0, hooks, signal);
-  section(outcome.kind === 'complete' ? 'succeeded' : 'failed');
-  switch (outcome.kind) {
-    case 'complete':
-      await deps.cluster.patchStatefulSet(ref, {
-        annotations: encodeProgress('rolled-back', partitions.length),
-      });
-      return finish(deps, progress, ref, 'rolled-back', target.name, previous);
-    case 'cancelled':
-      await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('cancelled', outcome.stage) });
-      return finish(
-        deps,
-        progress,
-        ref,
-        'cancelled',
-        target.name,
-        previous,
-        `rollback cancelled at stage ${outcome.stage}`,
-      );
-    case 'failed': {
-      const f = outcome.failure;
-      progress.failed(f, deps.clock.now());
-      await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('failed', f.stage) });
-      const message = `rollback stage ${f.stage} failed: pod ${f.pod} ${f.reason}: ${f.message}; the partition stays where it is`;
-      return finish(deps, progress, ref, 'failed', target.name, previous, message);
-    }
+  const outcome =
+    partitions.length === 0
+      ? undefined
+      : await driveStages(deps, ref, spec, firstStage, hooks, staging.signal);
+  section(outcome === undefined || outcome.kind === 'complete' ? 'succeeded' : 'failed');
+  const ending = { ref, revision: target.name, previous };
+  if (outcome === undefined || outcome.kind === 'complete') {
+    const partition = outcome === undefined ? { partition: 0 } : {};
+    await deps.cluster.patchStatefulSet(ref, {
+      ...partition,
+      annotations: encodeProgress('rolled-back', partitions.length),
+    });
+    return finish(deps, progress, { ...ending, result: 'rolled-back' });
   }
+  if (outcome.kind === 'cancelled') {
+    await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('cancelled', outcome.stage) });
+    return finish(deps, progress, {
+      ...ending,
+      result: 'cancelled',
+      message: `rollback cancelled at stage ${outcome.stage}`,
+    });
+  }
+  const f = outcome.failure;
+  progress.failed(f, deps.clock.now());
+  await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('failed', f.stage) });
+  const message = `rollback stage ${f.stage} failed: pod ${f.pod} ${f.reason}: ${f.message}; the partition stays where it is`;
+  return finish(deps, progress, { ...ending, result: 'failed', message });
 }

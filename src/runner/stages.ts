@@ -3,6 +3,7 @@
 import { beginStage, type Decision, decide, type StagedSpec, type StageFailure } from '../engine/decide.ts';
 import { podStateLine } from '../engine/health.ts';
 import type { Observation } from '../engine/observation.ts';
+import { ordinalsOfStage } from '../engine/plan.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetChange, StatefulSetRef } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
@@ -11,6 +12,8 @@ export interface StageHooks {
   // Hooks must not block: the partition write of the next stage follows at once.
   /** A stage begins: its partition has just been written (or was already in place). */
   onStageStart(stage: number, partition: number, at: number): void;
+  /** Every pod of the stage is Ready on the target revision: only the soak is left. */
+  onSoaking?(stage: number, at: number): void;
   /** A stage passed its gate. */
   onStagePassed(stage: number, at: number, observation: Observation): void;
   /** Pods deleted to unstick them. */
@@ -95,6 +98,7 @@ export async function driveStages(
       waker.notify();
     });
   const logged = new Map<string, string>();
+  let soakingStage = -1;
   try {
     while (latest === undefined && watchError === undefined && !signal.aborted) {
       await waker.until(clock.now() + 60_000, clock, signal);
@@ -111,6 +115,10 @@ export async function driveStages(
       state = decision.state;
       switch (decision.kind) {
         case 'wait':
+          if (decision.soaking && soakingStage !== state.stage) {
+            soakingStage = state.stage;
+            hooks.onSoaking?.(state.stage + 1, clock.now());
+          }
           await waker.until(decision.wakeAt, clock, signal);
           break;
         case 'advance': {
@@ -162,26 +170,24 @@ async function startStage(
 ) {
   const partition = spec.partitions[stage];
   if (partition === undefined) throw new RangeError(`stage ${stage} is outside the plan`);
+  // The generation our partition write produced: a later one with another partition is someone else's.
+  let generation = observation.statefulSet.generation;
   if (!first || observation.statefulSet.partition !== partition) {
-    await deps.cluster.patchStatefulSet(ref, { ...hooks.partitionChange(stage + 1, partition), partition });
+    generation = await deps.cluster.patchStatefulSet(ref, {
+      ...hooks.partitionChange(stage + 1, partition),
+      partition,
+    });
   }
   const now = deps.clock.now();
   afterWrite();
-  const ordinals = stageOrdinals(spec, stage, observation.statefulSet.replicas);
+  const above = stage === 0 ? observation.statefulSet.replicas : (spec.partitions[stage - 1] ?? partition);
+  const ordinals = ordinalsOfStage(Math.max(above, partition), partition);
   deps.log.startGroup(
     `Stage ${stage + 1}/${spec.partitions.length}: partition ${partition}` +
       (ordinals.length ? ` (updates ordinal ${ordinals.join(', ')})` : ''),
   );
   hooks.onStageStart(stage + 1, partition, now);
-  return beginStage(stage, observation, now);
-}
-
-function stageOrdinals(spec: StagedSpec, stage: number, replicas: number): number[] {
-  const upper = stage === 0 ? replicas : (spec.partitions[stage - 1] ?? replicas);
-  const lower = spec.partitions[stage] ?? 0;
-  const ordinals: number[] = [];
-  for (let o = upper - 1; o >= lower; o--) ordinals.push(o);
-  return ordinals;
+  return beginStage(stage, observation, now, generation);
 }
 
 function logPodChanges(

@@ -78,8 +78,8 @@ export async function planText(
   const lines: string[] = [];
   for (const object of statefulSets) {
     const ref = refOf(object);
-    const replicas = replicasOf(object);
     const live = await cluster.observe(ref);
+    const replicas = replicasOf(object) ?? live?.statefulSet.replicas ?? 1;
     if (!live) {
       lines.push(
         `${ref.namespace}/${ref.name}: new StatefulSet, created with ${replicas} replicas (no canary stages)`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { beginStage, decide, type StagedSpec, type StageState } from '../../src/engine/decide.ts';
+import { beginStage, decide, type StagedSpec, type StageProgress } from '../../src/engine/decide.ts';
 import type { ContainerObservation, Observation, PodObservation } from '../../src/engine/observation.ts';
 
 const NEW = 'web-new';
@@ -77,11 +77,12 @@ const spec: StagedSpec = {
   partitions: [4, 2, 0],
   gate: { soakMs: 10_000, maxRestarts: 0 },
   stageTimeoutMs: 60_000,
-  unstick: false,
+  unstick: 'none',
+  replicas: 5,
 };
 
 /** Stage 0 began at t=1000; the canary turned Ready at t=2000 (seen live). */
-function canaryState(): StageState {
+function canaryState(): StageProgress {
   const state = beginStage(0, observation(4, 5), 1000);
   // The API keeps whole seconds: a transition at t=2000..2999 reads as 2000.
   const seen = decide(
@@ -257,7 +258,7 @@ describe('decide', () => {
       ...spec,
       targetRevision: OLD,
       partitions: [4],
-      unstick: true,
+      unstick: 'any',
       gate: { soakMs: 0, maxRestarts: 9 },
     };
     const stuck = (p: PodObservation) =>

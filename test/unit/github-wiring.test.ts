@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createGitHubReporter } from '../../src/adapters/github/reporter.ts';
 import { githubReporting } from '../../src/adapters/github/wiring.ts';
 import type { Settings } from '../../src/config/settings.ts';
 import type { Observation } from '../../src/engine/observation.ts';
@@ -37,6 +36,7 @@ function observation(annotations: Record<string, string>): Observation {
 }
 
 const recorded = encodeState({
+  kind: 'rollout',
   phase: 'succeeded',
   stage: 3,
   targetRevision: 'web-2',
@@ -107,33 +107,5 @@ describe('githubReporting (the action wiring)', () => {
     });
     assert.equal(github.pullRequest, undefined);
     assert.equal(log.notices.length, 1);
-  });
-});
-
-describe('the job summary on flush', () => {
-  it('gets each StatefulSet’s final report once', async () => {
-    const fake = await startFakeGitHub();
-    try {
-      const written: string[] = [];
-      const summarising = createGitHubReporter({
-        settings: settings(fake, { comment: false }),
-        run: runContext(fake, 'pull_request', { number: 7 }),
-        log: recordingLog(),
-        summary: async (markdown) => {
-          written.push(markdown);
-        },
-        retry: fastRetry(),
-      });
-      await summarising.update(stageReport(0, 'web'));
-      await summarising.update(stageReport(6, 'web'));
-      await summarising.update(stageReport(6, 'db'));
-      await summarising.flush();
-      await summarising.flush();
-      assert.equal(written.length, 2);
-      assert.match(written[0] ?? '', /^### ✅ StatefulSet shop\/web: rollout succeeded/);
-      assert.ok(!written[0]?.includes('<!--'), 'no marker in the summary');
-    } finally {
-      await fake.close();
-    }
   });
 });

@@ -75,6 +75,7 @@ describe('translating a StatefulSet', () => {
         observedGeneration: 3,
         replicas: 3,
         partition: 2,
+        partitionManager: undefined,
         updateStrategy: 'RollingUpdate',
         podManagementPolicy: 'Parallel',
         minReadySeconds: 5,
@@ -301,6 +302,38 @@ describe('revisions', () => {
       number: 4,
       changeCause: 'commit abc, PR #7',
       images: { db: 'registry.local/db:v2' },
+      failed: undefined,
     });
+  });
+});
+
+describe('who wrote the partition', () => {
+  const entry = (manager: string, time: string, partition: boolean) => ({
+    manager,
+    operation: 'Update' as const,
+    time,
+    fieldsV1: partition
+      ? { 'f:spec': { 'f:updateStrategy': { 'f:rollingUpdate': { 'f:partition': {} } } } }
+      : { 'f:spec': { 'f:replicas': {} } },
+  });
+  it('names the manager whose entry owns spec.updateStrategy.rollingUpdate.partition', () => {
+    const managedFields = [
+      entry('statefulset-canary', '2026-11-29T08:00:00Z', false),
+      entry('kubectl-patch', '2026-11-29T08:01:00Z', true),
+    ];
+    assert.equal(
+      toStatefulSetObservation({ ...sts, metadata: { ...sts.metadata, managedFields } }).partitionManager,
+      'kubectl-patch',
+    );
+  });
+  it('takes the latest writer when two managers share the field', () => {
+    const managedFields = [
+      entry('kubectl-patch', '2026-11-29T08:01:00Z', true),
+      entry('statefulset-canary', '2026-11-29T08:02:00Z', true),
+    ];
+    assert.equal(
+      toStatefulSetObservation({ ...sts, metadata: { ...sts.metadata, managedFields } }).partitionManager,
+      'statefulset-canary',
+    );
   });
 });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { changeCause, decodeState, encodeState, type RecordedState } from '../../src/engine/state.ts';
 
 const state: RecordedState = {
+  kind: 'rollout',
   phase: 'rolling-out',
   stage: 2,
   targetRevision: 'web-7d9f',

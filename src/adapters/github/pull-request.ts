@@ -81,6 +81,12 @@ async function fromPush(
  * "none" is a normal answer with the reason, for a notice. Without a client (no token) only
  * the lookup of a push's pull request is impossible.
  */
+/** "a push run", "an issue_comment run", "a run of an unknown event": the article agrees with the word. */
+export function runOf(eventName: string | undefined): string {
+  if (eventName === undefined) return 'a run of an unknown event';
+  return `${/^[aeiou]/i.test(eventName) ? 'an' : 'a'} ${eventName} run`;
+}
+
 export async function resolvePullRequest(
   octokit: Octokit | undefined,
   policy: RetryPolicy,
@@ -88,7 +94,7 @@ export async function resolvePullRequest(
 ): Promise<PullRequestResolution> {
   const { run, input, recordedPullRequest } = sources;
   if (input !== undefined) return { number: input, source: 'input' };
-  const event = run.eventName ?? 'an unknown event';
+  const event = run.eventName ?? 'unknown';
   if (pullRequestEvents.has(event)) {
     const number = pullRequestFromPayload(run.payload);
     return number === undefined
@@ -99,6 +105,6 @@ export async function resolvePullRequest(
   if (recordedPullRequest !== undefined) return { number: recordedPullRequest, source: 'recorded' };
   return {
     number: undefined,
-    why: `a ${event} run with no \`pull-request\` input and none recorded on the StatefulSet`,
+    why: `${runOf(run.eventName)} with no \`pull-request\` input and none recorded on the StatefulSet`,
   };
 }

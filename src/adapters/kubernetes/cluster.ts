@@ -13,6 +13,7 @@ import type {
 import { systemClock } from '../system-clock.ts';
 import { KubeError, type Operation } from './errors.ts';
 import { type Api, createApi } from './http.ts';
+import { adoptTemplate, findOrphans, markRevisions } from './ownership.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
 import type { RetryEvent, RetryOptions } from './retry.ts';
 import { isOwnedBy, selectorString, toObservation, toRevisionInfo } from './translate.ts';
@@ -146,7 +147,14 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     },
 
     watch(ref, onChange, signal) {
-      return watchStatefulSet(api, ref, onChange, signal, watchStats, options.clock ?? systemClock);
+      return watchStatefulSet({
+        api,
+        ref,
+        onChange,
+        signal,
+        stats: watchStats,
+        clock: options.clock ?? systemClock,
+      });
     },
 
     async apply(objects: readonly KubeObject[], applyOptions: ApplyOptions): Promise<KubeObject[]> {
@@ -155,7 +163,7 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
       return applied;
     },
 
-    async patchStatefulSet(ref: StatefulSetRef, change: StatefulSetChange): Promise<void> {
+    async patchStatefulSet(ref: StatefulSetRef, change: StatefulSetChange): Promise<number> {
       const patch: { metadata?: object; spec?: Record<string, unknown> } = {};
       if (change.annotations) patch.metadata = { annotations: change.annotations };
       let contentType = mergePatch;
@@ -169,7 +177,7 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
       if (change.partition !== undefined) {
         patch.spec = { ...patch.spec, updateStrategy: { rollingUpdate: { partition: change.partition } } };
       }
-      await api.request(op('patch', ref), {
+      const patched = await api.request<RawStatefulSet>(op('patch', ref), {
         method: 'PATCH',
         path: statefulSetPath(ref),
         query: { fieldManager },
@@ -191,6 +199,9 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
           },
         );
       }
+      if (change.templateFromRevision !== undefined) await adoptTemplate(api, ref, fieldManager);
+      if (change.revisionFailures) await markRevisions(api, ref, fieldManager, change.revisionFailures);
+      return patched.metadata?.generation ?? 0;
     },
 
     async deletePod(ref: StatefulSetRef, pod: string, uid: string): Promise<void> {
@@ -209,6 +220,10 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
         if (error instanceof KubeError && (error.status === 404 || error.status === 409)) return;
         throw error;
       }
+    },
+
+    orphans(ref, selector) {
+      return findOrphans(api, ref, selector);
     },
 
     async revisions(ref: StatefulSetRef): Promise<RevisionInfo[]> {

@@ -12,6 +12,7 @@ import type {
   RawContainerStatus,
   RawControllerRevision,
   RawLabelSelector,
+  RawManagedFields,
   RawMeta,
   RawPod,
   RawPodTemplate,
@@ -20,6 +21,8 @@ import type {
 
 export const revisionLabel = 'controller-revision-hash';
 export const changeCauseAnnotation = 'kubernetes.io/change-cause';
+/** On a ControllerRevision: why a rollout of it failed its canary (a later rollback skips it). */
+export const failedAnnotation = 'statefulset-canary.io/failed';
 
 /** Images by container name (init containers included: names are unique within a pod). */
 export function templateImages(template: RawPodTemplate | undefined): Record<string, string> {
@@ -44,6 +47,12 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     observedGeneration: status.observedGeneration ?? 0,
     replicas: spec.replicas ?? 1,
     partition: spec.updateStrategy?.rollingUpdate?.partition ?? 0,
+    partitionManager: ownerOf(meta.managedFields, [
+      'f:spec',
+      'f:updateStrategy',
+      'f:rollingUpdate',
+      'f:partition',
+    ]),
     updateStrategy: spec.updateStrategy?.type ?? 'RollingUpdate',
     podManagementPolicy: spec.podManagementPolicy ?? 'OrderedReady',
     minReadySeconds: spec.minReadySeconds ?? 0,
@@ -56,6 +65,21 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     images: templateImages(spec.template),
     template: spec.template,
   };
+}
+
+/** The manager that most recently wrote the field at `path` (a managedFields fieldsV1 path). */
+export function ownerOf(
+  entries: readonly RawManagedFields[] | undefined,
+  path: readonly string[],
+): string | undefined {
+  let owner: RawManagedFields | undefined;
+  for (const entry of entries ?? []) {
+    let node: unknown = entry.fieldsV1;
+    for (const key of path) node = (node as Record<string, unknown> | undefined)?.[key];
+    if (node === undefined) continue;
+    if (!owner || (entry.time ?? '') >= (owner.time ?? '')) owner = entry;
+  }
+  return owner?.manager;
 }
 
 /** `db-12` of StatefulSet `db` -> 12; undefined for a name that is not `<sts>-<n>`. */
@@ -185,5 +209,6 @@ export function toRevisionInfo(raw: RawControllerRevision, statefulSetName: stri
     number: raw.revision ?? 0,
     changeCause: raw.metadata?.annotations?.[changeCauseAnnotation],
     images: templateImages(raw.data?.spec?.template),
+    failed: raw.metadata?.annotations?.[failedAnnotation],
   };
 }

@@ -2,6 +2,17 @@
 // RFC 3339 strings, as in watch events). Everything is optional because the server omits
 // zero values.
 
+/** One entry of metadata.managedFields: who owns which fields, by which operation. */
+export interface RawManagedFields {
+  readonly manager?: string;
+  readonly operation?: 'Apply' | 'Update';
+  readonly apiVersion?: string;
+  readonly time?: string;
+  readonly fieldsType?: string;
+  readonly fieldsV1?: Record<string, unknown>;
+  readonly subresource?: string;
+}
+
 export interface RawMeta {
   readonly name?: string;
   readonly namespace?: string;
@@ -11,6 +22,7 @@ export interface RawMeta {
   readonly deletionTimestamp?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+  readonly managedFields?: readonly RawManagedFields[];
   readonly ownerReferences?: readonly {
     readonly uid?: string;
     readonly kind?: string;

@@ -1,0 +1,73 @@
+// A rollout of all the manifests: the other objects first, then each StatefulSet in file
+// order, stopping at the first that fails; with `on-failure-others: rollback`, the ones this
+// run already rolled out go back to the revision they had.
+import type { Settings } from '../config/settings.ts';
+import { describe } from '../manifests/checks.ts';
+import type { ManifestSet } from '../manifests/load.ts';
+import type { RunContext, RunDeps, StatefulSetResult } from './common.ts';
+import { rollbackStatefulSet } from './rollback.ts';
+import { rolloutStatefulSet } from './rollout.ts';
+import type { Validated } from './validate.ts';
+
+const OK = ['succeeded', 'no-change', 'created'];
+
+export async function rolloutAll(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  manifests: ManifestSet,
+  validated: Validated,
+  signal: AbortSignal,
+): Promise<StatefulSetResult[]> {
+  if (validated.others.length > 0) {
+    const names = validated.others.map((o) => describe(o.object)).join(', ');
+    deps.log.info(`Applying ${validated.others.length} object(s): ${names}`);
+    await deps.cluster.apply(
+      validated.others.map((o) => o.object),
+      { dryRun: false },
+    );
+  }
+  const done: StatefulSetResult[] = [];
+  for (const [index, item] of manifests.statefulSets.entries()) {
+    const dryRun = validated.statefulSets[index] ?? item.object;
+    const result = await rolloutStatefulSet(deps, settings, run, { object: item.object, dryRun }, signal);
+    done.push(result);
+    if (OK.includes(result.result)) continue;
+    const untouched = manifests.statefulSets.slice(index + 1).map((s) => describe(s.object));
+    if (untouched.length > 0)
+      deps.log.warning(`Not rolled out, because ${describe(item.object)} failed: ${untouched.join(', ')}`);
+    if (settings.onFailureOthers === 'rollback')
+      done.push(...(await rollBackOthers(deps, settings, run, done, signal)));
+    break;
+  }
+  return done;
+}
+
+/** Rolls back, newest first, each StatefulSet this run moved to a new revision. */
+async function rollBackOthers(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  done: readonly StatefulSetResult[],
+  signal: AbortSignal,
+): Promise<StatefulSetResult[]> {
+  const results: StatefulSetResult[] = [];
+  for (const earlier of [...done].reverse()) {
+    if (earlier.result !== 'succeeded' || earlier.previousRevision === undefined) continue;
+    const { ref } = earlier;
+    deps.log.info(
+      `on-failure-others: rollback: rolling ${ref.namespace}/${ref.name} back to ${earlier.previousRevision}`,
+    );
+    const reason = `another StatefulSet of the same run failed (on-failure-others: rollback)`;
+    try {
+      results.push(
+        await rollbackStatefulSet(deps, { ...settings, toRevision: undefined, reason }, run, ref, signal, {
+          revisionName: earlier.previousRevision,
+        }),
+      );
+    } catch (error) {
+      deps.log.warning(`Could not roll ${ref.namespace}/${ref.name} back: ${(error as Error).message}`);
+    }
+  }
+  return results;
+}

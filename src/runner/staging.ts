@@ -1,0 +1,191 @@
+// The stages of a rollout once its template is the StatefulSet's updateRevision: record the
+// state, step the partition down gate by gate, and end as the outcome says.
+import type { Settings } from '../config/settings.ts';
+import type { StagedSpec, StageFailure } from '../engine/decide.ts';
+import type { Observation } from '../engine/observation.ts';
+import { planPartitions } from '../engine/plan.ts';
+import type { ImageChange } from '../engine/report.ts';
+import { encodeProgress, encodeState, type Phase } from '../engine/state.ts';
+import type { StatefulSetRef } from '../ports/cluster.ts';
+import { finish, type RunContext, type RunDeps, type StatefulSetResult, stageHooks } from './common.ts';
+import type { Progress } from './progress.ts';
+import { rollBackFailedStage } from './recover.ts';
+import { driveStages } from './stages.ts';
+
+export interface Staging {
+  readonly ref: StatefulSetRef;
+  readonly progress: Progress;
+  readonly images: readonly ImageChange[];
+  /** The revision rolled out (updateRevision). */
+  readonly target: string;
+  /** The revision to go back to; undefined when there is none to restore (halt instead). */
+  readonly previous: string | undefined;
+  /** The partition before this change, restored after an automatic rollback. */
+  readonly originalPartition: number;
+  /** The live partition: `replicas` when frozen, lower when resuming. */
+  readonly fromPartition: number;
+  readonly replicas: number;
+  readonly signal: AbortSignal;
+}
+
+export async function stageRollout(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  staging: Staging,
+): Promise<StatefulSetResult> {
+  const { ref, progress, target, previous, replicas, fromPartition } = staging;
+  await deps.cluster.patchStatefulSet(ref, {
+    annotations: encodeState({
+      kind: 'rollout',
+      phase: 'rolling-out',
+      stage: 0,
+      targetRevision: target,
+      previousRevision: previous ?? target,
+      originalPartition: staging.originalPartition,
+      runUrl: run.runUrl,
+      commit: run.commit,
+      pullRequest: run.pullRequest,
+    }),
+  });
+  progress.revisions(previous, target, staging.images, deps.clock.now());
+  const partitions = planPartitions(settings.steps, replicas);
+  // A resumed run starts at the stage in progress (its partition already written) and gates it
+  // again; stages above it passed in the run that stopped.
+  const resumeAt = partitions.findIndex((p) => p <= fromPartition);
+  const firstStage = fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
+  progress.plan(partitions, replicas, replicas, deps.clock.now());
+  for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
+  const ahead = partitions.slice(firstStage);
+  const route = (ahead[0] === fromPartition ? ahead : [fromPartition, ...ahead]).join(' -> ');
+  deps.log.info(
+    `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas, partitions ${route}`,
+  );
+  const ending = { ref, revision: target, previous };
+  if (partitions.length === 0) {
+    // No pods (replicas 0): nothing to gate; the template is in place for when it scales up.
+    await deps.cluster.patchStatefulSet(ref, {
+      partition: staging.originalPartition,
+      annotations: encodeProgress('succeeded', 0),
+    });
+    return finish(deps, progress, { ...ending, result: 'succeeded' });
+  }
+  const spec: StagedSpec = {
+    targetRevision: target,
+    partitions,
+    gate: { soakMs: settings.soakMs, maxRestarts: settings.maxRestarts },
+    stageTimeoutMs: settings.stageTimeoutMs,
+    // Fixing forward after a halt: a pod stuck on the halted revision would block the controller.
+    unstick: 'stale',
+    replicas,
+  };
+  const outcome = await driveStages(
+    deps,
+    ref,
+    spec,
+    firstStage,
+    stageHooks(progress, 'rolling-out'),
+    staging.signal,
+  );
+  switch (outcome.kind) {
+    case 'complete':
+      await deps.cluster.patchStatefulSet(ref, {
+        annotations: encodeProgress('succeeded', partitions.length),
+        // A revision that failed once and now passed is good again.
+        revisionFailures: { [target]: null },
+      });
+      return finish(deps, progress, { ...ending, result: 'succeeded' });
+    case 'cancelled':
+      await writePhase(deps, ref, 'cancelled', outcome.stage);
+      return finish(deps, progress, {
+        ...ending,
+        result: 'cancelled',
+        message: `cancelled at stage ${outcome.stage}`,
+      });
+    case 'failed':
+      return stageFailed(deps, settings, run, staging, spec, outcome.failure, outcome.observation);
+  }
+}
+
+/** A failed stage: halt where a person must decide, else roll back. */
+async function stageFailed(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  staging: Staging,
+  spec: StagedSpec,
+  failure: StageFailure,
+  observation: Observation,
+): Promise<StatefulSetResult> {
+  const { ref, progress, target, previous } = staging;
+  progress.failed(failure, deps.clock.now());
+  const where = failure.pod
+    ? `pod ${ref.namespace}/${failure.pod}${failure.container ? `, container ${failure.container}` : ''}: `
+    : '';
+  const message = `stage ${failure.stage} failed: ${where}${failure.reason}: ${failure.message}`;
+  deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
+  const foreign = await stopForeignChange(deps, ref, spec, failure, observation);
+  const halt = foreign !== undefined || settings.onFailure === 'halt' || previous === undefined;
+  if (halt) {
+    await writePhase(deps, ref, 'halted', failure.stage);
+    const why =
+      foreign ??
+      (previous === undefined
+        ? 'halted: there is no previous revision to roll back to'
+        : 'halted with the partition where the stage put it');
+    return finish(deps, progress, {
+      ref,
+      result: 'halted',
+      revision: target,
+      previous,
+      message: `${message}; ${why}`,
+    });
+  }
+  return rollBackFailedStage(deps, settings, run, {
+    ref,
+    progress,
+    failed: { target, previous, originalPartition: staging.originalPartition, message },
+    observation,
+  });
+}
+
+/**
+ * Someone else changed the StatefulSet under the rollout. Their template is theirs: rolling back
+ * would silently undo it. A partition or replica count they changed lets the controller update
+ * pods no stage gated: put the partition back so it updates no more, and say which pods it did.
+ */
+async function stopForeignChange(
+  deps: RunDeps,
+  ref: StatefulSetRef,
+  spec: StagedSpec,
+  failure: StageFailure,
+  observation: Observation,
+): Promise<string | undefined> {
+  const held = spec.partitions[failure.stage - 1] ?? 0;
+  const live = observation.statefulSet;
+  switch (failure.reason) {
+    case 'RevisionChanged':
+      return 'halted: the other change is left in place';
+    case 'PartitionChanged':
+    case 'ReplicasChanged': {
+      // New pods above the old count must start on the current revision: freeze up to the new count.
+      const partition = Math.max(held, failure.reason === 'ReplicasChanged' ? live.replicas : held);
+      await deps.cluster.patchStatefulSet(ref, { partition });
+      const after = await deps.cluster.observe(ref);
+      const ungated = (after?.pods ?? observation.pods)
+        .filter((p) => p.ordinal < held && p.revision === spec.targetRevision)
+        .map((p) => p.name);
+      return (
+        `halted: the partition is set back to ${partition} so the controller updates no pod the rollout did not gate` +
+        (ungated.length > 0 ? `; updated without a gate meanwhile: ${ungated.join(', ')}` : '') +
+        '. Run the rollout again to go on from there.'
+      );
+    }
+    default:
+      return undefined;
+  }
+}
+
+async function writePhase(deps: RunDeps, ref: StatefulSetRef, phase: Phase, stage: number): Promise<void> {
+  await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress(phase, stage) });
+}

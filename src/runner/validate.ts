@@ -1,0 +1,94 @@
+// Server-side dry-run of every manifest object before anything changes, with prerequisites
+// (Namespaces, CRDs, StorageClasses, ...) first, as kubectl users expect.
+import { describe } from '../manifests/checks.ts';
+import type { ManifestSet, SourcedObject } from '../manifests/load.ts';
+import type { Cluster, KubeObject } from '../ports/cluster.ts';
+import type { Log } from '../ports/log.ts';
+import { replicasOf, withPartition } from './objects.ts';
+
+/** A manifest problem the API server found in a dry-run: nothing was changed. */
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+}
+
+/** Kinds other objects depend on, applied (and dry-run) first, in this order. */
+const PREREQUISITES = [
+  'Namespace',
+  'CustomResourceDefinition',
+  'StorageClass',
+  'PriorityClass',
+  'ServiceAccount',
+  'ConfigMap',
+  'Secret',
+];
+
+/** The non-StatefulSet objects in apply order: prerequisites first, then file order. */
+export function applyOrder(others: readonly SourcedObject[]): SourcedObject[] {
+  const rank = (o: SourcedObject) => {
+    const i = PREREQUISITES.indexOf(o.object.kind);
+    return i === -1 ? PREREQUISITES.length : i;
+  };
+  return others
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+    .map(({ o }) => o);
+}
+
+export interface Validated {
+  /** The other objects, in the order to apply them. */
+  readonly others: readonly SourcedObject[];
+  /** Each StatefulSet as the dry-run defaulted it (the object itself when it could not be dry-run). */
+  readonly statefulSets: readonly KubeObject[];
+  /** Namespaces the manifests create that do not exist yet: applied before the lock is taken in them. */
+  readonly newNamespaces: readonly KubeObject[];
+}
+
+/**
+ * Dry-runs everything in apply order. An object in a Namespace that the same manifests create
+ * cannot be dry-run before that Namespace exists; it is checked when applied instead (it can
+ * only be new, so no running workload is at stake), and the log says so.
+ */
+export async function validate(cluster: Cluster, log: Log, manifests: ManifestSet): Promise<Validated> {
+  const others = applyOrder(manifests.others);
+  const newNamespaces = new Set<string>();
+  const check = async (item: SourcedObject, object: KubeObject): Promise<KubeObject> => {
+    const ns = item.object.metadata.namespace;
+    if (ns !== undefined && newNamespaces.has(ns)) return object;
+    try {
+      const [result] = await cluster.apply([object], { dryRun: true });
+      return result ?? object;
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      if (ns !== undefined && createdHere(manifests, ns) && /namespaces? "[^"]+" not found/i.test(why)) {
+        newNamespaces.add(ns);
+        log.info(`Namespace ${ns} is new (created by these manifests): its objects are checked when applied`);
+        return object;
+      }
+      throw new ValidationError(
+        `${item.source}: ${describe(item.object)} was rejected by the API server in a server-side dry-run: ${why}. ` +
+          `${fixFor(why)}Nothing was changed in the cluster.`,
+      );
+    }
+  };
+  for (const item of others) await check(item, item.object);
+  const statefulSets: KubeObject[] = [];
+  for (const item of manifests.statefulSets) {
+    // Any partition will do for a dry-run: it is the template and the defaults we want back.
+    statefulSets.push(await check(item, withPartition(item.object, replicasOf(item.object) ?? 0)));
+  }
+  const newNamespaceObjects = others
+    .filter((o) => o.object.kind === 'Namespace' && newNamespaces.has(o.object.metadata.name))
+    .map((o) => o.object);
+  return { others, statefulSets, newNamespaces: newNamespaceObjects };
+}
+
+function createdHere(manifests: ManifestSet, namespace: string): boolean {
+  return manifests.others.some((o) => o.object.kind === 'Namespace' && o.object.metadata.name === namespace);
+}
+
+function fixFor(message: string): string {
+  if (/Forbidden: updates to statefulset spec/i.test(message)) {
+    return 'Only replicas, template, updateStrategy, minReadySeconds, ordinals and persistentVolumeClaimRetentionPolicy can change in place; to change other fields (such as volumeClaimTemplates) recreate the StatefulSet (kubectl delete statefulset NAME --cascade=orphan, then run again: the running pods are adopted and the change is rolled out over them stage by stage). ';
+  }
+  return 'Fix the manifest and run again. ';
+}
