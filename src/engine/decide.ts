@@ -171,22 +171,8 @@ export function decide(
     };
   }
 
-  const missing = sts.replicas - partition - inRange.length;
-  const waiting = blockingFirst(
-    verdicts.filter((v) => v.health.kind === 'waiting'),
-    spec.targetRevision,
-  );
-  if (waiting.length > 0 || missing > 0 || sts.updatedReplicas < sts.replicas - partition) {
-    const soakEnds = waiting.map((v) => (v.health.kind === 'waiting' ? v.health.soakEndsAt : undefined));
-    const soaking = missing <= 0 && waiting.length > 0 && soakEnds.every((t) => t !== undefined);
-    const wakeAt = soaking ? Math.min(timeoutAt, ...soakEnds.map((t) => t ?? timeoutAt)) : timeoutAt;
-    const first = waiting[0];
-    const why =
-      first && first.health.kind === 'waiting'
-        ? `${first.pod.name}: ${first.health.why}`
-        : waitingForController(sts, partition, missing);
-    return wait(at, { wakeAt, why, pod: first?.pod, soaking });
-  }
+  const notYet = stillWaiting(spec, sts, verdicts, partition);
+  if (notYet) return wait(at, { ...notYet, wakeAt: Math.min(timeoutAt, notYet.soakEndsAt ?? timeoutAt) });
 
   const next = spec.partitions[state.stage + 1];
   if (next !== undefined) return { kind: 'advance', state, stage: state.stage + 1, partition: next };
@@ -194,6 +180,36 @@ export function decide(
     return wait(at, { wakeAt: timeoutAt, why: 'the controller to set currentRevision to updateRevision' });
   }
   return { kind: 'complete', state };
+}
+
+/**
+ * What the stage still waits for, or undefined when every pod of its range is healthy and the
+ * controller counts them. `soakEndsAt` is set when only soaks are left: the earliest end.
+ */
+function stillWaiting(
+  spec: StagedSpec,
+  sts: StatefulSetObservation,
+  verdicts: readonly Verdict[],
+  partition: number,
+):
+  | { why: string; pod: PodObservation | undefined; soaking: boolean; soakEndsAt: number | undefined }
+  | undefined {
+  const missing = sts.replicas - partition - verdicts.length;
+  const waiting = blockingFirst(
+    verdicts.filter((v) => v.health.kind === 'waiting'),
+    spec.targetRevision,
+  );
+  if (waiting.length === 0 && missing <= 0 && sts.updatedReplicas >= sts.replicas - partition)
+    return undefined;
+  const soakEnds = waiting.map((v) => (v.health.kind === 'waiting' ? v.health.soakEndsAt : undefined));
+  const soaking = missing <= 0 && waiting.length > 0 && soakEnds.every((t) => t !== undefined);
+  const first = waiting[0];
+  const why =
+    first && first.health.kind === 'waiting'
+      ? `${first.pod.name}: ${first.health.why}`
+      : waitingForController(sts, partition, missing);
+  const soakEndsAt = soaking ? Math.min(...soakEnds.map((t) => t ?? Number.POSITIVE_INFINITY)) : undefined;
+  return { why, pod: first?.pod, soaking, soakEndsAt };
 }
 
 /** A template or partition that someone else wrote since this run wrote the stage's partition. */

@@ -92,7 +92,10 @@ async function adoptOrphans(
     await deps.cluster.apply([withPartition(manifest.object, replicas, {}, { template })], { dryRun: false });
     const adopted = await waitForRevision(deps, ref, undefined, signal);
     // The deleted StatefulSet ran every pod on one revision: its partition was, in effect, 0.
-    return updateStatefulSet(deps, settings, run, manifest, adopted.statefulSet, signal, {
+    return updateStatefulSet(deps, settings, run, {
+      manifest,
+      sts: adopted.statefulSet,
+      signal,
       originalPartition: 0,
     });
   }

@@ -7,7 +7,7 @@ import { CHANGE_CAUSE, changeCause, encodeProgress } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
 import { finish, type RunContext, type RunDeps, type StatefulSetResult, waitForRevision } from './common.ts';
 import type { Progress } from './progress.ts';
-import { driveStages, type StageHooks } from './stages.ts';
+import { driveStages, type StageHooks, type StagesOutcome } from './stages.ts';
 
 export interface FailedRollout {
   readonly target: string;
@@ -23,6 +23,18 @@ export interface Recovery {
   readonly failed: FailedRollout;
   /** The observation the stage failed on. */
   readonly observation: Observation;
+}
+
+/** Writes the previous revision's template back, marking the failed one so a later rollback skips it. */
+async function restorePrevious(deps: RunDeps, run: RunContext, recovery: Recovery): Promise<void> {
+  const { failed, ref } = recovery;
+  const cause = changeCause('rollback', { ...run, reason: `canary failed: ${failed.message}`.slice(0, 200) });
+  await deps.cluster.patchStatefulSet(ref, {
+    templateFromRevision: failed.previous,
+    restoredRevisionCause: cause,
+    annotations: { ...encodeProgress('rolling-back', 0), [CHANGE_CAUSE]: cause },
+    revisionFailures: { [failed.target]: failed.message },
+  });
 }
 
 export async function rollBackFailedStage(
@@ -46,14 +58,7 @@ export async function rollBackFailedStage(
   );
   // Cancellation must not leave a half-done rollback: it runs to its end or its own time limit.
   const never = new AbortController().signal;
-  const cause = changeCause('rollback', { ...run, reason: `canary failed: ${failed.message}`.slice(0, 200) });
-  await deps.cluster.patchStatefulSet(ref, {
-    templateFromRevision: failed.previous,
-    restoredRevisionCause: cause,
-    annotations: { ...encodeProgress('rolling-back', 0), [CHANGE_CAUSE]: cause },
-    // A later manual rollback must not pick the revision that just failed as "the previous one".
-    revisionFailures: { [failed.target]: failed.message },
-  });
+  await restorePrevious(deps, run, recovery);
   await waitForRevision(deps, ref, failed.previous, never);
   const spec: StagedSpec = {
     targetRevision: failed.previous,
@@ -76,7 +81,17 @@ export async function rollBackFailedStage(
     `Rollback of ${ref.namespace}/${ref.name}: target revision ${failed.previous}, bad revision ${failed.target}`,
   );
   const outcome = await driveStages(deps, ref, spec, 0, hooks, never);
-  const ending = { ref, revision: failed.previous, previous: failed.target };
+  return endRollback(deps, recovery, outcome, report);
+}
+
+/** Records how the rollback ended: the original partition back on success. */
+async function endRollback(
+  deps: RunDeps,
+  recovery: Recovery,
+  outcome: StagesOutcome,
+  report: (state: 'succeeded' | 'failed') => void,
+): Promise<StatefulSetResult> {
+  const { ref, progress, failed } = recovery;
   if (outcome.kind !== 'complete') {
     report('failed');
     await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('failed', 0) });
@@ -85,7 +100,7 @@ export async function rollBackFailedStage(
         ? `${outcome.failure.pod} ${outcome.failure.reason}: ${outcome.failure.message}`
         : 'cancelled';
     return finish(deps, progress, {
-      ...ending,
+      ref,
       revision: failed.target,
       previous: failed.previous,
       result: 'failed',
@@ -98,7 +113,9 @@ export async function rollBackFailedStage(
   });
   report('succeeded');
   return finish(deps, progress, {
-    ...ending,
+    ref,
+    revision: failed.previous,
+    previous: failed.target,
     result: 'rolled-back',
     message: `${failed.message}; rolled back to ${failed.previous}`,
   });

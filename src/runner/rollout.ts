@@ -35,7 +35,7 @@ export async function rolloutStatefulSet(
 ): Promise<StatefulSetResult> {
   const before = await deps.cluster.observe(refOf(manifest.object));
   if (before === undefined) return createStatefulSet(deps, settings, run, manifest, signal);
-  return updateStatefulSet(deps, settings, run, manifest, before.statefulSet, signal);
+  return updateStatefulSet(deps, settings, run, { manifest, sts: before.statefulSet, signal });
 }
 
 /** The rollout of a change to a StatefulSet that exists: resume it, or freeze and apply it. */
@@ -43,11 +43,16 @@ export async function updateStatefulSet(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,
-  manifest: Manifest,
-  sts: StatefulSetObservation,
-  signal: AbortSignal,
-  known: { readonly originalPartition?: number } = {},
+  update: {
+    readonly manifest: Manifest;
+    /** The StatefulSet as it is now. */
+    readonly sts: StatefulSetObservation;
+    readonly signal: AbortSignal;
+    /** Known better than the StatefulSet can tell (a StatefulSet recreated over orphaned pods). */
+    readonly originalPartition?: number;
+  },
 ): Promise<StatefulSetResult> {
+  const { manifest, sts, signal } = update;
   const { object, dryRun } = manifest;
   const ref = refOf(object);
   // A manifest without replicas leaves the count to whoever scales the StatefulSet.
@@ -112,7 +117,7 @@ export async function updateStatefulSet(
         images: imageChanges(sts.images, templateImages(templateOf(dryRun))),
         target,
         previous: start.previous,
-        originalPartition: known.originalPartition ?? start.originalPartition,
+        originalPartition: update.originalPartition ?? start.originalPartition,
         fromPartition: replicas,
         replicas,
         signal,

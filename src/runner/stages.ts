@@ -1,6 +1,13 @@
 // Drives a StatefulSet through the stages of a plan: observe (watch) -> decide -> act -> wait.
 // Reacts to watch events, and to timers only for soak ends and stage timeouts.
-import { beginStage, type Decision, decide, type StagedSpec, type StageFailure } from '../engine/decide.ts';
+import {
+  beginStage,
+  type Decision,
+  decide,
+  type StagedSpec,
+  type StageFailure,
+  type StageProgress,
+} from '../engine/decide.ts';
 import { podStateLine } from '../engine/health.ts';
 import type { Observation } from '../engine/observation.ts';
 import { ordinalsOfStage } from '../engine/plan.ts';
@@ -79,115 +86,147 @@ export async function driveStages(
   hooks: StageHooks,
   signal: AbortSignal,
 ): Promise<StagesOutcome> {
-  const { cluster, clock, log } = deps;
-  const waker = new Waker();
+  const driver = new StageDriver(deps, { ref, spec, hooks, signal });
   const stopWatch = new AbortController();
-  let latest: Observation | undefined;
-  let watchError: unknown;
-  const watching = cluster
-    .watch(
-      ref,
-      (observation) => {
-        latest = observation;
-        waker.notify();
-      },
-      stopWatch.signal,
-    )
-    .catch((error: unknown) => {
-      watchError = error;
-      waker.notify();
-    });
-  const logged = new Map<string, string>();
-  let soakingStage = -1;
+  const watching = driver.watch(stopWatch.signal);
   try {
-    while (latest === undefined && watchError === undefined && !signal.aborted) {
-      await waker.until(clock.now() + 60_000, clock, signal);
-    }
-    if (watchError !== undefined) throw watchError;
-    if (signal.aborted || latest === undefined) return { kind: 'cancelled', stage: firstStage + 1 };
-    let state = await startStage(deps, ref, spec, firstStage, hooks, latest, true);
-    for (;;) {
-      if (watchError !== undefined) throw watchError;
-      if (signal.aborted) return { kind: 'cancelled', stage: state.stage + 1 };
-      const observation: Observation = latest;
-      logPodChanges(log, observation, spec.targetRevision, logged);
-      const decision: Decision = decide(spec, state, observation, clock.now());
-      state = decision.state;
-      switch (decision.kind) {
-        case 'wait':
-          if (decision.soaking && soakingStage !== state.stage) {
-            soakingStage = state.stage;
-            hooks.onSoaking?.(state.stage + 1, clock.now());
-          }
-          await waker.until(decision.wakeAt, clock, signal);
-          break;
-        case 'advance': {
-          const passedAt = clock.now();
-          if (signal.aborted) return { kind: 'cancelled', stage: decision.stage + 1 };
-          // The partition write comes first: reporting must add no wait between stages.
-          const next = await startStage(deps, ref, spec, decision.stage, hooks, observation, false, () => {
-            hooks.onStagePassed(state.stage + 1, passedAt, observation);
-            log.endGroup();
-          });
-          state = next;
-          break;
-        }
-        case 'unstick':
-          for (const pod of decision.pods) {
-            log.info(
-              `Deleting ${pod.name}: not Ready on a revision other than ${spec.targetRevision}; the controller will recreate it`,
-            );
-            await cluster.deletePod(ref, pod.name, pod.uid);
-          }
-          hooks.onPodsDeleted?.(decision.pods.map((p) => p.name));
-          break;
-        case 'fail':
-          log.endGroup();
-          return { kind: 'failed', failure: decision.failure, observation };
-        case 'complete':
-          hooks.onStagePassed(state.stage + 1, clock.now(), observation);
-          log.endGroup();
-          return { kind: 'complete', observation };
-        default:
-          return assertNever(decision);
-      }
-    }
+    return await driver.run(firstStage);
   } finally {
     stopWatch.abort();
     await watching;
   }
 }
 
-async function startStage(
-  deps: StageDeps,
-  ref: StatefulSetRef,
-  spec: StagedSpec,
-  stage: number,
-  hooks: StageHooks,
-  observation: Observation,
-  first: boolean,
-  afterWrite: () => void = () => undefined,
-) {
-  const partition = spec.partitions[stage];
-  if (partition === undefined) throw new RangeError(`stage ${stage} is outside the plan`);
-  // The generation our partition write produced: a later one with another partition is someone else's.
-  let generation = observation.statefulSet.generation;
-  if (!first || observation.statefulSet.partition !== partition) {
-    generation = await deps.cluster.patchStatefulSet(ref, {
-      ...hooks.partitionChange(stage + 1, partition),
-      partition,
+interface Drive {
+  readonly ref: StatefulSetRef;
+  readonly spec: StagedSpec;
+  readonly hooks: StageHooks;
+  readonly signal: AbortSignal;
+}
+
+/** One drive through the stages: the latest observation, and what to do about it. */
+class StageDriver {
+  private readonly waker = new Waker();
+  private latest: Observation | undefined;
+  private watchError: unknown;
+  private readonly logged = new Map<string, string>();
+  private soakingStage = -1;
+  private readonly deps: StageDeps;
+  private readonly drive: Drive;
+
+  constructor(deps: StageDeps, drive: Drive) {
+    this.deps = deps;
+    this.drive = drive;
+  }
+
+  watch(stop: AbortSignal): Promise<void> {
+    const onChange = (observation: Observation) => {
+      this.latest = observation;
+      this.waker.notify();
+    };
+    return this.deps.cluster.watch(this.drive.ref, onChange, stop).catch((error: unknown) => {
+      this.watchError = error;
+      this.waker.notify();
     });
   }
-  const now = deps.clock.now();
-  afterWrite();
-  const above = stage === 0 ? observation.statefulSet.replicas : (spec.partitions[stage - 1] ?? partition);
-  const ordinals = ordinalsOfStage(Math.max(above, partition), partition);
-  deps.log.startGroup(
-    `Stage ${stage + 1}/${spec.partitions.length}: partition ${partition}` +
-      (ordinals.length ? ` (updates ordinal ${ordinals.join(', ')})` : ''),
-  );
-  hooks.onStageStart(stage + 1, partition, now);
-  return beginStage(stage, observation, now, generation);
+
+  async run(firstStage: number): Promise<StagesOutcome> {
+    const { clock } = this.deps;
+    const { signal } = this.drive;
+    while (this.latest === undefined && this.watchError === undefined && !signal.aborted) {
+      await this.waker.until(clock.now() + 60_000, clock, signal);
+    }
+    if (this.watchError !== undefined) throw this.watchError;
+    if (signal.aborted || this.latest === undefined) return { kind: 'cancelled', stage: firstStage + 1 };
+    let state = await this.startStage(firstStage, this.latest, true);
+    for (;;) {
+      if (this.watchError !== undefined) throw this.watchError;
+      if (signal.aborted) return { kind: 'cancelled', stage: state.stage + 1 };
+      const observation: Observation = this.latest;
+      logPodChanges(this.deps.log, observation, this.drive.spec.targetRevision, this.logged);
+      const decision = decide(this.drive.spec, state, observation, clock.now());
+      const acted = await this.act(decision, observation);
+      if ('kind' in acted) return acted;
+      state = acted.state;
+    }
+  }
+
+  /** Does what `decision` says; returns the outcome when the drive ends, else the next state. */
+  private async act(
+    decision: Decision,
+    observation: Observation,
+  ): Promise<StagesOutcome | { state: StageProgress }> {
+    const { clock, log, cluster } = this.deps;
+    const { spec, hooks, signal, ref } = this.drive;
+    const state = decision.state;
+    switch (decision.kind) {
+      case 'wait':
+        if (decision.soaking && this.soakingStage !== state.stage) {
+          this.soakingStage = state.stage;
+          hooks.onSoaking?.(state.stage + 1, clock.now());
+        }
+        await this.waker.until(decision.wakeAt, clock, signal);
+        return { state };
+      case 'advance': {
+        const passedAt = clock.now();
+        if (signal.aborted) return { kind: 'cancelled', stage: decision.stage + 1 };
+        // The partition write comes first: reporting must add no wait between stages.
+        const next = await this.startStage(decision.stage, observation, false, () => {
+          hooks.onStagePassed(state.stage + 1, passedAt, observation);
+          log.endGroup();
+        });
+        return { state: next };
+      }
+      case 'unstick':
+        for (const pod of decision.pods) {
+          log.info(
+            `Deleting ${pod.name}: not Ready on a revision other than ${spec.targetRevision}; the controller will recreate it`,
+          );
+          await cluster.deletePod(ref, pod.name, pod.uid);
+        }
+        hooks.onPodsDeleted?.(decision.pods.map((p) => p.name));
+        return { state };
+      case 'fail':
+        log.endGroup();
+        return { kind: 'failed', failure: decision.failure, observation };
+      case 'complete':
+        hooks.onStagePassed(state.stage + 1, clock.now(), observation);
+        log.endGroup();
+        return { kind: 'complete', observation };
+      default:
+        return assertNever(decision);
+    }
+  }
+
+  private async startStage(
+    stage: number,
+    observation: Observation,
+    first: boolean,
+    afterWrite: () => void = () => undefined,
+  ): Promise<StageProgress> {
+    const { cluster, clock, log } = this.deps;
+    const { spec, hooks, ref } = this.drive;
+    const partition = spec.partitions[stage];
+    if (partition === undefined) throw new RangeError(`stage ${stage} is outside the plan`);
+    // The generation our partition write produced: a later one with another partition is someone else's.
+    let generation = observation.statefulSet.generation;
+    if (!first || observation.statefulSet.partition !== partition) {
+      generation = await cluster.patchStatefulSet(ref, {
+        ...hooks.partitionChange(stage + 1, partition),
+        partition,
+      });
+    }
+    const now = clock.now();
+    afterWrite();
+    const above = stage === 0 ? observation.statefulSet.replicas : (spec.partitions[stage - 1] ?? partition);
+    const ordinals = ordinalsOfStage(Math.max(above, partition), partition);
+    log.startGroup(
+      `Stage ${stage + 1}/${spec.partitions.length}: partition ${partition}` +
+        (ordinals.length ? ` (updates ordinal ${ordinals.join(', ')})` : ''),
+    );
+    hooks.onStageStart(stage + 1, partition, now);
+    return beginStage(stage, observation, now, generation);
+  }
 }
 
 function logPodChanges(

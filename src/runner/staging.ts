@@ -34,33 +34,9 @@ export async function stageRollout(
   run: RunContext,
   staging: Staging,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, previous, replicas, fromPartition } = staging;
-  await deps.cluster.patchStatefulSet(ref, {
-    annotations: encodeState({
-      kind: 'rollout',
-      phase: 'rolling-out',
-      stage: 0,
-      targetRevision: target,
-      previousRevision: previous ?? target,
-      originalPartition: staging.originalPartition,
-      runUrl: run.runUrl,
-      commit: run.commit,
-      pullRequest: run.pullRequest,
-    }),
-  });
-  progress.revisions(previous, target, staging.images, deps.clock.now());
-  const partitions = planPartitions(settings.steps, replicas);
-  // A resumed run starts at the stage in progress (its partition already written) and gates it
-  // again; stages above it passed in the run that stopped.
-  const resumeAt = partitions.findIndex((p) => p <= fromPartition);
-  const firstStage = fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
-  progress.plan(partitions, replicas, replicas, deps.clock.now());
-  for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
-  const ahead = partitions.slice(firstStage);
-  const route = (ahead[0] === fromPartition ? ahead : [fromPartition, ...ahead]).join(' -> ');
-  deps.log.info(
-    `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas, partitions ${route}`,
-  );
+  const { ref, progress, target, previous, replicas } = staging;
+  await recordStart(deps, run, staging);
+  const { partitions, firstStage } = planStages(deps, settings, staging);
   const ending = { ref, revision: target, previous };
   if (partitions.length === 0) {
     // No pods (replicas 0): nothing to gate; the template is in place for when it scales up.
@@ -103,8 +79,51 @@ export async function stageRollout(
         message: `cancelled at stage ${outcome.stage}`,
       });
     case 'failed':
-      return stageFailed(deps, settings, run, staging, spec, outcome.failure, outcome.observation);
+      return stageFailed(deps, settings, run, staging, { spec, ...outcome });
   }
+}
+
+/** Records the rollout on the StatefulSet, so a rerun resumes and a rollback knows the original partition. */
+async function recordStart(deps: RunDeps, run: RunContext, staging: Staging): Promise<void> {
+  const { ref, progress, target, previous } = staging;
+  await deps.cluster.patchStatefulSet(ref, {
+    annotations: encodeState({
+      kind: 'rollout',
+      phase: 'rolling-out',
+      stage: 0,
+      targetRevision: target,
+      previousRevision: previous ?? target,
+      originalPartition: staging.originalPartition,
+      runUrl: run.runUrl,
+      commit: run.commit,
+      pullRequest: run.pullRequest,
+    }),
+  });
+  progress.revisions(previous, target, staging.images, deps.clock.now());
+}
+
+/**
+ * The partitions of the plan and the stage to start at: a resumed run starts at the stage in
+ * progress (its partition already written) and gates it again; stages above it passed in the
+ * run that stopped.
+ */
+function planStages(
+  deps: RunDeps,
+  settings: Settings,
+  staging: Staging,
+): { partitions: number[]; firstStage: number } {
+  const { ref, progress, target, previous, replicas, fromPartition } = staging;
+  const partitions = planPartitions(settings.steps, replicas);
+  const resumeAt = partitions.findIndex((p) => p <= fromPartition);
+  const firstStage = fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
+  progress.plan(partitions, replicas, replicas, deps.clock.now());
+  for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
+  const ahead = partitions.slice(firstStage);
+  const route = (ahead[0] === fromPartition ? ahead : [fromPartition, ...ahead]).join(' -> ');
+  deps.log.info(
+    `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas, partitions ${route}`,
+  );
+  return { partitions, firstStage };
 }
 
 /** A failed stage: halt where a person must decide, else roll back. */
@@ -113,11 +132,10 @@ async function stageFailed(
   settings: Settings,
   run: RunContext,
   staging: Staging,
-  spec: StagedSpec,
-  failure: StageFailure,
-  observation: Observation,
+  failed: { readonly spec: StagedSpec; readonly failure: StageFailure; readonly observation: Observation },
 ): Promise<StatefulSetResult> {
   const { ref, progress, target, previous } = staging;
+  const { spec, failure, observation } = failed;
   progress.failed(failure, deps.clock.now());
   const where = failure.pod
     ? `pod ${ref.namespace}/${failure.pod}${failure.container ? `, container ${failure.container}` : ''}: `
