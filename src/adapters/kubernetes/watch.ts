@@ -26,122 +26,180 @@ export interface WatchStats {
   relists: number;
 }
 
+export interface WatchOptions {
+  readonly api: Api;
+  readonly ref: StatefulSetRef;
+  /** Called with a fresh observation after the first lists and after every batch of events. */
+  readonly onChange: (observation: Observation) => void;
+  /** Ends the watch; watchStatefulSet then resolves. */
+  readonly signal: AbortSignal;
+  readonly stats: WatchStats;
+  /** The reconnect backoff's clock. */
+  readonly clock: Clock;
+}
+
 type StreamEnd = 'ended' | 'gone' | 'aborted';
 
 /** One watched resource: where to watch it and how to fold its events into the view. */
-interface Resource<T> {
+interface Resource {
   readonly operation: Operation;
   readonly path: string;
   readonly selector: Record<string, string>;
   resourceVersion: string;
   /** Replaces the view with a fresh list; returns its resourceVersion. */
   relist(): Promise<string>;
-  apply(type: string, object: T): void;
+  apply(type: string, object: unknown): void;
+}
+
+/** The StatefulSet and its pods as the watches last saw them. */
+interface View {
+  statefulSet: RawStatefulSet | undefined;
+  /** Keeps a pod the StatefulSet owns, translated; forgets one it does not (any more). */
+  keep(raw: RawPod): void;
+  forget(podName: string): void;
+  forgetAll(): void;
+  observation(): Observation | undefined;
 }
 
 // client-node gives up on a watch after 30 s without data; bookmarks arrive about once a
 // minute, so that would cut every quiet watch. Dead connections still end by socket errors.
 const idleTimeoutMs = 100_000;
 
-export async function watchStatefulSet(
-  api: Api,
-  ref: StatefulSetRef,
-  onChange: (observation: Observation) => void,
-  signal: AbortSignal,
-  stats: WatchStats,
-  clock: Clock,
-): Promise<void> {
-  let statefulSet: RawStatefulSet | undefined;
-  // Pods are kept translated: each pod event costs one translation, not one per pod per
-  // event, and the raw objects (managedFields and all) are not retained.
-  const pods = new Map<string, PodObservation>();
-  const keep = (raw: RawPod): void => {
-    const name = raw.metadata?.name ?? '';
-    const owned = statefulSet?.metadata?.uid !== undefined && isOwnedBy(raw, statefulSet.metadata.uid);
-    const translated = owned ? toPodObservation(raw, ref.name) : undefined;
-    if (translated) pods.set(name, translated);
-    else pods.delete(name);
-  };
+/**
+ * Watches `ref` and its pods until `signal` aborts (then resolves), or until the StatefulSet is
+ * deleted or onChange throws (then rejects). Rejects at once if the StatefulSet does not exist.
+ */
+export async function watchStatefulSet(options: WatchOptions): Promise<void> {
+  const { api, ref, onChange, signal } = options;
   let failure: unknown;
-  let scheduled = false;
   const stopped = new AbortController();
   const stop = AbortSignal.any([signal, stopped.signal]);
   const fail = (error: unknown): void => {
     failure ??= error;
     stopped.abort();
   };
-
+  const view = createView(ref);
   const emit = (): void => {
-    scheduled = false;
-    if (stop.aborted || !statefulSet) return;
+    if (stop.aborted) return;
     try {
-      const observed = [...pods.values()].sort((a, b) => a.ordinal - b.ordinal);
-      onChange({ statefulSet: toStatefulSetObservation(statefulSet), pods: observed });
+      const observation = view.observation();
+      if (observation !== undefined) onChange(observation);
     } catch (error) {
       fail(error);
     }
   };
-  const schedule = (): void => {
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(emit);
-    }
-  };
 
-  const stsOp: Operation = { verb: 'watch', kind: 'StatefulSet', ...ref };
-  const sts: Resource<RawStatefulSet> = {
-    operation: stsOp,
-    path: statefulSetsPath(ref.namespace),
-    selector: { fieldSelector: `metadata.name=${ref.name}` },
+  const sts = statefulSetResource(api, ref, view, stop, fail);
+  sts.resourceVersion = await sts.relist();
+  const pods = podResource(api, ref, view, stop);
+  pods.resourceVersion = await pods.relist();
+  emit();
+
+  const onEvent = batched(emit);
+  const follows = [sts, pods].map((resource) =>
+    follow({ ...options, resource, onEvent, signal: stop }).catch(fail),
+  );
+  await Promise.all(follows);
+  if (failure !== undefined && !signal.aborted) throw failure;
+}
+
+/** `run` once, soon, however often the result is called before then (setImmediate). */
+function batched(run: () => void): () => void {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      run();
+    });
+  };
+}
+
+function createView(ref: StatefulSetRef): View {
+  // Pods are kept translated: each pod event costs one translation, not one per pod per
+  // event, and the raw objects (managedFields and all) are not retained.
+  const pods = new Map<string, PodObservation>();
+  const view: View = {
+    statefulSet: undefined,
+    keep(raw) {
+      const name = raw.metadata?.name ?? '';
+      const uid = view.statefulSet?.metadata?.uid;
+      const translated =
+        uid !== undefined && isOwnedBy(raw, uid) ? toPodObservation(raw, ref.name) : undefined;
+      if (translated) pods.set(name, translated);
+      else pods.delete(name);
+    },
+    forget: (podName) => pods.delete(podName),
+    forgetAll: () => pods.clear(),
+    observation() {
+      if (!view.statefulSet) return undefined;
+      const observed = [...pods.values()].sort((a, b) => a.ordinal - b.ordinal);
+      return { statefulSet: toStatefulSetObservation(view.statefulSet), pods: observed };
+    },
+  };
+  return view;
+}
+
+/** The StatefulSet, by name; its deletion ends the watch with an error (through `fail`). */
+function statefulSetResource(
+  api: Api,
+  ref: StatefulSetRef,
+  view: View,
+  signal: AbortSignal,
+  fail: (error: unknown) => void,
+): Resource {
+  const operation: Operation = { verb: 'watch', kind: 'StatefulSet', ...ref };
+  const path = statefulSetsPath(ref.namespace);
+  const selector = { fieldSelector: `metadata.name=${ref.name}` };
+  return {
+    operation,
+    path,
+    selector,
     resourceVersion: '',
     async relist() {
       const list = await api.request<RawList<RawStatefulSet>>(
-        { ...stsOp, verb: 'get' },
-        { method: 'GET', path: this.path, query: this.selector },
-        stop,
+        { ...operation, verb: 'get' },
+        { method: 'GET', path, query: selector },
+        signal,
       );
-      statefulSet = list.items?.[0];
-      if (!statefulSet) throw notFound(ref);
+      view.statefulSet = list.items?.[0];
+      if (!view.statefulSet) throw notFound(ref);
       return list.metadata?.resourceVersion ?? '';
     },
     apply(type, object) {
       if (type === 'DELETED') fail(deleted(ref));
-      else statefulSet = object;
+      else view.statefulSet = object as RawStatefulSet;
     },
   };
-  await sts.relist().then((rv) => {
-    sts.resourceVersion = rv;
-  });
-  const labelSelector = selectorString(statefulSet?.spec?.selector);
-  const podOp: Operation = { verb: 'watch', kind: 'pods', namespace: ref.namespace };
-  const pod: Resource<RawPod> = {
-    operation: podOp,
-    path: podsPath(ref.namespace),
-    selector: { labelSelector },
+}
+
+/** The pods the StatefulSet's selector matches (list it first: the selector comes from it). */
+function podResource(api: Api, ref: StatefulSetRef, view: View, signal: AbortSignal): Resource {
+  const operation: Operation = { verb: 'watch', kind: 'pods', namespace: ref.namespace };
+  const path = podsPath(ref.namespace);
+  const selector = { labelSelector: selectorString(view.statefulSet?.spec?.selector) };
+  return {
+    operation,
+    path,
+    selector,
     resourceVersion: '',
     async relist() {
       const list = await api.request<RawList<RawPod>>(
-        { ...podOp, verb: 'list' },
-        { method: 'GET', path: this.path, query: this.selector },
-        stop,
+        { ...operation, verb: 'list' },
+        { method: 'GET', path, query: selector },
+        signal,
       );
-      pods.clear();
-      for (const item of list.items ?? []) keep(item);
+      view.forgetAll();
+      for (const item of list.items ?? []) view.keep(item);
       return list.metadata?.resourceVersion ?? '';
     },
     apply(type, object) {
-      if (type === 'DELETED') pods.delete(object.metadata?.name ?? '');
-      else keep(object);
+      const pod = object as RawPod;
+      if (type === 'DELETED') view.forget(pod.metadata?.name ?? '');
+      else view.keep(pod);
     },
   };
-  pod.resourceVersion = await pod.relist();
-  emit();
-
-  const loops = [sts, pod].map((resource) =>
-    follow(api, resource as Resource<unknown>, schedule, stop, stats, clock).catch(fail),
-  );
-  await Promise.all(loops);
-  if (failure !== undefined && !signal.aborted) throw failure;
 }
 
 function notFound(ref: StatefulSetRef): KubeError {
@@ -160,22 +218,22 @@ function deleted(ref: StatefulSetRef): KubeError {
   );
 }
 
+interface FollowOptions {
+  readonly api: Api;
+  readonly resource: Resource;
+  /** Called after every event applied to the view, and after a re-list. */
+  readonly onEvent: () => void;
+  readonly signal: AbortSignal;
+  readonly stats: WatchStats;
+  readonly clock: Clock;
+}
+
 /** Watches one resource until `signal` aborts, resuming after every end and re-listing after 410. */
-async function follow(
-  api: Api,
-  resource: Resource<unknown>,
-  onEvent: () => void,
-  signal: AbortSignal,
-  stats: WatchStats,
-  clock: Clock,
-): Promise<void> {
+async function follow(options: FollowOptions): Promise<void> {
+  const { api, resource, onEvent, signal, stats, clock } = options;
   while (!signal.aborted) {
     const started = clock.now();
-    const end = await api.retrier.run(
-      resource.operation,
-      () => streamOnce(api, resource, onEvent, signal, stats),
-      signal,
-    );
+    const end = await api.retrier.run(resource.operation, () => streamOnce(options), signal);
     if (end === 'aborted' || signal.aborted) return;
     if (end === 'gone') {
       stats.relists++;
@@ -188,17 +246,22 @@ async function follow(
   }
 }
 
+function watchQuery(resource: Resource): Record<string, string | number | boolean> {
+  return {
+    ...resource.selector,
+    resourceVersion: resource.resourceVersion,
+    allowWatchBookmarks: true,
+    // Spread reconnects out, as client-go does, so many watchers do not end together.
+    timeoutSeconds: 240 + Math.floor(Math.random() * 60),
+  };
+}
+
 /**
  * One watch request. Resolves when the stream ends (cleanly, by a dropped connection, or with
  * 410 Gone); rejects only when it could not be opened, so the retry policy handles that case.
  */
-function streamOnce(
-  api: Api,
-  resource: Resource<unknown>,
-  onEvent: () => void,
-  signal: AbortSignal,
-  stats: WatchStats,
-): Promise<StreamEnd> {
+function streamOnce(options: FollowOptions): Promise<StreamEnd> {
+  const { api, resource, onEvent, signal, stats } = options;
   const watcher = new Watch(api.kubeConfig);
   Object.assign(watcher, { requestTimeoutMs: idleTimeoutMs });
   stats.connects++;
@@ -239,14 +302,7 @@ function streamOnce(
       resource.apply(type, object);
       onEvent();
     };
-    const query = {
-      ...resource.selector,
-      resourceVersion: resource.resourceVersion,
-      allowWatchBookmarks: true,
-      // Spread reconnects out, as client-go does, so many watchers do not end together.
-      timeoutSeconds: 240 + Math.floor(Math.random() * 60),
-    };
-    watcher.watch(resource.path, query, onLine, done).then(
+    watcher.watch(resource.path, watchQuery(resource), onLine, done).then(
       (c) => {
         controller = c;
         opened = true;
