@@ -19,7 +19,6 @@ export interface GitHubReportingOptions {
   readonly defaultNamespace: string;
   /** Passed through to createGitHubReporter (tests shorten retries). */
   readonly retry?: GitHubReporterOptions['retry'];
-  readonly summary?: GitHubReporterOptions['summary'];
 }
 
 export interface GitHubReporting {
@@ -56,7 +55,6 @@ export async function githubReporting(options: GitHubReportingOptions): Promise<
     log: options.log,
     recordedPullRequest: await recordedPullRequest(options),
     ...(options.retry === undefined ? {} : { retry: options.retry }),
-    ...(options.summary === undefined ? {} : { summary: options.summary }),
   });
   const pullRequest = await reporter.pullRequest();
   return { reporter, pullRequest, flush: () => reporter.flush() };
