@@ -191,7 +191,8 @@ async function stopForeignChange(
       await deps.cluster.patchStatefulSet(ref, { partition });
       const after = await deps.cluster.observe(ref);
       const ungated = (after?.pods ?? observation.pods)
-        .filter((p) => p.ordinal < held && p.revision === spec.targetRevision)
+        // Gated: the ordinals the stages so far covered, [held, planned replicas).
+        .filter((p) => p.revision === spec.targetRevision && (p.ordinal < held || p.ordinal >= spec.replicas))
         .map((p) => p.name);
       return (
         `halted: the partition is set back to ${partition} so the controller updates no pod the rollout did not gate` +

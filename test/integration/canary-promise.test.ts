@@ -149,6 +149,40 @@ describe('the canary promise', () => {
     );
   });
 
+  it('keeps the pods the plan has not reached frozen when the replica count changes mid-rollout', async () => {
+    assert.equal((await rollout([db('registry.local/db:v1', 3)])).outcome.result, 'created');
+    const old = (await read()).status?.currentRevision;
+    const running = rollout([db('registry.local/db:v2', 3)], { soak: '5m', steps: '1, 100%' });
+    await waitFor(
+      async () => {
+        const sts = await read();
+        const canary = (await pods()).get('db-2');
+        return (
+          sts.spec?.updateStrategy?.rollingUpdate?.partition === 2 &&
+          canary?.revision === sts.status?.updateRevision
+        );
+      },
+      60_000,
+      'the canary on the new revision',
+    );
+    await patchSts({ spec: { replicas: 5 } }, 'kubectl-scale');
+    const run = await running;
+    assert.equal(run.outcome.result, 'halted', run.logs.join('\n'));
+    assert.match(run.outcome.failure ?? '', /replicas changed from 3 to 5/);
+    assert.equal(
+      (await read()).spec?.updateStrategy?.rollingUpdate?.partition,
+      5,
+      'frozen up to the new count',
+    );
+    await waitFor(async () => (await read()).status?.readyReplicas === 5, 60_000, '5 ready replicas');
+    const now = await pods();
+    for (const name of ['db-0', 'db-1']) assert.equal(now.get(name)?.revision, old, `${name} untouched`);
+    // A pod the controller created before the partition was raised is named as ungated, if any.
+    for (const name of ['db-3', 'db-4']) {
+      if (now.get(name)?.revision !== old) assert.match(run.outcome.failure ?? '', new RegExp(name));
+    }
+  });
+
   it('fixes forward after a halted crash loop: the pod stuck on the halted revision is replaced', async () => {
     assert.equal((await rollout([db('registry.local/db:v1')])).outcome.result, 'created');
     const halted = await rollout([db('registry.local/db:v2-crashloop')], { 'on-failure': 'halt' });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readRunContext } from '../../src/adapters/github/context.ts';
+import { runOf } from '../../src/adapters/github/pull-request.ts';
 import {
   eventFile,
   pullRequestEvent,
@@ -126,4 +127,17 @@ describe('which pull request gets the comment', () => {
     assert.deepEqual(github.fake.calls(), []);
     assert.equal(log.notices.length, 1);
   });
+});
+
+describe('words about a run', () => {
+  for (const [event, words] of [
+    ['push', 'a push run'],
+    ['issue_comment', 'an issue_comment run'],
+    ['workflow_dispatch', 'a workflow_dispatch run'],
+    [undefined, 'a run of an unknown event'],
+  ] as const) {
+    it(`calls a ${event ?? 'nameless'} run "${words}"`, () => {
+      assert.equal(runOf(event), words);
+    });
+  }
 });
