@@ -1,15 +1,8 @@
 // The Cluster port on a real API server. Every call goes through one request layer (http.ts)
 // and so through one retry policy; every failure is a KubeError naming the object.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Observation, RevisionInfo } from '../../engine/observation.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type {
-  ApplyOptions,
-  Cluster,
-  KubeObject,
-  StatefulSetChange,
-  StatefulSetRef,
-} from '../../ports/cluster.ts';
+import type { Cluster, KubeObject, StatefulSetChange, StatefulSetRef } from '../../ports/cluster.ts';
 import { systemClock } from '../system-clock.ts';
 import { KubeError, type Operation } from './errors.ts';
 import { type Api, createApi } from './http.ts';
@@ -61,76 +54,26 @@ const serverOwnedMeta = [
   'selfLink',
 ];
 
+/** What every call of the adapter needs. */
+interface Context {
+  readonly api: Api;
+  readonly fieldManager: string;
+  readonly defaultNamespace: string;
+  readonly discover: ReturnType<typeof createDiscovery>;
+}
+
 export function createCluster(options: ClusterOptions): KubernetesCluster {
   const api = createApi(options.kubeConfig, { ...options.retry, onRetry: options.onRetry });
-  const discover = createDiscovery(api);
-  const fieldManager = options.fieldManager;
-  const defaultNamespace =
-    options.defaultNamespace ??
-    (options.kubeConfig.getContextObject(options.kubeConfig.getCurrentContext())?.namespace || 'default');
+  const context: Context = {
+    api,
+    fieldManager: options.fieldManager,
+    discover: createDiscovery(api),
+    defaultNamespace:
+      options.defaultNamespace ??
+      (options.kubeConfig.getContextObject(options.kubeConfig.getCurrentContext())?.namespace || 'default'),
+  };
   const watchStats: WatchStats = { connects: 0, relists: 0 };
-
-  const op = (verb: string, ref: StatefulSetRef): Operation => ({ verb, kind: 'StatefulSet', ...ref });
-
-  async function getStatefulSet(ref: StatefulSetRef): Promise<RawStatefulSet | undefined> {
-    try {
-      return await api.request<RawStatefulSet>(op('get', ref), { method: 'GET', path: statefulSetPath(ref) });
-    } catch (error) {
-      if (error instanceof KubeError && error.status === 404) return undefined;
-      throw error;
-    }
-  }
-
-  async function requireStatefulSet(ref: StatefulSetRef, verb: string): Promise<RawStatefulSet> {
-    const sts = await getStatefulSet(ref);
-    if (!sts) {
-      throw new KubeError(
-        `StatefulSet ${ref.namespace}/${ref.name} not found: check the name and namespace.`,
-        {
-          status: 404,
-          reason: 'NotFound',
-          operation: op(verb, ref),
-        },
-      );
-    }
-    return sts;
-  }
-
-  async function listOwned<T extends { readonly metadata?: RawMeta }>(
-    sts: RawStatefulSet,
-    kind: string,
-    path: string,
-  ): Promise<T[]> {
-    const namespace = sts.metadata?.namespace ?? '';
-    const list = await api.request<RawList<T>>(
-      { verb: 'list', kind, namespace },
-      { method: 'GET', path, query: { labelSelector: selectorString(sts.spec?.selector) } },
-    );
-    const uid = sts.metadata?.uid ?? '';
-    return (list.items ?? []).filter((item) => isOwnedBy(item, uid));
-  }
-
-  async function applyOne(object: KubeObject, dryRun: boolean): Promise<KubeObject> {
-    const { apiVersion, kind } = object;
-    const resource = await discover(apiVersion, kind, object.metadata.namespace ?? defaultNamespace);
-    const namespace = resource.namespaced ? (object.metadata.namespace ?? defaultNamespace) : undefined;
-    const metadata: Record<string, unknown> = { ...object.metadata };
-    for (const key of serverOwnedMeta) delete metadata[key];
-    if (namespace) metadata.namespace = namespace;
-    const { status: _status, ...rest } = object;
-    return api.request<KubeObject>(
-      { verb: dryRun ? 'apply (server-side dry-run)' : 'apply', kind, namespace, name: object.metadata.name },
-      {
-        method: 'PATCH',
-        path: `${resource.collection}/${encodeURIComponent(object.metadata.name)}`,
-        // Strict: a misspelt field is an error, not silently dropped.
-        query: { fieldManager, force: true, fieldValidation: 'Strict', dryRun: dryRun ? 'All' : undefined },
-        body: { ...rest, metadata },
-        contentType: applyPatch,
-      },
-    );
-  }
-
+  const clock = options.clock ?? systemClock;
   return {
     stats: () => ({
       requests: api.requests,
@@ -138,104 +81,148 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
       watchConnects: watchStats.connects,
       relists: watchStats.relists,
     }),
-
-    async observe(ref: StatefulSetRef): Promise<Observation | undefined> {
-      const sts = await getStatefulSet(ref);
+    async observe(ref) {
+      const sts = await getStatefulSet(api, ref);
       if (!sts) return undefined;
-      const pods = await listOwned<RawPod>(sts, 'pods', podsPath(ref.namespace));
-      return toObservation(sts, pods);
+      return toObservation(sts, await listOwned<RawPod>(api, sts, 'pods', podsPath(ref.namespace)));
     },
-
-    watch(ref, onChange, signal) {
-      return watchStatefulSet({
-        api,
-        ref,
-        onChange,
-        signal,
-        stats: watchStats,
-        clock: options.clock ?? systemClock,
-      });
-    },
-
-    async apply(objects: readonly KubeObject[], applyOptions: ApplyOptions): Promise<KubeObject[]> {
+    watch: (ref, onChange, signal) =>
+      watchStatefulSet({ api, ref, onChange, signal, stats: watchStats, clock }),
+    async apply(objects, applyOptions) {
       const applied: KubeObject[] = [];
-      for (const object of objects) applied.push(await applyOne(object, applyOptions.dryRun));
+      for (const object of objects) applied.push(await applyOne(context, object, applyOptions.dryRun));
       return applied;
     },
-
-    async patchStatefulSet(ref: StatefulSetRef, change: StatefulSetChange): Promise<number> {
-      const patch: { metadata?: object; spec?: Record<string, unknown> } = {};
-      if (change.annotations) patch.metadata = { annotations: change.annotations };
-      let contentType = mergePatch;
-      if (change.templateFromRevision !== undefined) {
-        // The revision's data is the controller's own strategic-merge patch of spec.template
-        // with `$patch: replace` (what `kubectl rollout undo` sends), so the template comes back
-        // exactly and the controller finds the same revision again.
-        patch.spec = { ...(await revisionData(api, ref, change.templateFromRevision)) };
-        contentType = strategicMergePatch;
-      }
-      if (change.partition !== undefined) {
-        patch.spec = { ...patch.spec, updateStrategy: { rollingUpdate: { partition: change.partition } } };
-      }
-      const patched = await api.request<RawStatefulSet>(op('patch', ref), {
-        method: 'PATCH',
-        path: statefulSetPath(ref),
-        query: { fieldManager },
-        body: patch,
-        contentType,
-      });
-      if (change.templateFromRevision !== undefined && change.restoredRevisionCause !== undefined) {
-        const name = change.templateFromRevision;
-        await api.request(
-          { verb: 'patch', kind: 'ControllerRevision', namespace: ref.namespace, name },
-          {
-            method: 'PATCH',
-            path: `${controllerRevisionsPath(ref.namespace)}/${encodeURIComponent(name)}`,
-            query: { fieldManager },
-            body: {
-              metadata: { annotations: { 'kubernetes.io/change-cause': change.restoredRevisionCause } },
-            },
-            contentType: mergePatch,
-          },
-        );
-      }
-      if (change.templateFromRevision !== undefined) await adoptTemplate(api, ref, fieldManager);
-      if (change.revisionFailures) await markRevisions(api, ref, fieldManager, change.revisionFailures);
-      return patched.metadata?.generation ?? 0;
-    },
-
-    async deletePod(ref: StatefulSetRef, pod: string, uid: string): Promise<void> {
-      try {
-        await api.request(
-          { verb: 'delete', kind: 'Pod', namespace: ref.namespace, name: pod },
-          {
-            method: 'DELETE',
-            path: `${podsPath(ref.namespace)}/${encodeURIComponent(pod)}`,
-            body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } },
-          },
-        );
-      } catch (error) {
-        // 404: already gone. 409: the uid precondition failed, so the pod we meant is gone and a
-        // new one (which we must not touch) carries its name. Either way no pod with `uid` exists.
-        if (error instanceof KubeError && (error.status === 404 || error.status === 409)) return;
-        throw error;
-      }
-    },
-
-    orphans(ref, selector) {
-      return findOrphans(api, ref, selector);
-    },
-
-    async revisions(ref: StatefulSetRef): Promise<RevisionInfo[]> {
-      const sts = await requireStatefulSet(ref, 'list revisions of');
-      const owned = await listOwned<RawControllerRevision>(
-        sts,
-        'ControllerRevisions',
-        controllerRevisionsPath(ref.namespace),
-      );
+    patchStatefulSet: (ref, change) => patchStatefulSet(context, ref, change),
+    deletePod: (ref, pod, uid) => deletePod(api, ref, pod, uid),
+    orphans: (ref, selector) => findOrphans(api, ref, selector),
+    async revisions(ref) {
+      const sts = await requireStatefulSet(api, ref, 'list revisions of');
+      const path = controllerRevisionsPath(ref.namespace);
+      const owned = await listOwned<RawControllerRevision>(api, sts, 'ControllerRevisions', path);
       return owned.map((r) => toRevisionInfo(r, ref.name)).sort((a, b) => a.number - b.number);
     },
   };
+}
+
+const op = (verb: string, ref: StatefulSetRef): Operation => ({ verb, kind: 'StatefulSet', ...ref });
+
+async function getStatefulSet(api: Api, ref: StatefulSetRef): Promise<RawStatefulSet | undefined> {
+  try {
+    return await api.request<RawStatefulSet>(op('get', ref), { method: 'GET', path: statefulSetPath(ref) });
+  } catch (error) {
+    if (error instanceof KubeError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+async function requireStatefulSet(api: Api, ref: StatefulSetRef, verb: string): Promise<RawStatefulSet> {
+  const sts = await getStatefulSet(api, ref);
+  if (sts) return sts;
+  throw new KubeError(`StatefulSet ${ref.namespace}/${ref.name} not found: check the name and namespace.`, {
+    status: 404,
+    reason: 'NotFound',
+    operation: op(verb, ref),
+  });
+}
+
+async function listOwned<T extends { readonly metadata?: RawMeta }>(
+  api: Api,
+  sts: RawStatefulSet,
+  kind: string,
+  path: string,
+): Promise<T[]> {
+  const namespace = sts.metadata?.namespace ?? '';
+  const list = await api.request<RawList<T>>(
+    { verb: 'list', kind, namespace },
+    { method: 'GET', path, query: { labelSelector: selectorString(sts.spec?.selector) } },
+  );
+  const uid = sts.metadata?.uid ?? '';
+  return (list.items ?? []).filter((item) => isOwnedBy(item, uid));
+}
+
+async function applyOne(context: Context, object: KubeObject, dryRun: boolean): Promise<KubeObject> {
+  const { api, defaultNamespace, fieldManager } = context;
+  const { apiVersion, kind } = object;
+  const resource = await context.discover(apiVersion, kind, object.metadata.namespace ?? defaultNamespace);
+  const namespace = resource.namespaced ? (object.metadata.namespace ?? defaultNamespace) : undefined;
+  const metadata: Record<string, unknown> = { ...object.metadata };
+  for (const key of serverOwnedMeta) delete metadata[key];
+  if (namespace) metadata.namespace = namespace;
+  const { status: _status, ...rest } = object;
+  return api.request<KubeObject>(
+    { verb: dryRun ? 'apply (server-side dry-run)' : 'apply', kind, namespace, name: object.metadata.name },
+    {
+      method: 'PATCH',
+      path: `${resource.collection}/${encodeURIComponent(object.metadata.name)}`,
+      // Strict: a misspelt field is an error, not silently dropped.
+      query: { fieldManager, force: true, fieldValidation: 'Strict', dryRun: dryRun ? 'All' : undefined },
+      body: { ...rest, metadata },
+      contentType: applyPatch,
+    },
+  );
+}
+
+async function patchStatefulSet(
+  context: Context,
+  ref: StatefulSetRef,
+  change: StatefulSetChange,
+): Promise<number> {
+  const { api, fieldManager } = context;
+  const patch: { metadata?: object; spec?: Record<string, unknown> } = {};
+  if (change.annotations) patch.metadata = { annotations: change.annotations };
+  let contentType = mergePatch;
+  const restored = change.templateFromRevision;
+  if (restored !== undefined) {
+    // The revision's data is the controller's own strategic-merge patch of spec.template
+    // with `$patch: replace` (what `kubectl rollout undo` sends), so the template comes back
+    // exactly and the controller finds the same revision again.
+    patch.spec = { ...(await revisionData(api, ref, restored)) };
+    contentType = strategicMergePatch;
+  }
+  if (change.partition !== undefined) {
+    patch.spec = { ...patch.spec, updateStrategy: { rollingUpdate: { partition: change.partition } } };
+  }
+  const patched = await api.request<RawStatefulSet>(op('patch', ref), {
+    method: 'PATCH',
+    path: statefulSetPath(ref),
+    query: { fieldManager },
+    body: patch,
+    contentType,
+  });
+  if (restored !== undefined && change.restoredRevisionCause !== undefined) {
+    await api.request(
+      { verb: 'patch', kind: 'ControllerRevision', namespace: ref.namespace, name: restored },
+      {
+        method: 'PATCH',
+        path: `${controllerRevisionsPath(ref.namespace)}/${encodeURIComponent(restored)}`,
+        query: { fieldManager },
+        body: { metadata: { annotations: { 'kubernetes.io/change-cause': change.restoredRevisionCause } } },
+        contentType: mergePatch,
+      },
+    );
+  }
+  if (restored !== undefined) await adoptTemplate(api, ref, fieldManager);
+  if (change.revisionFailures) await markRevisions(api, ref, fieldManager, change.revisionFailures);
+  return patched.metadata?.generation ?? 0;
+}
+
+async function deletePod(api: Api, ref: StatefulSetRef, pod: string, uid: string): Promise<void> {
+  try {
+    await api.request(
+      { verb: 'delete', kind: 'Pod', namespace: ref.namespace, name: pod },
+      {
+        method: 'DELETE',
+        path: `${podsPath(ref.namespace)}/${encodeURIComponent(pod)}`,
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } },
+      },
+    );
+  } catch (error) {
+    // 404: already gone. 409: the uid precondition failed, so the pod we meant is gone and a
+    // new one (which we must not touch) carries its name. Either way no pod with `uid` exists.
+    if (error instanceof KubeError && (error.status === 404 || error.status === 409)) return;
+    throw error;
+  }
 }
 
 /** The `spec` part of a ControllerRevision's data, checked to belong to this StatefulSet. */
