@@ -1,125 +1,25 @@
 // The stage state machine. `decide` looks at one observation of the StatefulSet and its
 // pods and returns what to do next, as data; the runner does it. Pure and synchronous.
-import { generationObserved, type HealthGate, type PodHealth, podHealth, restartsOf } from './health.ts';
+import { generationObserved, type PodHealth, podHealth } from './health.ts';
 import type { Observation, PodObservation, StatefulSetObservation } from './observation.ts';
+import {
+  type Decision,
+  type StagedSpec,
+  type StageFailure,
+  type StageProgress,
+  trackReadiness,
+} from './stage.ts';
 
-/**
- * Which pods of a stage's range the run deletes so the controller recreates them: under
- * OrderedReady the controller will not replace a pod that is not Ready (kubernetes issue 67250).
- * - `none`: never.
- * - `stale`: not Ready and on neither currentRevision nor the target (left by a halted
- *   rollout of another revision: fixing forward must get past it).
- * - `any`: not Ready and on any revision but the target (a rollback).
- */
-export type Unstick = 'none' | 'stale' | 'any';
-
-/** What a staged run (rollout or rollback) is driving towards. */
-export interface StagedSpec {
-  /** The revision every pod must end on (the StatefulSet's updateRevision). */
-  readonly targetRevision: string;
-  /** The partition of each stage, strictly decreasing, ending at the final partition. */
-  readonly partitions: readonly number[];
-  readonly gate: HealthGate;
-  readonly stageTimeoutMs: number;
-  readonly unstick: Unstick;
-  /** The replicas the partitions were planned for: another count mid-run stops it. */
-  readonly replicas: number;
-}
-
-/** A pod's mark: its uid (a recreated pod is another pod) and a number. */
-export interface PodMark {
-  readonly uid: string;
-  readonly value: number;
-}
-
-/** The state of the stage in progress, carried from one decision to the next. */
-export interface StageProgress {
-  /** Index into `partitions` of the stage in progress. */
-  readonly stage: number;
-  readonly startedAt: number;
-  /**
-   * The StatefulSet's generation once this run wrote the stage's partition: an observation of
-   * that generation or later with another partition means someone else changed it.
-   */
-  readonly generation: number;
-  /** Restart counts when the stage began, by pod name. */
-  readonly restartBaseline: Readonly<Record<string, PodMark>>;
-  /** When this run first saw each pod Ready, continuously since, by pod name. */
-  readonly readySeen: Readonly<Record<string, PodMark>>;
-  /** Pods this stage has already deleted (by uid), so each is deleted once. */
-  readonly deleted: readonly string[];
-}
-
-export interface StageFailure {
-  readonly stage: number;
-  /** The pod that failed the gate; '' when the failure is not a pod's. */
-  readonly pod: string;
-  readonly container: string | undefined;
-  readonly reason: string;
-  readonly message: string;
-  readonly terminationMessage: string | undefined;
-}
-
-export type Decision =
-  /** Nothing to do until the next event, or until `wakeAt` (a soak end or the stage timeout). */
-  | {
-      readonly kind: 'wait';
-      readonly state: StageProgress;
-      readonly wakeAt: number;
-      readonly waitingFor: string;
-      /** Every pod of the stage is Ready on the target revision: only the soak is left. */
-      readonly soaking: boolean;
-    }
-  /** The stage passed: write this partition and begin the next stage. */
-  | {
-      readonly kind: 'advance';
-      readonly state: StageProgress;
-      readonly stage: number;
-      readonly partition: number;
-    }
-  /** Delete these pods (by name and uid) so the controller recreates them on the target revision. */
-  | {
-      readonly kind: 'unstick';
-      readonly state: StageProgress;
-      readonly pods: readonly { name: string; uid: string }[];
-    }
-  | { readonly kind: 'fail'; readonly state: StageProgress; readonly failure: StageFailure }
-  /** Every stage passed and the controller reports currentRevision == updateRevision. */
-  | { readonly kind: 'complete'; readonly state: StageProgress };
-
-/** The state of a stage that begins now, with restart baselines taken from the observation. */
-export function beginStage(
-  stage: number,
-  observation: Observation | undefined,
-  now: number,
-  generation = 0,
-): StageProgress {
-  const restartBaseline: Record<string, PodMark> = {};
-  for (const pod of observation?.pods ?? [])
-    restartBaseline[pod.name] = { uid: pod.uid, value: restartsOf(pod) };
-  return { stage, startedAt: now, generation, restartBaseline, readySeen: {}, deleted: [] };
-}
-
-/** Remembers when each pod was first seen Ready, so a soak is measured from the transition. */
-export function trackReadiness(
-  state: StageProgress,
-  pods: readonly PodObservation[],
-  now: number,
-): StageProgress {
-  const readySeen: Record<string, PodMark> = {};
-  for (const pod of pods) {
-    if (!pod.ready || pod.deleting) continue;
-    const seen = state.readySeen[pod.name];
-    if (seen && seen.uid === pod.uid) {
-      readySeen[pod.name] = seen;
-      continue;
-    }
-    // Ready before this run saw it: trust the condition, rounded up (the API keeps whole seconds).
-    const since = pod.readySince === undefined ? now : Math.min(now, pod.readySince + 1000);
-    readySeen[pod.name] = { uid: pod.uid, value: since };
-  }
-  return { ...state, readySeen };
-}
+export {
+  beginStage,
+  type Decision,
+  type PodMark,
+  type StagedSpec,
+  type StageFailure,
+  type StageProgress,
+  trackReadiness,
+  type Unstick,
+} from './stage.ts';
 
 interface Verdict {
   readonly pod: PodObservation;

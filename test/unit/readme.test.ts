@@ -1,6 +1,7 @@
-// The README's inputs and outputs tables say what action.yml says.
+// The README says what the code does: its inputs and outputs tables say what action.yml says, and its Layout names the tree.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
 
@@ -41,5 +42,34 @@ describe('README', () => {
   }
   it('documents every output of action.yml, and no other', () => {
     assert.deepEqual([...table('Outputs').keys()].sort(), Object.keys(action.outputs).sort());
+  });
+});
+
+describe('the README layout', () => {
+  const block = readme.split('\n### Layout\n')[1]?.split('```')[1] ?? '';
+  const named = new Set(
+    [...block.matchAll(/(?:^|[\s,])((?:src|test|bench|examples|scripts)(?:\/[\w.-]+)*\/?)/g)].map((m) =>
+      (m[1] ?? '').replace(/\/$/, ''),
+    ),
+  );
+  it('names only paths that exist', () => {
+    assert.ok(named.size > 10, `the Layout block names paths (${[...named].join(', ')})`);
+    for (const path of named)
+      assert.ok(existsSync(path), `${path} is in the README's Layout but not in the tree`);
+  });
+  it('names every directory of src/ and test/', () => {
+    const dirs = ['src', 'test'].flatMap((root) =>
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => join(d.parentPath, d.name))
+        .filter(
+          (d) => !/fixtures|k8sbin|etcdbin|testdata/.test(d) && readdirSync(d).some((f) => f.endsWith('.ts')),
+        ),
+    );
+    for (const dir of dirs) {
+      const covered =
+        [...named].some((n) => dir === n || dir.startsWith(`${n}/`)) || block.includes(`${basename(dir)}/`);
+      assert.ok(covered, `${dir} is in the tree but not in the README's Layout`);
+    }
   });
 });
