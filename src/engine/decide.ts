@@ -46,7 +46,8 @@ export function decide(
     return wait(at, { wakeAt: timeoutAt, why: `the controller to observe partition ${partition}` });
   }
 
-  const inRange = observation.pods.filter((p) => p.ordinal >= partition);
+  // The controller compares the partition with a pod's index (ordinal - ordinals.start).
+  const inRange = observation.pods.filter((p) => p.index >= partition);
   const verdicts: Verdict[] = inRange.map((pod) => ({ pod, health: healthOf(spec, state, sts, pod, now) }));
   const failed = verdicts.find((v) => v.health.kind === 'failed');
   if (failed && failed.health.kind === 'failed') {
@@ -172,7 +173,7 @@ function isStuck(
  */
 function blockingFirst(waiting: readonly Verdict[], target: string): Verdict[] {
   const rank = (v: Verdict) => (v.pod.revision === target ? 0 : 1);
-  return [...waiting].sort((a, b) => rank(a) - rank(b) || b.pod.ordinal - a.pod.ordinal);
+  return [...waiting].sort((a, b) => rank(a) - rank(b) || b.pod.index - a.pod.index);
 }
 
 function healthOf(
@@ -195,7 +196,7 @@ function healthOf(
 }
 
 function waitingForController(sts: StatefulSetObservation, partition: number, missing: number): string {
-  if (missing > 0) return `${missing} pod(s) with ordinal >= ${partition} to be created`;
+  if (missing > 0) return `${missing} pod(s) with ordinal >= ${sts.ordinalsStart + partition} to be created`;
   return `updatedReplicas ${sts.updatedReplicas} to reach ${sts.replicas - partition}`;
 }
 

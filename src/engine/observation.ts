@@ -16,7 +16,14 @@ export interface ContainerObservation {
 
 export interface PodObservation {
   readonly name: string;
+  /** The number in the pod's name, as users see it (`db-14` -> 14). */
   readonly ordinal: number;
+  /**
+   * `ordinal - spec.ordinals.start`: what the controller compares with the partition (a pod is
+   * updated when its index >= partition). Equal to the ordinal unless the StatefulSet sets
+   * `spec.ordinals.start`. Compute with it; name pods to users by their ordinal.
+   */
+  readonly index: number;
   readonly uid: string;
   /** The `controller-revision-hash` label. */
   readonly revision: string;
@@ -37,6 +44,8 @@ export interface StatefulSetObservation {
   readonly generation: number;
   readonly observedGeneration: number;
   readonly replicas: number;
+  /** `spec.ordinals.start` (0 when unset): the pods are ordinals start .. start+replicas-1. */
+  readonly ordinalsStart: number;
   /** `spec.updateStrategy.rollingUpdate.partition` (0 when unset). */
   readonly partition: number;
   /** The field manager that last wrote the partition (from managedFields), to name who changed it. */
@@ -58,7 +67,7 @@ export interface StatefulSetObservation {
 
 export interface Observation {
   readonly statefulSet: StatefulSetObservation;
-  /** Pods owned by the StatefulSet, by ordinal ascending. */
+  /** Pods owned by the StatefulSet, by ordinal (and so index) ascending. */
   readonly pods: readonly PodObservation[];
 }
 

@@ -22,8 +22,8 @@ export function podsForStep(step: Step, replicas: number): number {
 /**
  * The partition of every stage after the frozen one (partition = replicas, which is not in
  * the list). A step says how many pods are on the new revision after its stage; the
- * StatefulSet controller updates exactly the ordinals >= partition, so a stage's partition
- * is `replicas - pods`.
+ * StatefulSet controller updates exactly the pods whose index (ordinal - spec.ordinals.start)
+ * is >= partition, so a stage's partition is `replicas - pods`.
  *
  * Rules:
  * - percentages of replicas round up;
@@ -78,14 +78,17 @@ export function planPartitions(steps: readonly Step[], replicas: number): number
 
 /**
  * Ordinals a stage moves to the new revision, highest first (the order in which the
- * controller updates them): every ordinal in [partition, previousPartition).
+ * controller updates them): the pods whose index is in [partition, previousPartition), named
+ * by their ordinal, which is the index plus `spec.ordinals.start`.
  *
- *   ordinalsOfStage(5, 4) -> [4]
- *   ordinalsOfStage(4, 2) -> [3, 2]
- *   ordinalsOfStage(2, 2) -> []
+ *   ordinalsOfStage(5, 4)      -> [4]
+ *   ordinalsOfStage(4, 2)      -> [3, 2]
+ *   ordinalsOfStage(2, 2)      -> []
+ *   ordinalsOfStage(5, 4, 10)  -> [14]      (pods 10..14: the canary is ord-14)
+ *   ordinalsOfStage(4, 2, 10)  -> [13, 12]
  */
-export function ordinalsOfStage(previousPartition: number, partition: number): number[] {
+export function ordinalsOfStage(previousPartition: number, partition: number, ordinalsStart = 0): number[] {
   const ordinals: number[] = [];
-  for (let ordinal = previousPartition - 1; ordinal >= partition; ordinal--) ordinals.push(ordinal);
+  for (let index = previousPartition - 1; index >= partition; index--) ordinals.push(index + ordinalsStart);
   return ordinals;
 }

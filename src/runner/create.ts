@@ -39,7 +39,7 @@ export async function createStatefulSet(
   const observed = await waitForRevision(deps, ref, undefined, signal);
   const target = observed.statefulSet.updateRevision;
   progress.revisions(undefined, target, imageChanges({}, observed.statefulSet.images), deps.clock.now());
-  progress.plan([0], replicas, replicas, deps.clock.now());
+  progress.plan([0], replicas, replicas, deps.clock.now(), observed.statefulSet.ordinalsStart);
   const spec: StagedSpec = {
     targetRevision: target,
     partitions: [0],
@@ -114,6 +114,7 @@ async function adoptOrphans(
     originalPartition: 0,
     fromPartition: replicas,
     replicas,
+    ordinalsStart: observed.statefulSet.ordinalsStart,
     signal,
   });
 }

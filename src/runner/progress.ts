@@ -1,6 +1,7 @@
 // Keeps the report of one StatefulSet's run up to date and hands it to the reporter at
 // each transition, without making the rollout wait for the reporter.
 import type { StageFailure } from '../engine/decide.ts';
+import { ordinalsOfStage } from '../engine/plan.ts';
 import type {
   ImageChange,
   RollbackReport,
@@ -45,12 +46,20 @@ export class Progress {
     return this.current;
   }
 
-  /** Lays out the stages of a plan, all pending. */
-  plan(partitions: readonly number[], replicas: number, fromPartition: number, at: number): void {
+  /**
+   * Lays out the stages of a plan, all pending. Each stage names the ordinals it updates: the
+   * pods whose index is in [partition, the stage before's), plus `ordinalsStart`.
+   */
+  plan(
+    partitions: readonly number[],
+    replicas: number,
+    fromPartition: number,
+    at: number,
+    ordinalsStart = 0,
+  ): void {
     let upper = fromPartition;
     const stages: StageReport[] = partitions.map((partition, index) => {
-      const ordinals: number[] = [];
-      for (let o = upper - 1; o >= partition; o--) ordinals.push(o);
+      const ordinals = ordinalsOfStage(upper, partition, ordinalsStart);
       upper = partition;
       return {
         stage: index + 1,

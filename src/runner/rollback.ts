@@ -136,6 +136,7 @@ export async function rollbackStatefulSet(
     reason,
     fromPartition,
     replicas: sts.replicas,
+    ordinalsStart: sts.ordinalsStart,
     signal,
   });
 }
@@ -181,6 +182,7 @@ interface RollbackStaging {
   readonly reason: string;
   readonly fromPartition: number;
   readonly replicas: number;
+  readonly ordinalsStart: number;
   readonly signal: AbortSignal;
 }
 
@@ -200,7 +202,7 @@ async function stageRollback(
   const partitions = planPartitions(settings.rollbackSteps, replicas);
   const resumeAt = partitions.findIndex((p) => p <= staging.fromPartition);
   const firstStage = staging.fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
-  progress.plan(partitions, replicas, replicas, deps.clock.now());
+  progress.plan(partitions, replicas, replicas, deps.clock.now(), staging.ordinalsStart);
   for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
   const spec: StagedSpec = {
     targetRevision: target.name,

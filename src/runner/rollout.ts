@@ -99,6 +99,7 @@ export async function updateStatefulSet(
         originalPartition: start.originalPartition,
         fromPartition: start.fromPartition,
         replicas,
+        ordinalsStart: sts.ordinalsStart,
         signal,
       });
     case 'fresh': {
@@ -120,6 +121,7 @@ export async function updateStatefulSet(
         originalPartition: update.originalPartition ?? start.originalPartition,
         fromPartition: replicas,
         replicas,
+        ordinalsStart: sts.ordinalsStart,
         signal,
       });
     }

@@ -219,7 +219,11 @@ class StageDriver {
     const now = clock.now();
     afterWrite();
     const above = stage === 0 ? observation.statefulSet.replicas : (spec.partitions[stage - 1] ?? partition);
-    const ordinals = ordinalsOfStage(Math.max(above, partition), partition);
+    const ordinals = ordinalsOfStage(
+      Math.max(above, partition),
+      partition,
+      observation.statefulSet.ordinalsStart,
+    );
     log.startGroup(
       `Stage ${stage + 1}/${spec.partitions.length}: partition ${partition}` +
         (ordinals.length ? ` (updates ordinal ${ordinals.join(', ')})` : ''),

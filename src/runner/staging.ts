@@ -25,6 +25,8 @@ export interface Staging {
   /** The live partition: `replicas` when frozen, lower when resuming. */
   readonly fromPartition: number;
   readonly replicas: number;
+  /** `spec.ordinals.start`: the pods are ordinals start .. start+replicas-1. */
+  readonly ordinalsStart: number;
   readonly signal: AbortSignal;
 }
 
@@ -116,12 +118,17 @@ function planStages(
   const partitions = planPartitions(settings.steps, replicas);
   const resumeAt = partitions.findIndex((p) => p <= fromPartition);
   const firstStage = fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
-  progress.plan(partitions, replicas, replicas, deps.clock.now());
+  progress.plan(partitions, replicas, replicas, deps.clock.now(), staging.ordinalsStart);
   for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
   const ahead = partitions.slice(firstStage);
   const route = (ahead[0] === fromPartition ? ahead : [fromPartition, ...ahead]).join(' -> ');
+  const start = staging.ordinalsStart;
+  const ordinals =
+    start === 0 || replicas === 0
+      ? ''
+      : ` (ordinals ${start}..${start + replicas - 1}: a partition counts from ordinal ${start})`;
   deps.log.info(
-    `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas, partitions ${route}`,
+    `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas${ordinals}, partitions ${route}`,
   );
   return { partitions, firstStage };
 }
@@ -191,8 +198,8 @@ async function stopForeignChange(
       await deps.cluster.patchStatefulSet(ref, { partition });
       const after = await deps.cluster.observe(ref);
       const ungated = (after?.pods ?? observation.pods)
-        // Gated: the ordinals the stages so far covered, [held, planned replicas).
-        .filter((p) => p.revision === spec.targetRevision && (p.ordinal < held || p.ordinal >= spec.replicas))
+        // Gated: the pods the stages so far covered, indexes [held, planned replicas).
+        .filter((p) => p.revision === spec.targetRevision && (p.index < held || p.index >= spec.replicas))
         .map((p) => p.name);
       return (
         `halted: the partition is set back to ${partition} so the controller updates no pod the rollout did not gate` +

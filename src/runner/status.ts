@@ -2,7 +2,7 @@
 
 import type { Settings } from '../config/settings.ts';
 import { restartsOf } from '../engine/health.ts';
-import { planPartitions } from '../engine/plan.ts';
+import { ordinalsOfStage, planPartitions } from '../engine/plan.ts';
 import { decodeState } from '../engine/state.ts';
 import type { Cluster, KubeObject, StatefulSetRef } from '../ports/cluster.ts';
 import { refOf, replicasOf } from './objects.ts';
@@ -31,7 +31,7 @@ export async function statusText(cluster: Cluster, ref: StatefulSetRef): Promise
   const revisions = await cluster.revisions(ref);
   const number = (name: string) => revisions.find((r) => r.name === name)?.number ?? '?';
   const lines = [
-    `StatefulSet ${ref.namespace}/${ref.name}: ${sts.replicas} replicas, partition ${sts.partition}, ${sts.readyReplicas} ready, ${sts.updatedReplicas} updated`,
+    `StatefulSet ${ref.namespace}/${ref.name}: ${sts.replicas} replicas${ordinalRange(sts.ordinalsStart, sts.replicas)}, partition ${sts.partition}, ${sts.readyReplicas} ready, ${sts.updatedReplicas} updated`,
     `currentRevision ${sts.currentRevision} (${number(sts.currentRevision)}), updateRevision ${sts.updateRevision} (${number(sts.updateRevision)})`,
     '',
     'Revisions:',
@@ -47,9 +47,10 @@ export async function statusText(cluster: Cluster, ref: StatefulSetRef): Promise
     '',
     'Pods:',
     table([
-      ['ORDINAL', 'POD', 'REVISION', 'PHASE', 'READY', 'RESTARTS'],
+      ['ORDINAL', 'INDEX', 'POD', 'REVISION', 'PHASE', 'READY', 'RESTARTS'],
       ...observation.pods.map((p) => [
         String(p.ordinal),
+        String(p.index),
         p.name,
         `${p.revision} (${number(p.revision)})`,
         p.deleting ? 'Terminating' : p.phase,
@@ -70,6 +71,12 @@ export async function statusText(cluster: Cluster, ref: StatefulSetRef): Promise
   return lines.join('\n');
 }
 
+/** `(ordinals 10..14)` when the StatefulSet's pods do not start at 0. */
+function ordinalRange(start: number, replicas: number): string {
+  if (start === 0 || replicas === 0) return '';
+  return ` (ordinals ${start}..${start + replicas - 1}; the partition counts pods by index, ordinal - ${start})`;
+}
+
 export async function planText(
   cluster: Cluster,
   settings: Settings,
@@ -87,10 +94,14 @@ export async function planText(
       continue;
     }
     const partitions = planPartitions(settings.steps, replicas);
-    const stages = partitions.map(
-      (p, i) => `stage ${i + 1}: partition ${p} (${replicas - p}/${replicas} on the new revision)`,
+    const start = live.statefulSet.ordinalsStart;
+    const stages = partitions.map((p, i) => {
+      const ordinals = ordinalsOfStage(partitions[i - 1] ?? replicas, p, start);
+      return `stage ${i + 1}: partition ${p} (${replicas - p}/${replicas} on the new revision; updates ordinal ${ordinals.join(', ')})`;
+    });
+    lines.push(
+      `${ref.namespace}/${ref.name}${ordinalRange(start, replicas)}: partition ${replicas} (frozen), then ${stages.join('; ')}`,
     );
-    lines.push(`${ref.namespace}/${ref.name}: partition ${replicas} (frozen), then ${stages.join('; ')}`);
   }
   return lines.join('\n');
 }

@@ -4,7 +4,7 @@ import { describe } from '../manifests/checks.ts';
 import type { ManifestSet, SourcedObject } from '../manifests/load.ts';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
-import { replicasOf, withPartition } from './objects.ts';
+import { refOf, replicasOf, withPartition } from './objects.ts';
 
 /** A manifest problem the API server found in a dry-run: nothing was changed. */
 export class ValidationError extends Error {
@@ -74,12 +74,48 @@ export async function validate(cluster: Cluster, log: Log, manifests: ManifestSe
   const statefulSets: KubeObject[] = [];
   for (const item of manifests.statefulSets) {
     // Any partition will do for a dry-run: it is the template and the defaults we want back.
-    statefulSets.push(await check(item, withPartition(item.object, replicasOf(item.object) ?? 0)));
+    const dryRun = await check(item, withPartition(item.object, replicasOf(item.object) ?? 0));
+    await refuseOrdinalsChange(cluster, item, dryRun);
+    statefulSets.push(dryRun);
   }
   const newNamespaceObjects = others
     .filter((o) => o.object.kind === 'Namespace' && newNamespaces.has(o.object.metadata.name))
     .map((o) => o.object);
   return { others, statefulSets, newNamespaces: newNamespaceObjects };
+}
+
+/** `spec.ordinals.start` of a manifest object (0 when unset, as the API server defaults it). */
+export function ordinalsStartOf(object: KubeObject): number {
+  const spec = object.spec as { ordinals?: { start?: unknown } } | undefined;
+  const start = spec?.ordinals?.start;
+  return typeof start === 'number' ? start : 0;
+}
+
+/**
+ * A change of `spec.ordinals.start` is not staged by the partition: the controller deletes the
+ * pods whose ordinals leave the range and creates the new ones at once, whatever the
+ * partition. Refused before anything changes. `dryRun` is the StatefulSet as the apply would
+ * leave it (a start set by another field manager stays; one only this manager set goes).
+ */
+async function refuseOrdinalsChange(
+  cluster: Cluster,
+  item: SourcedObject,
+  dryRun: KubeObject,
+): Promise<void> {
+  const live = await cluster.observe(refOf(item.object));
+  if (live === undefined) return;
+  const from = live.statefulSet.ordinalsStart;
+  const to = ordinalsStartOf(dryRun);
+  if (from === to) return;
+  const replicas = live.statefulSet.replicas;
+  const range = (start: number) => (replicas > 0 ? `${start}..${start + replicas - 1}` : 'none');
+  throw new ValidationError(
+    `${item.source}: ${describe(item.object)} changes spec.ordinals.start from ${from} to ${to}: the StatefulSet ` +
+      `controller would delete the pods with ordinals ${range(from)} and create ${range(to)} at once, whatever the ` +
+      'partition, so no canary stage could gate it. Keep ordinals.start at ' +
+      `${from} in the manifests to roll the change out; change ordinals.start on its own, outside a rollout. ` +
+      'Nothing was changed in the cluster.',
+  );
 }
 
 function createdHere(manifests: ManifestSet, namespace: string): boolean {

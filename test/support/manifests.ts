@@ -26,6 +26,8 @@ export interface CanaryManifestOptions {
   readonly terminationGracePeriodSeconds?: number;
   readonly minReadySeconds?: number;
   readonly podManagementPolicy?: StatefulSetOptions['podManagementPolicy'];
+  /** `spec.ordinals.start`: pods are `<name>-<start>` .. `<name>-<start+replicas-1>`. */
+  readonly ordinalsStart?: number;
 }
 
 /** A StatefulSet (label app=<name>, one container `app`) for a canary rollout test. */
@@ -41,6 +43,7 @@ export function canaryManifest(options: CanaryManifestOptions = {}): V1StatefulS
   if (options.partition === undefined) delete spec.updateStrategy;
   if (annotations !== undefined) sts.metadata = { ...sts.metadata, annotations };
   if (revisionHistoryLimit !== undefined) spec.revisionHistoryLimit = revisionHistoryLimit;
+  if (options.ordinalsStart !== undefined) spec.ordinals = { start: options.ordinalsStart };
   if (terminationGracePeriodSeconds !== undefined) {
     spec.template.spec = { ...spec.template.spec!, terminationGracePeriodSeconds };
   }

@@ -50,6 +50,8 @@ export interface StatefulSetOptions {
   readonly image?: string;
   readonly annotations?: Record<string, string>;
   readonly minReadySeconds?: number;
+  /** `spec.ordinals.start` (default 0); pods built by `pod()` take their index from `PodOptions.ordinalsStart`. */
+  readonly ordinalsStart?: number;
   readonly generation?: number;
   /** Default: generation (the controller has seen the latest spec). */
   readonly observedGeneration?: number;
@@ -67,6 +69,7 @@ export function statefulSet(o: StatefulSetOptions): StatefulSetObservation {
     generation,
     observedGeneration: o.observedGeneration ?? generation,
     replicas: o.replicas,
+    ordinalsStart: o.ordinalsStart ?? 0,
     partition: o.partition ?? 0,
     updateStrategy: 'RollingUpdate',
     podManagementPolicy: 'OrderedReady',
@@ -94,6 +97,8 @@ export interface PodOptions {
   /** Default: `<pod>@<revision>`, so a pod recreated on another revision is another pod. */
   readonly uid?: string;
   readonly deleting?: boolean;
+  /** The StatefulSet's `spec.ordinals.start` (default 0): the pod's index is `ordinal - ordinalsStart`. */
+  readonly ordinalsStart?: number;
 }
 
 /** Pod `web-<ordinal>` on `revision`, Running and Ready unless told otherwise. */
@@ -113,6 +118,7 @@ export function pod(ordinal: number, revision: string, o: PodOptions = {}): PodO
   return {
     name,
     ordinal,
+    index: ordinal - (o.ordinalsStart ?? 0),
     uid: o.uid ?? `${name}@${revision}`,
     revision,
     phase: o.phase ?? 'Running',

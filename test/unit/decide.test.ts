@@ -28,6 +28,7 @@ function pod(
   return {
     name: `web-${ordinal}`,
     ordinal,
+    index: ordinal,
     uid: `uid-${ordinal}`,
     revision: OLD,
     phase: 'Running',
@@ -55,6 +56,7 @@ function observation(
       generation: 2,
       observedGeneration: 2,
       replicas: 5,
+      ordinalsStart: 0,
       partition,
       updateStrategy: 'RollingUpdate',
       podManagementPolicy: 'OrderedReady',
@@ -280,5 +282,84 @@ describe('decide', () => {
       20,
     );
     assert.equal(again.kind, 'wait');
+  });
+});
+
+/** The same five pods with `spec.ordinals.start`: names and ordinals shift, indexes stay 0..4. */
+function startingAt(start: number, obs: Observation): Observation {
+  return {
+    statefulSet: { ...obs.statefulSet, ordinalsStart: start },
+    pods: obs.pods.map((p) => ({ ...p, name: `web-${p.ordinal + start}`, ordinal: p.ordinal + start })),
+  };
+}
+
+describe('decide with spec.ordinals.start (pods web-10..web-14)', () => {
+  const cases: {
+    name: string;
+    partition: number;
+    /** Index from which pods are on the new revision. */
+    updatedFrom: number;
+    stage: number;
+    want: string;
+  }[] = [
+    {
+      name: 'The canary is web-14 (index 4): the stage waits for it, not for web-10',
+      partition: 4,
+      updatedFrom: 5,
+      stage: 0,
+      want: 'wait: web-14: on revision web-old',
+    },
+    {
+      name: 'A healthy web-14 passes the canary stage while web-10..web-13 stay on the old revision',
+      partition: 4,
+      updatedFrom: 4,
+      stage: 0,
+      want: 'advance: 2',
+    },
+    {
+      name: 'Partition 2 gates web-13 and web-12 and nothing below',
+      partition: 2,
+      updatedFrom: 3,
+      stage: 1,
+      want: 'wait: web-12: on revision web-old',
+    },
+    {
+      name: 'Partition 0 ends with every pod from web-10 up on the new revision',
+      partition: 0,
+      updatedFrom: 0,
+      stage: 2,
+      want: 'wait: the controller to set currentRevision',
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const obs = startingAt(10, observation(c.partition, c.updatedFrom));
+      const noSoak: StagedSpec = { ...spec, gate: { soakMs: 0, maxRestarts: 0 } };
+      const d = decide(noSoak, beginStage(c.stage, undefined, 0), obs, 10);
+      const got =
+        d.kind === 'wait'
+          ? `wait: ${d.waitingFor}`
+          : d.kind === 'advance'
+            ? `advance: ${d.partition}`
+            : d.kind;
+      assert.ok(got.startsWith(c.want), `${got} does not start with ${c.want}`);
+    });
+  }
+
+  it('names the missing pods by ordinal: with start 10 and partition 4, web-14 is missing', () => {
+    const obs = startingAt(10, observation(4, 4));
+    const without = { ...obs, pods: obs.pods.filter((p) => p.ordinal !== 14) };
+    const d = decide(spec, beginStage(0, undefined, 0), without, 10);
+    assert.equal(d.kind === 'wait' ? d.waitingFor : d.kind, '1 pod(s) with ordinal >= 14 to be created');
+  });
+
+  it('unsticks web-14, not web-10, when the canary index is stuck on a stale revision', () => {
+    const obs = startingAt(
+      10,
+      observation(4, 5, (p) => ({ ...p, revision: 'web-halted', ready: false, readySince: undefined })),
+    );
+    const staleSpec: StagedSpec = { ...spec, unstick: 'stale' };
+    const d = decide(staleSpec, beginStage(0, undefined, 0), obs, 10);
+    assert.deepEqual(d.kind === 'unstick' ? d.pods.map((p) => p.name) : d.kind, ['web-14']);
   });
 });

@@ -18,6 +18,7 @@ function observation(annotations: Record<string, string>): Observation {
       generation: 2,
       observedGeneration: 2,
       replicas: 5,
+      ordinalsStart: 0,
       partition: 0,
       updateStrategy: 'RollingUpdate',
       podManagementPolicy: 'OrderedReady',

@@ -74,6 +74,7 @@ describe('translating a StatefulSet', () => {
         generation: 3,
         observedGeneration: 3,
         replicas: 3,
+        ordinalsStart: 0,
         partition: 2,
         partitionManager: undefined,
         updateStrategy: 'RollingUpdate',
@@ -130,6 +131,7 @@ describe('translating pods', () => {
     assert.deepEqual(observed, {
       name: 'db-1',
       ordinal: 1,
+      index: 1,
       uid: 'db-1-uid',
       revision: 'db-aaa',
       phase: 'Running',
@@ -237,6 +239,19 @@ describe('translating pods', () => {
 });
 
 describe('an observation', () => {
+  it('gives each pod its index from spec.ordinals.start (db-14 of a StatefulSet starting at 10 is index 4)', () => {
+    const started = { ...sts, spec: { ...sts.spec, ordinals: { start: 10 } } };
+    const observation = toObservation(started, [pod('db-14'), pod('db-10')]);
+    assert.equal(observation.statefulSet.ordinalsStart, 10);
+    assert.deepEqual(
+      observation.pods.map((p) => [p.name, p.ordinal, p.index]),
+      [
+        ['db-10', 10, 0],
+        ['db-14', 14, 4],
+      ],
+    );
+  });
+
   it('holds only the pods the StatefulSet owns, by ordinal', () => {
     const stranger = pod('db-5');
     const observation = toObservation(sts, [

@@ -106,13 +106,34 @@ describe('podsForStep', () => {
 });
 
 describe('ordinalsOfStage', () => {
-  const cases: { name: string; previous: number; partition: number; want: number[] }[] = [
+  const cases: { name: string; previous: number; partition: number; start?: number; want: number[] }[] = [
     { name: 'The canary stage of five replicas moves ordinal 4', previous: 5, partition: 4, want: [4] },
     { name: 'A later stage moves ordinals highest first', previous: 4, partition: 2, want: [3, 2] },
     { name: 'The last stage moves down to ordinal 0', previous: 2, partition: 0, want: [1, 0] },
     { name: 'A stage that keeps the partition moves nothing', previous: 2, partition: 2, want: [] },
+    {
+      name: 'With ordinals starting at 10 the canary of five replicas is ordinal 14',
+      previous: 5,
+      partition: 4,
+      start: 10,
+      want: [14],
+    },
+    {
+      name: 'With ordinals starting at 10 partition 2 moves ordinals 13 and 12',
+      previous: 4,
+      partition: 2,
+      start: 10,
+      want: [13, 12],
+    },
+    {
+      name: 'With ordinals starting at 10 the last stage ends at ordinal 10, not 0',
+      previous: 2,
+      partition: 0,
+      start: 10,
+      want: [11, 10],
+    },
   ];
   for (const c of cases) {
-    it(c.name, () => assert.deepEqual(ordinalsOfStage(c.previous, c.partition), c.want));
+    it(c.name, () => assert.deepEqual(ordinalsOfStage(c.previous, c.partition, c.start), c.want));
   }
 });

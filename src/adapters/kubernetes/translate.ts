@@ -46,6 +46,7 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     generation: meta.generation ?? 0,
     observedGeneration: status.observedGeneration ?? 0,
     replicas: spec.replicas ?? 1,
+    ordinalsStart: spec.ordinals?.start ?? 0,
     partition: spec.updateStrategy?.rollingUpdate?.partition ?? 0,
     partitionManager: ownerOf(meta.managedFields, [
       'f:spec',
@@ -137,7 +138,12 @@ function podContainers(raw: RawPod): ContainerObservation[] {
   return [...init, ...main];
 }
 
-export function toPodObservation(raw: RawPod, statefulSetName: string): PodObservation | undefined {
+/** A pod of StatefulSet `statefulSetName`, whose pods start at ordinal `ordinalsStart`. */
+export function toPodObservation(
+  raw: RawPod,
+  statefulSetName: string,
+  ordinalsStart = 0,
+): PodObservation | undefined {
   const name = raw.metadata?.name ?? '';
   const ordinal = podOrdinal(name, statefulSetName);
   if (ordinal === undefined) return undefined;
@@ -148,6 +154,7 @@ export function toPodObservation(raw: RawPod, statefulSetName: string): PodObser
   return {
     name,
     ordinal,
+    index: ordinal - ordinalsStart,
     uid: raw.metadata?.uid ?? '',
     revision: raw.metadata?.labels?.[revisionLabel] ?? '',
     phase: raw.status?.phase ?? 'Pending',
@@ -164,7 +171,7 @@ export function toObservation(statefulSet: RawStatefulSet, pods: Iterable<RawPod
   const observed: PodObservation[] = [];
   for (const pod of pods) {
     if (!isOwnedBy(pod, sts.uid)) continue;
-    const translated = toPodObservation(pod, sts.name);
+    const translated = toPodObservation(pod, sts.name, sts.ordinalsStart);
     if (translated) observed.push(translated);
   }
   observed.sort((a, b) => a.ordinal - b.ordinal);

@@ -61,9 +61,10 @@ export interface RawStatefulSet {
     readonly template?: RawPodTemplate;
     readonly podManagementPolicy?: string;
     readonly minReadySeconds?: number;
+    readonly ordinals?: { readonly start?: number };
     readonly updateStrategy?: {
       readonly type?: string;
-      readonly rollingUpdate?: { readonly partition?: number };
+      readonly rollingUpdate?: { readonly partition?: number; readonly maxUnavailable?: number | string };
     };
   };
   readonly status?: {

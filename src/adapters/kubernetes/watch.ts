@@ -134,8 +134,13 @@ function createView(ref: StatefulSetRef): View {
     forgetAll: () => pods.clear(),
     observation() {
       if (!view.statefulSet) return undefined;
-      const observed = [...pods.values()].sort((a, b) => a.ordinal - b.ordinal);
-      return { statefulSet: toStatefulSetObservation(view.statefulSet), pods: observed };
+      const statefulSet = toStatefulSetObservation(view.statefulSet);
+      // Indexed here, not when kept: the start ordinal is the StatefulSet's as seen now.
+      const start = statefulSet.ordinalsStart;
+      const observed = [...pods.values()]
+        .map((p) => (p.index === p.ordinal - start ? p : { ...p, index: p.ordinal - start }))
+        .sort((a, b) => a.ordinal - b.ordinal);
+      return { statefulSet, pods: observed };
     },
   };
   return view;
