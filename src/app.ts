@@ -12,6 +12,7 @@ import type { Reporter } from './ports/reporter.ts';
 import type { RunContext, StatefulSetResult } from './runner/common.ts';
 import { refOf } from './runner/objects.ts';
 import type { StageOutput } from './runner/progress.ts';
+import { abortStatefulSet, promoteStatefulSet } from './runner/promote.ts';
 import { rollbackStatefulSet } from './runner/rollback.ts';
 import { rolloutAll } from './runner/rollout-all.ts';
 import { planText, statusText } from './runner/status.ts';
@@ -85,8 +86,18 @@ export async function execute(
       );
       return finish([result]);
     }
+    case 'promote':
+    case 'abort': {
+      const ref = targetRef(settings, deps);
+      const result = await withLocks(deps, settings, run, [ref], signal, (locked) =>
+        settings.command === 'promote'
+          ? promoteStatefulSet(deps, settings, run, ref, locked)
+          : abortStatefulSet(deps, settings, run, ref),
+      );
+      return finish([result]);
+    }
     case 'status':
-      return finish([], await statusText(deps.cluster, targetRef(settings, deps)));
+      return finish([], await statusText(deps.cluster, targetRef(settings, deps), deps.clock.now()));
     case 'plan': {
       const manifests = await load(settings, deps);
       await validate(deps.cluster, deps.log, manifests);
@@ -159,7 +170,9 @@ function summarize(
     undefined,
   );
   const ok: readonly Result[] =
-    settings.command === 'rollback' ? ['rolled-back', 'no-change'] : ['succeeded', 'no-change', 'created'];
+    settings.command === 'rollback' || settings.command === 'abort'
+      ? ['rolled-back', 'no-change']
+      : ['succeeded', 'paused', 'no-change', 'created'];
   const failed = results.find((r) => !ok.includes(r.result));
   return {
     result: worst?.result ?? 'no-change',

@@ -19,6 +19,7 @@ const VALUE_FLAGS = [
   'max-restarts',
   'on-failure',
   'on-failure-others',
+  'pause-after',
   'rollback-timeout',
   'field-manager',
   'statefulset',
@@ -27,7 +28,7 @@ const VALUE_FLAGS = [
   'lock-timeout',
 ] as const;
 
-const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan> [flags]
+const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|abort> [flags]
   --manifests PATH      manifest file or glob (repeat for more)
   --kubeconfig PATH     kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)
   --context NAME        kubeconfig context
@@ -38,6 +39,7 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan> [flags]
   --stage-timeout D     time a stage may take to become healthy (default 10m)
   --max-restarts N      restarts tolerated per pod during a stage (default 0)
   --on-failure MODE     rollback (default) or halt
+  --pause-after LIST    stages after which a rollout pauses for promote (e.g. "1", "each")
   --on-failure-others M keep (default) or rollback: what a failure does to StatefulSets rolled out before it
   --rollback-timeout D  time an automatic rollback may take (default 10m)
   --field-manager NAME  server-side apply field manager (default statefulset-canary)

@@ -6,7 +6,7 @@ import type { Step } from '../engine/plan.ts';
 import { INT32_MAX } from '../manifests/checks.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
-import type { Command, OnFailure, OnFailureOthers, Settings } from './settings.ts';
+import type { Command, OnFailure, OnFailureOthers, PauseAfter, Settings } from './settings.ts';
 
 export class InputError extends Error {
   override readonly name = 'InputError';
@@ -20,7 +20,7 @@ export class InputError extends Error {
 
 export type InputGetter = (name: string) => string;
 
-const COMMANDS: readonly Command[] = ['rollout', 'rollback', 'status', 'plan'];
+const COMMANDS: readonly Command[] = ['rollout', 'rollback', 'status', 'plan', 'promote', 'abort'];
 const ON_FAILURE: readonly OnFailure[] = ['rollback', 'halt'];
 const ON_FAILURE_OTHERS: readonly OnFailureOthers[] = ['keep', 'rollback'];
 /** The YAML 1.2 core booleans, exactly what @actions/core getBooleanInput accepts. */
@@ -40,7 +40,7 @@ export function readSettings(getInput: InputGetter): Settings {
     command,
     statefulset !== undefined,
     'statefulset',
-    ['rollback', 'status'],
+    ['rollback', 'status', 'promote', 'abort'],
     'name the StatefulSet',
   );
   if (toRevision !== undefined && command !== 'rollback') {
@@ -61,6 +61,7 @@ export function readSettings(getInput: InputGetter): Settings {
     stageTimeoutMs: duration('stage-timeout', read('stage-timeout') || '10m', true),
     maxRestarts: nonNegativeInteger('max-restarts', read('max-restarts') || '0'),
     onFailure: oneOf('on-failure', read('on-failure'), ON_FAILURE, 'rollback'),
+    pauseAfter: parsePauseAfter(read('pause-after')),
     onFailureOthers: oneOf('on-failure-others', read('on-failure-others'), ON_FAILURE_OTHERS, 'keep'),
     rollbackTimeoutMs: duration('rollback-timeout', read('rollback-timeout') || '10m', true),
     fieldManager: fieldManager(read('field-manager') || 'statefulset-canary'),
@@ -75,6 +76,36 @@ export function readSettings(getInput: InputGetter): Settings {
       deploymentEnvironment: read('deployment-environment') || undefined,
     }),
   });
+}
+
+/**
+ * Parses `pause-after`: empty (no pause), `each`, or stage numbers such as `1, 2` (comma
+ * and/or newline separated, each 1 or more, going up).
+ */
+export function parsePauseAfter(text: string): PauseAfter {
+  if (text === '') return Object.freeze([]);
+  if (text.toLowerCase() === 'each') return 'each';
+  const stages: number[] = [];
+  for (const item of text
+    .split(/[,\n]/)
+    .map((i) => i.trim())
+    .filter((i) => i !== '')) {
+    if (!/^[1-9]\d{0,5}$/.test(item)) {
+      throw new InputError(
+        'pause-after',
+        `${quote(item)} is not a stage number; write stage numbers from 1 (e.g. "1" or "1, 2"), or "each"`,
+      );
+    }
+    const stage = Number(item);
+    if (stages.length > 0 && stage <= (stages[stages.length - 1] ?? 0)) {
+      throw new InputError(
+        'pause-after',
+        `stage ${stage} comes after stage ${stages[stages.length - 1]}; list stages going up`,
+      );
+    }
+    stages.push(stage);
+  }
+  return Object.freeze(stages);
 }
 
 /**

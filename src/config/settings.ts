@@ -2,7 +2,10 @@
 // or src/cli.ts (the command line); nothing else reads inputs.
 import type { Step } from '../engine/plan.ts';
 
-export type Command = 'rollout' | 'rollback' | 'status' | 'plan';
+export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort';
+
+/** Stages after which a rollout pauses: every one, or these stage numbers (1-based); empty: none. */
+export type PauseAfter = 'each' | readonly number[];
 
 /** What to do when a stage fails: leave the partition where it is, or go back to the previous revision. */
 export type OnFailure = 'halt' | 'rollback';
@@ -47,6 +50,8 @@ export interface Settings {
   readonly maxRestarts: number;
   /** What a failed stage leads to. */
   readonly onFailure: OnFailure;
+  /** Stages after which the rollout stops, result `paused`, until `promote`. */
+  readonly pauseAfter: PauseAfter;
   /** What a failed StatefulSet does to the ones this run rolled out before it. */
   readonly onFailureOthers: OnFailureOthers;
   /** How long an automatic rollback may take to get every pod healthy again, in ms. */

@@ -4,6 +4,7 @@
 /** How a run of one StatefulSet ended (the `result` output). */
 export type Result =
   | 'succeeded'
+  | 'paused'
   | 'created'
   | 'no-change'
   | 'rolled-back'
@@ -25,6 +26,7 @@ export const RESULT_SEVERITY: readonly Result[] = [
   'no-change',
   'created',
   'succeeded',
+  'paused',
   'rolled-back',
   'halted',
   'cancelled',

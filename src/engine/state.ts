@@ -10,6 +10,7 @@ export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 
 const PHASES: ReadonlySet<string> = new Set<Phase>([
   'rolling-out',
+  'paused',
   'succeeded',
   'failed',
   'halted',

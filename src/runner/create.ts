@@ -50,7 +50,9 @@ export async function createStatefulSet(
   };
   const outcome = await driveStages(deps, ref, spec, 0, stageHooks(progress, 'rolling-out'), signal);
   const ending = { ref, revision: target, previous: undefined };
-  if (outcome.kind === 'complete') return finish(deps, progress, { ...ending, result: 'created' });
+  // A creation has one stage and no pause hook: it never pauses.
+  if (outcome.kind === 'complete' || outcome.kind === 'paused')
+    return finish(deps, progress, { ...ending, result: 'created' });
   if (outcome.kind === 'cancelled')
     return finish(deps, progress, { ...ending, result: 'cancelled', message: 'cancelled while creating' });
   progress.failed(outcome.failure, deps.clock.now());

@@ -223,9 +223,11 @@ async function stageRollback(
     partitions.length === 0
       ? undefined
       : await driveStages(deps, ref, spec, firstStage, hooks, staging.signal);
-  section(outcome === undefined || outcome.kind === 'complete' ? 'succeeded' : 'failed');
+  // A rollback has no pause hook: it never pauses.
+  const done = outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused';
+  section(done ? 'succeeded' : 'failed');
   const ending = { ref, revision: target.name, previous };
-  if (outcome === undefined || outcome.kind === 'complete') {
+  if (done) {
     const partition = outcome === undefined ? { partition: 0 } : {};
     await deps.cluster.patchStatefulSet(ref, {
       ...partition,

@@ -21,6 +21,8 @@ export interface StageHooks {
   onStageStart(stage: number, partition: number, at: number): void;
   /** Every pod of the stage is Ready on the target revision: only the soak is left. */
   onSoaking?(stage: number, at: number): void;
+  /** Whether to stop after `stage` passes (a pause), instead of writing the next partition. */
+  shouldPause?(stage: number): boolean;
   /** A stage passed its gate. */
   onStagePassed(stage: number, at: number, observation: Observation): void;
   /** Pods deleted to unstick them. */
@@ -32,7 +34,9 @@ export interface StageHooks {
 export type StagesOutcome =
   | { readonly kind: 'complete'; readonly observation: Observation }
   | { readonly kind: 'failed'; readonly failure: StageFailure; readonly observation: Observation }
-  | { readonly kind: 'cancelled'; readonly stage: number };
+  | { readonly kind: 'cancelled'; readonly stage: number }
+  /** Stopped after `stage` passed, as asked (pause-after). */
+  | { readonly kind: 'paused'; readonly stage: number; readonly observation: Observation };
 
 export interface StageDeps {
   readonly cluster: Cluster;
@@ -169,6 +173,11 @@ class StageDriver {
         return { state };
       case 'advance': {
         const passedAt = clock.now();
+        if (hooks.shouldPause?.(state.stage + 1)) {
+          hooks.onStagePassed(state.stage + 1, passedAt, observation);
+          log.endGroup();
+          return { kind: 'paused', stage: state.stage + 1, observation };
+        }
         if (signal.aborted) return { kind: 'cancelled', stage: decision.stage + 1 };
         // The partition write comes first: reporting must add no wait between stages.
         const next = await this.startStage(decision.stage, observation, false, () => {

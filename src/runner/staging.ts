@@ -3,6 +3,7 @@
 import type { Settings } from '../config/settings.ts';
 import type { StagedSpec, StageFailure } from '../engine/decide.ts';
 import type { Observation } from '../engine/observation.ts';
+import { encodePausedAt, encodePlan, pausesAfter } from '../engine/pause.ts';
 import { planPartitions } from '../engine/plan.ts';
 import type { ImageChange } from '../engine/report.ts';
 import { encodeProgress, encodeState, type Phase } from '../engine/state.ts';
@@ -28,6 +29,8 @@ export interface Staging {
   /** `spec.ordinals.start`: the pods are ordinals start .. start+replicas-1. */
   readonly ordinalsStart: number;
   readonly signal: AbortSignal;
+  /** Promoted from a pause after this stage (1-based): no pause again up to it. */
+  readonly resumedAfterPause?: number;
 }
 
 export async function stageRollout(
@@ -37,7 +40,7 @@ export async function stageRollout(
   staging: Staging,
 ): Promise<StatefulSetResult> {
   const { ref, progress, target, previous, replicas } = staging;
-  await recordStart(deps, run, staging);
+  await recordStart(deps, settings, run, staging);
   const { partitions, firstStage } = planStages(deps, settings, staging);
   const ending = { ref, revision: target, previous };
   if (partitions.length === 0) {
@@ -57,14 +60,12 @@ export async function stageRollout(
     unstick: 'stale',
     replicas,
   };
-  const outcome = await driveStages(
-    deps,
-    ref,
-    spec,
-    firstStage,
-    stageHooks(progress, 'rolling-out'),
-    staging.signal,
-  );
+  const hooks = {
+    ...stageHooks(progress, 'rolling-out'),
+    shouldPause: (stage: number) =>
+      pausesAfter(settings.pauseAfter, stage, partitions.length, staging.resumedAfterPause),
+  };
+  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, staging.signal);
   switch (outcome.kind) {
     case 'complete':
       await deps.cluster.patchStatefulSet(ref, {
@@ -82,24 +83,50 @@ export async function stageRollout(
       });
     case 'failed':
       return stageFailed(deps, settings, run, staging, { spec, ...outcome });
+    case 'paused': {
+      const at = deps.clock.now();
+      await deps.cluster.patchStatefulSet(ref, {
+        annotations: { ...encodeProgress('paused', outcome.stage), ...encodePausedAt(at) },
+      });
+      const how =
+        `paused after stage ${outcome.stage} of ${partitions.length} with the partition at ` +
+        `${partitions[outcome.stage - 1]}: to go on, run command promote (or comment /canary promote on the ` +
+        'pull request); to go back, command abort (or /canary abort)';
+      deps.log.notice(`${ref.namespace}/${ref.name}: ${how}`);
+      return finish(deps, progress, { ...ending, result: 'paused', message: how });
+    }
   }
 }
 
 /** Records the rollout on the StatefulSet, so a rerun resumes and a rollback knows the original partition. */
-async function recordStart(deps: RunDeps, run: RunContext, staging: Staging): Promise<void> {
+async function recordStart(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  staging: Staging,
+): Promise<void> {
   const { ref, progress, target, previous } = staging;
+  const state = encodeState({
+    kind: 'rollout',
+    phase: 'rolling-out',
+    stage: 0,
+    targetRevision: target,
+    previousRevision: previous ?? target,
+    originalPartition: staging.originalPartition,
+    runUrl: run.runUrl,
+    commit: run.commit,
+    pullRequest: run.pullRequest,
+  });
+  // What `promote` goes on with after a pause: the same stages, soak and gates.
+  const plan = encodePlan({
+    steps: settings.steps,
+    soakMs: settings.soakMs,
+    stageTimeoutMs: settings.stageTimeoutMs,
+    maxRestarts: settings.maxRestarts,
+    pauseAfter: settings.pauseAfter,
+  });
   await deps.cluster.patchStatefulSet(ref, {
-    annotations: encodeState({
-      kind: 'rollout',
-      phase: 'rolling-out',
-      stage: 0,
-      targetRevision: target,
-      previousRevision: previous ?? target,
-      originalPartition: staging.originalPartition,
-      runUrl: run.runUrl,
-      commit: run.commit,
-      pullRequest: run.pullRequest,
-    }),
+    annotations: { ...state, ...plan, ...encodePausedAt(undefined) },
   });
   progress.revisions(previous, target, staging.images, deps.clock.now());
 }

@@ -2,6 +2,7 @@
 
 import type { Settings } from '../config/settings.ts';
 import { restartsOf } from '../engine/health.ts';
+import { decodePausedAt } from '../engine/pause.ts';
 import { ordinalsOfStage, planPartitions } from '../engine/plan.ts';
 import { decodeState } from '../engine/state.ts';
 import type { Cluster, KubeObject, StatefulSetRef } from '../ports/cluster.ts';
@@ -20,7 +21,7 @@ export function table(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
-export async function statusText(cluster: Cluster, ref: StatefulSetRef): Promise<string> {
+export async function statusText(cluster: Cluster, ref: StatefulSetRef, now = Date.now()): Promise<string> {
   const observation = await cluster.observe(ref);
   if (!observation) {
     throw new Error(
@@ -64,11 +65,26 @@ export async function statusText(cluster: Cluster, ref: StatefulSetRef): Promise
   lines.push(
     state
       ? `Recorded rollout: ${state.phase} at stage ${state.stage}, ${state.previousRevision} -> ${state.targetRevision}, original partition ${state.originalPartition}` +
+          (state.phase === 'paused' ? pausedFor(sts.annotations, now) : '') +
           (state.pullRequest ? `, PR #${state.pullRequest}` : '') +
           (state.runUrl ? `, run ${state.runUrl}` : '')
       : 'Recorded rollout: none',
   );
   return lines.join('\n');
+}
+
+/** `, paused for 1h 5m (since 2026-11-29T10:00:00.000Z)`. */
+function pausedFor(annotations: Readonly<Record<string, string>>, now: number): string {
+  const since = decodePausedAt(annotations);
+  if (since === undefined) return '';
+  const s = Math.max(0, Math.round((now - since) / 1000));
+  const text =
+    s >= 3600
+      ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+      : s >= 60
+        ? `${Math.floor(s / 60)}m ${s % 60}s`
+        : `${s}s`;
+  return `, paused for ${text} (since ${new Date(since).toISOString()}); promote to go on, abort to go back`;
 }
 
 /** `(ordinals 10..14)` when the StatefulSet's pods do not start at 0. */

@@ -9,6 +9,8 @@ export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 
 const states: Record<Verdict, DeploymentState> = {
   'in-progress': 'in_progress',
   succeeded: 'success',
+  // Waiting for a person to promote: still under way.
+  paused: 'in_progress',
   created: 'success',
   failed: 'failure',
   halted: 'failure',
