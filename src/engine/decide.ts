@@ -72,7 +72,7 @@ export function decide(
     };
   }
 
-  const notYet = stillWaiting(spec, sts, verdicts, partition);
+  const notYet = stillWaiting(spec, sts, verdicts, partition) ?? notAvailable(observation);
   if (notYet) return wait(at, { ...notYet, wakeAt: Math.min(timeoutAt, notYet.soakEndsAt ?? timeoutAt) });
 
   const next = spec.partitions[state.stage + 1];
@@ -111,6 +111,34 @@ function stillWaiting(
       : waitingForController(sts, partition, missing);
   const soakEndsAt = soaking ? Math.min(...soakEnds.map((t) => t ?? Number.POSITIVE_INFINITY)) : undefined;
   return { why, pod: first?.pod, soaking, soakEndsAt };
+}
+
+/**
+ * With minReadySeconds, a stage passes only once the controller counts its pods available, not
+ * only once this run's clock says so: every Ready pod must be in `status.availableReplicas`
+ * (Ready for minReadySeconds by the controller's reckoning). The controller updates the count
+ * itself minReadySeconds after a pod turns Ready, so this waits for a status update, never for
+ * a timer. Without minReadySeconds available is Ready, and nothing is added.
+ *
+ *   minReadySeconds 10, 5 pods Ready, availableReplicas 4 -> wait (the canary is not counted yet)
+ *   minReadySeconds 10, 5 pods Ready, availableReplicas 5 -> pass
+ *   minReadySeconds 0,  5 pods Ready, availableReplicas 4 -> pass (not checked)
+ */
+function notAvailable(
+  observation: Observation,
+): { why: string; pod: undefined; soaking: false; soakEndsAt: undefined } | undefined {
+  const sts = observation.statefulSet;
+  if (sts.minReadySeconds <= 0) return undefined;
+  const ready = observation.pods.filter((p) => p.ready && !p.deleting).length;
+  if (sts.availableReplicas >= ready) return undefined;
+  return {
+    why:
+      `availableReplicas ${sts.availableReplicas} to reach the ${ready} Ready pod(s): the controller counts a pod ` +
+      `available once it has been Ready for minReadySeconds (${sts.minReadySeconds} s)`,
+    pod: undefined,
+    soaking: false,
+    soakEndsAt: undefined,
+  };
 }
 
 /** A template or partition that someone else wrote since this run wrote the stage's partition. */

@@ -363,3 +363,60 @@ describe('decide with spec.ordinals.start (pods web-10..web-14)', () => {
     assert.deepEqual(d.kind === 'unstick' ? d.pods.map((p) => p.name) : d.kind, ['web-14']);
   });
 });
+
+describe('decide with minReadySeconds: a stage passes once the controller counts its pods available', () => {
+  const cases: {
+    name: string;
+    minReadySeconds: number;
+    availableReplicas: number;
+    now: number;
+    want: string;
+  }[] = [
+    {
+      name: 'Waits for the canary to be counted in availableReplicas after its own minReadySeconds',
+      minReadySeconds: 20,
+      availableReplicas: 4,
+      now: 22_000,
+      want: 'wait: availableReplicas 4 to reach the 5 Ready pod(s)',
+    },
+    {
+      name: 'Passes once availableReplicas counts every Ready pod',
+      minReadySeconds: 20,
+      availableReplicas: 5,
+      now: 22_000,
+      want: 'advance: 2',
+    },
+    {
+      name: 'Never passes before minReadySeconds, even when the controller already counts the pod',
+      minReadySeconds: 20,
+      availableReplicas: 5,
+      now: 21_999,
+      want: 'wait: web-4: Ready, soaking',
+    },
+    {
+      name: 'Without minReadySeconds availableReplicas is not waited for (available is Ready)',
+      minReadySeconds: 0,
+      availableReplicas: 4,
+      now: 12_000,
+      want: 'advance: 2',
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const obs = observation(4, 4);
+      const sts = {
+        ...obs.statefulSet,
+        minReadySeconds: c.minReadySeconds,
+        availableReplicas: c.availableReplicas,
+      };
+      const d = decide(spec, canaryState(), { ...obs, statefulSet: sts }, c.now);
+      const got =
+        d.kind === 'wait'
+          ? `wait: ${d.waitingFor}`
+          : d.kind === 'advance'
+            ? `advance: ${d.partition}`
+            : d.kind;
+      assert.ok(got.startsWith(c.want), `${got} does not start with ${c.want}`);
+    });
+  }
+});
