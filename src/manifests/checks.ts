@@ -58,6 +58,37 @@ export function groupOf(apiVersion: string): string {
   return slash === -1 ? '' : apiVersion.slice(0, slash);
 }
 
+/** Lists nest at most this deep (a List of Lists of ...), against hostile input. */
+const MAX_LIST_DEPTH = 8;
+
+/**
+ * The objects a document stands for: the document itself, or, for a list (`kind: List`, what
+ * `kubectl get -o yaml` prints for several objects, or any `<Kind>List` with `items`), its
+ * items, nested lists flattened, as kubectl does. Each item's source is
+ * `path#document.items[i]`. Items are not checked here: checkObject does that.
+ */
+export function listItems(
+  document: unknown,
+  source: string,
+  depth = 0,
+): { readonly document: unknown; readonly source: string }[] {
+  if (!isObject(document)) return [{ document, source }];
+  const { kind, items } = document;
+  if (typeof kind !== 'string' || !kind.endsWith('List')) return [{ document, source }];
+  if (!Array.isArray(items)) {
+    // `kind: List` is only ever a list; another `...List` without items may be a real kind.
+    if (kind !== 'List') return [{ document, source }];
+    throw new ManifestError(
+      `${source}: kind List has no items list; write items: [...] or remove it`,
+      source,
+    );
+  }
+  if (depth >= MAX_LIST_DEPTH) {
+    throw new ManifestError(`${source}: lists nested more than ${MAX_LIST_DEPTH} deep`, source);
+  }
+  return items.flatMap((item, i) => listItems(item, `${source}.items[${i}]`, depth + 1));
+}
+
 /** Checks the fields every object needs (apiVersion, kind, metadata.name) and returns it typed. */
 export function checkObject(document: unknown, source: string): KubeObject {
   const fail = (problem: string) => new ManifestError(`${source}: ${problem}`, source);
@@ -80,9 +111,6 @@ export function checkObject(document: unknown, source: string): KubeObject {
   }
   if (kind !== 'StatefulSet' && kind.toLowerCase() === 'statefulset') {
     throw fail(`kind ${quote(kind)} must be spelled StatefulSet`);
-  }
-  if (kind === 'List' || (kind.endsWith('List') && Array.isArray(document.items))) {
-    throw fail(`kind ${kind} is not supported; write each item as its own YAML document, separated by ---`);
   }
   if (!isObject(metadata)) throw fail(`${kind} has no metadata; add metadata.name`);
   const { name, namespace } = metadata;

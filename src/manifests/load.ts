@@ -3,14 +3,17 @@
 import { glob, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { KubeObject } from '../ports/cluster.ts';
-import { checkObject, checkStatefulSet, describe, identity, withNamespace } from './checks.ts';
+import { checkObject, checkStatefulSet, describe, identity, listItems, withNamespace } from './checks.ts';
 import { ManifestError } from './error.ts';
 import { readYamlDocuments } from './yaml.ts';
 
 export { ManifestError } from './error.ts';
 export { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './yaml.ts';
 
-/** A manifest object and where it came from: `path#document`, the document number 1-based. */
+/**
+ * A manifest object and where it came from: `path#document`, the document number 1-based, and
+ * `path#document.items[i]` for an item of a List.
+ */
 export interface SourcedObject {
   readonly object: KubeObject;
   readonly source: string;
@@ -47,9 +50,10 @@ export async function loadManifests(patterns: readonly string[], options: LoadOp
   for (const file of files) {
     const documents = await readYamlDocuments(resolve(options.cwd, file), file);
     let objects = 0;
-    for (const [index, document] of documents.entries()) {
-      if (document === null || document === undefined) continue;
-      const source = `${file}#${index + 1}`;
+    const items = documents.flatMap((document, index) =>
+      document === null || document === undefined ? [] : listItems(document, `${file}#${index + 1}`),
+    );
+    for (const { document, source } of items) {
       const object = withNamespace(
         checkObject(document, source),
         options.namespaceOverride,
@@ -75,7 +79,7 @@ export async function loadManifests(patterns: readonly string[], options: LoadOp
     }
     if (objects === 0) {
       throw new ManifestError(
-        `${file} contains no Kubernetes objects (it is empty or only comments); remove it from manifests`,
+        `${file} contains no Kubernetes objects (it is empty or only comments, or an empty List); remove it from manifests`,
         file,
       );
     }

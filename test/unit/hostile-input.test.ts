@@ -137,9 +137,35 @@ const manifestCases: ManifestCase[] = [
     message: /kind "statefulset" must be spelled StatefulSet/,
   },
   {
-    name: 'a List object',
+    name: 'an empty List',
     files: { 'kindlist.yaml': 'apiVersion: v1\nkind: List\nitems: []\n' },
-    message: /kind List is not supported/,
+    message: /contains no Kubernetes objects \(it is empty or only comments, or an empty List\)/,
+  },
+  {
+    name: 'a List without an items list',
+    files: { 'noitems.yaml': `${sts}---\napiVersion: v1\nkind: List\nitems: {a: 1}\n` },
+    message: /#2: kind List has no items list/,
+  },
+  {
+    name: 'Lists nested too deep',
+    files: {
+      'deep.yaml': `${'apiVersion: v1\nkind: List\nitems:\n- '.repeat(1)}${JSON.stringify(
+        Array.from({ length: 9 }).reduce(
+          (inner: unknown) => ({ apiVersion: 'v1', kind: 'List', items: [inner] }),
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'a' },
+          },
+        ),
+      )}\n`,
+    },
+    message: /lists nested more than 8 deep/,
+  },
+  {
+    name: 'an item of a List that is not an object',
+    files: { 'baditem.yaml': `apiVersion: v1\nkind: List\nitems:\n- hello\n` },
+    message: /baditem\.yaml#1\.items\[0\]: the document is a string/,
   },
   {
     name: 'missing metadata',

@@ -124,3 +124,94 @@ describe('loadManifests', () => {
     });
   }
 });
+
+describe('kind: List documents, as kubectl get -o yaml prints them', () => {
+  const sts = (name: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, resourceVersion: '123', uid: 'u-1' },
+    spec: {
+      replicas: 2,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image: 'registry.local/app:v1' }] },
+      },
+    },
+    status: { replicas: 2 },
+  });
+  const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+  const list = (items: unknown[], kind = 'List') => ({
+    apiVersion: 'v1',
+    kind,
+    items,
+    metadata: { resourceVersion: '' },
+  });
+  const cases: { name: string; documents: unknown[]; want: ReturnType<typeof summary> }[] = [
+    {
+      name: 'Takes the items of a List, in order, each named by its place in the List',
+      documents: [list([cm('config'), sts('db')])],
+      want: {
+        statefulSets: ['StatefulSet default/db @ list.yaml#1.items[1]'],
+        others: ['ConfigMap default/config @ list.yaml#1.items[0]'],
+      },
+    },
+    {
+      name: 'Takes a <Kind>List with items as its items (kubectl get statefulsets -o json)',
+      documents: [list([sts('db'), sts('web')], 'StatefulSetList')],
+      want: {
+        statefulSets: [
+          'StatefulSet default/db @ list.yaml#1.items[0]',
+          'StatefulSet default/web @ list.yaml#1.items[1]',
+        ],
+        others: [],
+      },
+    },
+    {
+      name: 'Flattens a List inside a List',
+      documents: [list([list([sts('db')]), cm('config')])],
+      want: {
+        statefulSets: ['StatefulSet default/db @ list.yaml#1.items[0].items[0]'],
+        others: ['ConfigMap default/config @ list.yaml#1.items[1]'],
+      },
+    },
+    {
+      name: 'Mixes Lists and plain documents in file order',
+      documents: [cm('first'), list([sts('db')]), cm('last')],
+      want: {
+        statefulSets: ['StatefulSet default/db @ list.yaml#2.items[0]'],
+        others: ['ConfigMap default/first @ list.yaml#1', 'ConfigMap default/last @ list.yaml#3'],
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'list-'));
+      try {
+        await writeFile(join(dir, 'list.yaml'), c.documents.map((d) => JSON.stringify(d)).join('\n---\n'));
+        assert.deepEqual(summary(await loadManifests(['list.yaml'], { ...options, cwd: dir })), c.want);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('Refuses an object that a List repeats, naming both places', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'list-'));
+    try {
+      await writeFile(
+        join(dir, 'list.yaml'),
+        `${JSON.stringify(sts('db'))}\n---\n${JSON.stringify(list([sts('db')]))}`,
+      );
+      await assert.rejects(
+        loadManifests(['list.yaml'], { ...options, cwd: dir }),
+        (error: Error) =>
+          error instanceof ManifestError &&
+          /list\.yaml#2\.items\[0\] .*repeats the object already defined at list\.yaml#1/.test(error.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
