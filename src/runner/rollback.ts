@@ -16,6 +16,7 @@ import {
   stageHooks,
   waitForRevision,
 } from './common.ts';
+import { finishInterruptedRollback } from './interrupted.ts';
 import type { Progress } from './progress.ts';
 import { imageChanges } from './rollout.ts';
 import { driveStages, type StageHooks } from './stages.ts';
@@ -84,14 +85,16 @@ export async function rollbackStatefulSet(
   signal: AbortSignal,
   pick: { readonly revisionName?: string } = {},
 ): Promise<StatefulSetResult> {
-  const before = await deps.cluster.observe(ref);
-  if (!before) {
+  const found = await deps.cluster.observe(ref);
+  if (!found) {
     throw new RollbackTargetError(
       `StatefulSet ${ref.namespace}/${ref.name} was not found: check the statefulset and namespace inputs`,
     );
   }
+  const { observation: before, finished } = await finishInterruptedRollback(deps, settings, run, found);
   const sts = before.statefulSet;
-  const wanted = pick.revisionName ?? settings.toRevision;
+  // After finishing an interrupted automatic rollback, "the previous revision" is where it went.
+  const wanted = pick.revisionName ?? settings.toRevision ?? finished?.toRevision;
   const { target, skipped } = chooseTarget(
     await deps.cluster.revisions(ref),
     sts.updateRevision,
@@ -111,6 +114,7 @@ export async function rollbackStatefulSet(
   if (start.kind === 'refuse')
     throw new RollbackTargetError(`StatefulSet ${ref.namespace}/${ref.name}: ${start.message}`);
   const progress = newProgress(deps, run, ref, 'rollback', sts.replicas);
+  if (finished) progress.rollback(finished, deps.clock.now());
   if (start.kind === 'no-change') {
     deps.log.info(
       `${ref.namespace}/${ref.name} already runs revision ${target.number} (${target.name}); nothing to roll back`,

@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import type { StatefulSetObservation } from '../engine/observation.ts';
-import type { ImageChange } from '../engine/report.ts';
+import type { ImageChange, RollbackReport } from '../engine/report.ts';
 import { decideStart } from '../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState } from '../engine/state.ts';
 import type { KubeObject } from '../ports/cluster.ts';
@@ -16,6 +16,7 @@ import {
   waitForRevision,
 } from './common.ts';
 import { createStatefulSet } from './create.ts';
+import { finishInterruptedRollback } from './interrupted.ts';
 import { refOf, replicasOf, templateImages, templateOf, withPartition } from './objects.ts';
 import { stageRollout } from './staging.ts';
 
@@ -33,9 +34,10 @@ export async function rolloutStatefulSet(
   manifest: Manifest,
   signal: AbortSignal,
 ): Promise<StatefulSetResult> {
-  const before = await deps.cluster.observe(refOf(manifest.object));
-  if (before === undefined) return createStatefulSet(deps, settings, run, manifest, signal);
-  return updateStatefulSet(deps, settings, run, { manifest, sts: before.statefulSet, signal });
+  const found = await deps.cluster.observe(refOf(manifest.object));
+  if (found === undefined) return createStatefulSet(deps, settings, run, manifest, signal);
+  const { observation, finished } = await finishInterruptedRollback(deps, settings, run, found);
+  return updateStatefulSet(deps, settings, run, { manifest, sts: observation.statefulSet, signal, finished });
 }
 
 /** The rollout of a change to a StatefulSet that exists: resume it, or freeze and apply it. */
@@ -50,6 +52,8 @@ export async function updateStatefulSet(
     readonly signal: AbortSignal;
     /** Known better than the StatefulSet can tell (a StatefulSet recreated over orphaned pods). */
     readonly originalPartition?: number;
+    /** An interrupted automatic rollback this run finished first, for the report. */
+    readonly finished?: RollbackReport | undefined;
   },
 ): Promise<StatefulSetResult> {
   const { manifest, sts, signal } = update;
@@ -58,6 +62,7 @@ export async function updateStatefulSet(
   // A manifest without replicas leaves the count to whoever scales the StatefulSet.
   const replicas = replicasOf(object) ?? sts.replicas;
   const progress = newProgress(deps, run, ref, 'rollout', replicas);
+  if (update.finished) progress.rollback(update.finished, deps.clock.now());
   const start = decideStart({
     kind: 'rollout',
     sts,
