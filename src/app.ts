@@ -10,6 +10,7 @@ import type { Lock, LockHandle } from './ports/lock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
 import type { RunContext, StatefulSetResult } from './runner/common.ts';
+import { parkStatefulSet } from './runner/gitops.ts';
 import { refOf } from './runner/objects.ts';
 import type { StageOutput } from './runner/progress.ts';
 import { abortStatefulSet, promoteStatefulSet } from './runner/promote.ts';
@@ -69,9 +70,9 @@ export async function execute(
   switch (settings.command) {
     case 'rollout': {
       const manifests = await load(settings, deps);
-      const validated = await validate(deps.cluster, deps.log, manifests);
+      const validated = await validate(deps.cluster, deps.log, manifests, { asNew: !settings.apply });
       // The lock (a Lease) lives in the StatefulSet's namespace: a new one must exist first.
-      if (validated.newNamespaces.length > 0)
+      if (settings.apply && validated.newNamespaces.length > 0)
         await deps.cluster.apply(validated.newNamespaces, { dryRun: false });
       const refs = manifests.statefulSets.map((s) => refOf(s.object));
       const results = await withLocks(deps, settings, run, refs, signal, (locked) =>
@@ -95,6 +96,13 @@ export async function execute(
           : abortStatefulSet(deps, settings, run, ref),
       );
       return finish([result]);
+    }
+    case 'park': {
+      const ref = targetRef(settings, deps);
+      const text = await withLocks(deps, settings, run, [ref], signal, () =>
+        parkStatefulSet(deps, settings, ref),
+      );
+      return finish([], text);
     }
     case 'status':
       return finish([], await statusText(deps.cluster, targetRef(settings, deps), deps.clock.now()));
@@ -172,7 +180,7 @@ function summarize(
   const ok: readonly Result[] =
     settings.command === 'rollback' || settings.command === 'abort'
       ? ['rolled-back', 'no-change']
-      : ['succeeded', 'paused', 'no-change', 'created'];
+      : ['succeeded', 'paused', 'not-gated', 'no-change', 'created'];
   const failed = results.find((r) => !ok.includes(r.result));
   return {
     result: worst?.result ?? 'no-change',

@@ -20,6 +20,8 @@ const VALUE_FLAGS = [
   'on-failure',
   'on-failure-others',
   'pause-after',
+  'apply',
+  'sync-timeout',
   'rollback-timeout',
   'field-manager',
   'statefulset',
@@ -28,7 +30,7 @@ const VALUE_FLAGS = [
   'lock-timeout',
 ] as const;
 
-const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|abort> [flags]
+const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|abort|park> [flags]
   --manifests PATH      manifest file or glob (repeat for more)
   --kubeconfig PATH     kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)
   --context NAME        kubeconfig context
@@ -39,6 +41,8 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --stage-timeout D     time a stage may take to become healthy (default 10m)
   --max-restarts N      restarts tolerated per pod during a stage (default 0)
   --on-failure MODE     rollback (default) or halt
+  --apply BOOL          false: a GitOps controller applies; wait for its sync, gate it, park the partition
+  --sync-timeout D      with --apply false, how long to wait for the sync (default 10m)
   --pause-after LIST    stages after which a rollout pauses for promote (e.g. "1", "each")
   --on-failure-others M keep (default) or rollback: what a failure does to StatefulSets rolled out before it
   --rollback-timeout D  time an automatic rollback may take (default 10m)

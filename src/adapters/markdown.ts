@@ -73,6 +73,7 @@ const verdicts: Record<
   'in-progress': { emoji: '🔄', rollout: 'rollout in progress', rollback: 'rollback in progress' },
   succeeded: { emoji: '✅', rollout: 'rollout succeeded', rollback: 'rollback succeeded' },
   paused: { emoji: '⏯️', rollout: 'rollout paused', rollback: 'rollback paused' },
+  'not-gated': { emoji: '⚠️', rollout: 'synced without a gate', rollback: 'synced without a gate' },
   failed: { emoji: '❌', rollout: 'rollout failed', rollback: 'rollback failed' },
   halted: { emoji: '⏸️', rollout: 'rollout halted', rollback: 'rollback halted' },
   'rolled-back': { emoji: '↩️', rollout: 'rolled back', rollback: 'rolled back' },

@@ -20,7 +20,7 @@ export class InputError extends Error {
 
 export type InputGetter = (name: string) => string;
 
-const COMMANDS: readonly Command[] = ['rollout', 'rollback', 'status', 'plan', 'promote', 'abort'];
+const COMMANDS: readonly Command[] = ['rollout', 'rollback', 'status', 'plan', 'promote', 'abort', 'park'];
 const ON_FAILURE: readonly OnFailure[] = ['rollback', 'halt'];
 const ON_FAILURE_OTHERS: readonly OnFailureOthers[] = ['keep', 'rollback'];
 /** The YAML 1.2 core booleans, exactly what @actions/core getBooleanInput accepts. */
@@ -40,7 +40,7 @@ export function readSettings(getInput: InputGetter): Settings {
     command,
     statefulset !== undefined,
     'statefulset',
-    ['rollback', 'status', 'promote', 'abort'],
+    ['rollback', 'status', 'promote', 'abort', 'park'],
     'name the StatefulSet',
   );
   if (toRevision !== undefined && command !== 'rollback') {
@@ -52,6 +52,8 @@ export function readSettings(getInput: InputGetter): Settings {
   return Object.freeze({
     command,
     manifests: Object.freeze(manifests),
+    apply: boolean('apply', read('apply'), true),
+    syncTimeoutMs: duration('sync-timeout', read('sync-timeout') || '10m', true),
     namespace: optionalName('namespace', read('namespace'), dns1123LabelProblem),
     kubeconfig: kubeconfigContent(read('kubeconfig')),
     context: read('context') || undefined,

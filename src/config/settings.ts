@@ -2,7 +2,7 @@
 // or src/cli.ts (the command line); nothing else reads inputs.
 import type { Step } from '../engine/plan.ts';
 
-export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort';
+export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort' | 'park';
 
 /** Stages after which a rollout pauses: every one, or these stage numbers (1-based); empty: none. */
 export type PauseAfter = 'each' | readonly number[];
@@ -30,6 +30,13 @@ export interface GitHubSettings {
 export interface Settings {
   /** What this run does. */
   readonly command: Command;
+  /**
+   * Whether this action applies the manifests (true) or a GitOps controller does (false):
+   * then it waits for the template to arrive, gates and reports, and parks the partition.
+   */
+  readonly apply: boolean;
+  /** With `apply: false`: how long to wait for the GitOps controller to sync the template, in ms. */
+  readonly syncTimeoutMs: number;
   /** Manifest paths or globs, one per line in the input. */
   readonly manifests: readonly string[];
   /** Namespace override; undefined: the object's own, else the context's, else `default`. */

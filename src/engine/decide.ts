@@ -47,7 +47,7 @@ export function decide(
   }
 
   // The controller compares the partition with a pod's index (ordinal - ordinals.start).
-  const inRange = observation.pods.filter((p) => p.index >= partition);
+  const inRange = observation.pods.filter((p) => spec.gateAll || p.index >= partition);
   const verdicts: Verdict[] = inRange.map((pod) => ({ pod, health: healthOf(spec, state, sts, pod, now) }));
   const failed = verdicts.find((v) => v.health.kind === 'failed');
   if (failed && failed.health.kind === 'failed') {
@@ -95,13 +95,15 @@ function stillWaiting(
 ):
   | { why: string; pod: PodObservation | undefined; soaking: boolean; soakEndsAt: number | undefined }
   | undefined {
-  const missing = sts.replicas - partition - verdicts.length;
+  const lowest = spec.gateAll ? 0 : partition;
+  const missing = sts.replicas - lowest - verdicts.length;
   const waiting = blockingFirst(
     verdicts.filter((v) => v.health.kind === 'waiting'),
     spec.targetRevision,
   );
-  if (waiting.length === 0 && missing <= 0 && sts.updatedReplicas >= sts.replicas - partition)
-    return undefined;
+  // updatedReplicas counts pods on updateRevision: not the target when gating every pod.
+  const counted = spec.gateAll || sts.updatedReplicas >= sts.replicas - partition;
+  if (waiting.length === 0 && missing <= 0 && counted) return undefined;
   const soakEnds = waiting.map((v) => (v.health.kind === 'waiting' ? v.health.soakEndsAt : undefined));
   const soaking = missing <= 0 && waiting.length > 0 && soakEnds.every((t) => t !== undefined);
   const first = waiting[0];
@@ -148,7 +150,9 @@ function foreignChange(
   sts: StatefulSetObservation,
   partition: number,
 ): { reason: string; message: string } | undefined {
-  if (sts.observedGeneration >= sts.generation && sts.updateRevision !== spec.targetRevision) {
+  // Replacing pods under a parked partition targets currentRevision; updateRevision is the bad one.
+  const revisionMoved = !spec.gateAll && sts.updateRevision !== spec.targetRevision;
+  if (sts.observedGeneration >= sts.generation && revisionMoved) {
     return {
       reason: 'RevisionChanged',
       message:
@@ -182,8 +186,9 @@ function isStuck(
   state: StageProgress,
   pod: PodObservation,
 ): boolean {
-  if (pod.ready || pod.deleting || state.deleted.includes(pod.uid) || pod.revision === spec.targetRevision)
-    return false;
+  if (pod.deleting || state.deleted.includes(pod.uid) || pod.revision === spec.targetRevision) return false;
+  if (spec.unstick === 'replace') return true;
+  if (pod.ready) return false;
   switch (spec.unstick) {
     case 'none':
       return false;

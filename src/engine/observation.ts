@@ -50,6 +50,8 @@ export interface StatefulSetObservation {
   readonly partition: number;
   /** The field manager that last wrote the partition (from managedFields), to name who changed it. */
   readonly partitionManager?: string | undefined;
+  /** Every field manager that owns the partition (managedFields), for ownership conflicts. */
+  readonly partitionOwners?: readonly string[];
   readonly updateStrategy: string;
   readonly podManagementPolicy: string;
   readonly minReadySeconds: number;

@@ -5,6 +5,8 @@
 export type Result =
   | 'succeeded'
   | 'paused'
+  /** apply: false, and the GitOps controller's sync rolled every pod before the partition was parked. */
+  | 'not-gated'
   | 'created'
   | 'no-change'
   | 'rolled-back'
@@ -19,13 +21,14 @@ export type Verdict = 'in-progress' | Result;
  * The phase recorded on the StatefulSet: what a run is doing (`rolling-out`, `rolling-back`)
  * or the result it ended with. `created` and `no-change` are never recorded.
  */
-export type Phase = 'rolling-out' | 'rolling-back' | Exclude<Result, 'created' | 'no-change'>;
+export type Phase = 'rolling-out' | 'rolling-back' | Exclude<Result, 'created' | 'no-change' | 'not-gated'>;
 
 /** Results from least to most severe: the run's result is the worst of its StatefulSets'. */
 export const RESULT_SEVERITY: readonly Result[] = [
   'no-change',
   'created',
   'succeeded',
+  'not-gated',
   'paused',
   'rolled-back',
   'halted',

@@ -10,8 +10,11 @@ import type { Observation, PodObservation } from './observation.ts';
  * - `stale`: not Ready and on neither currentRevision nor the target (left by a halted
  *   rollout of another revision: fixing forward must get past it).
  * - `any`: not Ready and on any revision but the target (a rollback).
+ * - `replace`: every pod on another revision, Ready or not (a rollback that cannot write the
+ *   template back, under a GitOps controller: the pods, below the partition, come back on
+ *   currentRevision).
  */
-export type Unstick = 'none' | 'stale' | 'any';
+export type Unstick = 'none' | 'stale' | 'any' | 'replace';
 
 /** What a staged run (rollout or rollback) is driving towards. */
 export interface StagedSpec {
@@ -22,6 +25,11 @@ export interface StagedSpec {
   readonly gate: HealthGate;
   readonly stageTimeoutMs: number;
   readonly unstick: Unstick;
+  /**
+   * Gate every pod, whatever the partition (a rollback by pod replacement with the partition
+   * parked above every pod); otherwise the pods whose index is at or above the partition.
+   */
+  readonly gateAll?: boolean;
   /** The replicas the partitions were planned for: another count mid-run stops it. */
   readonly replicas: number;
 }

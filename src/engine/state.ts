@@ -90,7 +90,8 @@ export function decodeState(annotations: Readonly<Record<string, string>>): Reco
 }
 
 function wholeNumber(text: string | undefined): number | undefined {
-  if (text === undefined || !/^\d{1,9}$/.test(text)) return undefined;
+  // Up to 2^31 - 1, the API's int32 limit (a parked partition is exactly that).
+  if (text === undefined || !/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1) return undefined;
   return Number(text);
 }
 

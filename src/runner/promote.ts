@@ -26,7 +26,7 @@ async function recorded(
   if (!observation)
     throw new NothingToDoError(`${where} was not found: check the statefulset and namespace inputs`);
   const state = decodeState(observation.statefulSet.annotations);
-  if (!state || state.kind !== 'rollout') {
+  if (state?.kind !== 'rollout') {
     throw new NothingToDoError(
       `${where} has no rollout recorded by statefulset-canary: there is nothing to ${command}`,
     );

@@ -23,6 +23,12 @@ export interface Recovery {
   readonly failed: FailedRollout;
   /** The observation the stage failed on. */
   readonly observation: Observation;
+  /**
+   * Roll back by replacing pods, never by writing the template (a GitOps controller applies it
+   * and would write the bad one again: the two would loop). With the partition parked above every
+   * pod, the controller recreates a deleted pod from currentRevision, the previous revision.
+   */
+  readonly byPods?: boolean;
 }
 
 /** Writes the previous revision's template back, marking the failed one so a later rollback skips it. */
@@ -58,14 +64,23 @@ export async function rollBackFailedStage(
   );
   // Cancellation must not leave a half-done rollback: it runs to its end or its own time limit.
   const never = new AbortController().signal;
-  await restorePrevious(deps, run, recovery);
-  await waitForRevision(deps, ref, failed.previous, never);
+  if (recovery.byPods) {
+    await deps.cluster.patchStatefulSet(ref, {
+      partition: failed.originalPartition,
+      annotations: encodeProgress('rolling-back', 0),
+      revisionFailures: { [failed.target]: failed.message },
+    });
+  } else {
+    await restorePrevious(deps, run, recovery);
+    await waitForRevision(deps, ref, failed.previous, never);
+  }
   const spec: StagedSpec = {
     targetRevision: failed.previous,
-    partitions: [partition],
+    partitions: [recovery.byPods ? failed.originalPartition : partition],
     gate: { soakMs: 0, maxRestarts: Number.MAX_SAFE_INTEGER },
     stageTimeoutMs: settings.rollbackTimeoutMs,
-    unstick: 'any',
+    unstick: recovery.byPods ? 'replace' : 'any',
+    gateAll: recovery.byPods === true,
     replicas: recovery.observation.statefulSet.replicas,
   };
   const hooks: StageHooks = {
@@ -117,6 +132,10 @@ async function endRollback(
     revision: failed.previous,
     previous: failed.target,
     result: 'rolled-back',
-    message: `${failed.message}; rolled back to ${failed.previous}`,
+    message: recovery.byPods
+      ? `${failed.message}; its pods were replaced by pods of ${failed.previous} (the template was left to the ` +
+        'GitOps controller: Git still holds the failed change, so revert it there; the partition stays parked, ' +
+        'so a sync of the same template restarts no pod)'
+      : `${failed.message}; rolled back to ${failed.previous}`,
   });
 }

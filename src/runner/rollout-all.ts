@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.ts';
 import { describe } from '../manifests/checks.ts';
 import type { ManifestSet } from '../manifests/load.ts';
 import type { RunContext, RunDeps, StatefulSetResult } from './common.ts';
+import { rolloutSynced } from './gitops.ts';
 import { rollbackStatefulSet } from './rollback.ts';
 import { rolloutStatefulSet } from './rollout.ts';
 import type { Validated } from './validate.ts';
@@ -19,7 +20,8 @@ export async function rolloutAll(
   validated: Validated,
   signal: AbortSignal,
 ): Promise<StatefulSetResult[]> {
-  if (validated.others.length > 0) {
+  // apply: false leaves every object to the GitOps controller.
+  if (settings.apply && validated.others.length > 0) {
     const names = validated.others.map((o) => describe(o.object)).join(', ');
     deps.log.info(`Applying ${validated.others.length} object(s): ${names}`);
     await deps.cluster.apply(
@@ -30,7 +32,10 @@ export async function rolloutAll(
   const done: StatefulSetResult[] = [];
   for (const [index, item] of manifests.statefulSets.entries()) {
     const dryRun = validated.statefulSets[index] ?? item.object;
-    const result = await rolloutStatefulSet(deps, settings, run, { object: item.object, dryRun }, signal);
+    const manifest = { object: item.object, dryRun };
+    const result = settings.apply
+      ? await rolloutStatefulSet(deps, settings, run, manifest, signal)
+      : await rolloutSynced(deps, settings, run, manifest, signal);
     done.push(result);
     if (OK.includes(result.result)) continue;
     const untouched = manifests.statefulSets.slice(index + 1).map((s) => describe(s.object));

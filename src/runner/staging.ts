@@ -31,6 +31,11 @@ export interface Staging {
   readonly signal: AbortSignal;
   /** Promoted from a pause after this stage (1-based): no pause again up to it. */
   readonly resumedAfterPause?: number;
+  /**
+   * A GitOps controller applies (apply: false): the partition is parked here at the end of the
+   * run, and a rollback replaces pods instead of writing the template back.
+   */
+  readonly parkAt?: number;
 }
 
 export async function stageRollout(
@@ -69,6 +74,8 @@ export async function stageRollout(
   switch (outcome.kind) {
     case 'complete':
       await deps.cluster.patchStatefulSet(ref, {
+        // Parked again, so the next sync creates a new revision and restarts no pod.
+        ...(staging.parkAt === undefined ? {} : { partition: staging.parkAt }),
         annotations: encodeProgress('succeeded', partitions.length),
         // A revision that failed once and now passed is good again.
         revisionFailures: { [target]: null },
@@ -198,6 +205,7 @@ async function stageFailed(
     progress,
     failed: { target, previous, originalPartition: staging.originalPartition, message },
     observation,
+    byPods: staging.parkAt !== undefined,
   });
 }
 

@@ -48,7 +48,21 @@ export interface Validated {
  * cannot be dry-run before that Namespace exists; it is checked when applied instead (it can
  * only be new, so no running workload is at stake), and the log says so.
  */
-export async function validate(cluster: Cluster, log: Log, manifests: ManifestSet): Promise<Validated> {
+export interface ValidateOptions {
+  /**
+   * A GitOps controller applies (apply: false): dry-run each StatefulSet as a new object under a
+   * name of its own, so the template comes back defaulted exactly as the manifests say, not merged
+   * with the fields the live object has from other field managers.
+   */
+  readonly asNew?: boolean;
+}
+
+export async function validate(
+  cluster: Cluster,
+  log: Log,
+  manifests: ManifestSet,
+  options: ValidateOptions = {},
+): Promise<Validated> {
   const others = applyOrder(manifests.others);
   const newNamespaces = new Set<string>();
   const check = async (item: SourcedObject, object: KubeObject): Promise<KubeObject> => {
@@ -74,7 +88,11 @@ export async function validate(cluster: Cluster, log: Log, manifests: ManifestSe
   const statefulSets: KubeObject[] = [];
   for (const item of manifests.statefulSets) {
     // Any partition will do for a dry-run: it is the template and the defaults we want back.
-    const dryRun = await check(item, withPartition(item.object, replicasOf(item.object) ?? 0));
+    const object = withPartition(item.object, replicasOf(item.object) ?? 0);
+    const checked = options.asNew
+      ? { ...object, metadata: { ...object.metadata, name: `${object.metadata.name}-canary-dry-run` } }
+      : object;
+    const dryRun = await check(item, checked);
     await refuseOrdinalsChange(cluster, item, dryRun);
     statefulSets.push(dryRun);
   }

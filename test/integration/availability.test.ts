@@ -76,7 +76,9 @@ describe('availability with minReadySeconds', () => {
     assert.equal(run.outcome.result, 'succeeded', run.logs.join('\n'));
     const target = run.outcome.revision;
     // The write that lowered the partition from 2 (the canary stage) to 0, and the version before it.
-    const i = rec.events.findIndex((e, k) => k > 0 && e.partition === 0 && rec.events[k - 1]?.partition === 2);
+    const i = rec.events.findIndex(
+      (e, k) => k > 0 && e.partition === 0 && rec.events[k - 1]?.partition === 2,
+    );
     assert.ok(i > 0, JSON.stringify(rec.events));
     const advance = rec.events[i]!;
     const before = rec.events[i - 1]!;

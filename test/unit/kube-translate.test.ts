@@ -77,6 +77,7 @@ describe('translating a StatefulSet', () => {
         ordinalsStart: 0,
         partition: 2,
         partitionManager: undefined,
+        partitionOwners: [],
         updateStrategy: 'RollingUpdate',
         podManagementPolicy: 'Parallel',
         minReadySeconds: 5,

@@ -49,3 +49,14 @@ describe('recorded rollout state', () => {
     );
   });
 });
+
+describe('a parked partition in the recorded state', () => {
+  it('reads an original partition of 2147483647 (parked) back, and refuses one above int32', () => {
+    const parked = encodeState({ ...state, originalPartition: 2 ** 31 - 1 }) as Record<string, string>;
+    assert.equal(decodeState(parked)?.originalPartition, 2 ** 31 - 1);
+    assert.equal(
+      decodeState({ ...parked, 'statefulset-canary.io/original-partition': '2147483648' }),
+      undefined,
+    );
+  });
+});

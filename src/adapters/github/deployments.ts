@@ -11,6 +11,8 @@ const states: Record<Verdict, DeploymentState> = {
   succeeded: 'success',
   // Waiting for a person to promote: still under way.
   paused: 'in_progress',
+  // Deployed, but no stage gated it: GitHub has no state for that; the description says so.
+  'not-gated': 'success',
   created: 'success',
   failed: 'failure',
   halted: 'failure',

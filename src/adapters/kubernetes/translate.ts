@@ -48,12 +48,8 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     replicas: spec.replicas ?? 1,
     ordinalsStart: spec.ordinals?.start ?? 0,
     partition: spec.updateStrategy?.rollingUpdate?.partition ?? 0,
-    partitionManager: ownerOf(meta.managedFields, [
-      'f:spec',
-      'f:updateStrategy',
-      'f:rollingUpdate',
-      'f:partition',
-    ]),
+    partitionManager: ownerOf(meta.managedFields, PARTITION_PATH),
+    partitionOwners: ownersOf(meta.managedFields, PARTITION_PATH),
     updateStrategy: spec.updateStrategy?.type ?? 'RollingUpdate',
     podManagementPolicy: spec.podManagementPolicy ?? 'OrderedReady',
     minReadySeconds: spec.minReadySeconds ?? 0,
@@ -66,6 +62,22 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     images: templateImages(spec.template),
     template: spec.template,
   };
+}
+
+const PARTITION_PATH = ['f:spec', 'f:updateStrategy', 'f:rollingUpdate', 'f:partition'];
+
+/** Every manager that owns the field at `path` (a managedFields fieldsV1 path), once each. */
+export function ownersOf(
+  entries: readonly RawManagedFields[] | undefined,
+  path: readonly string[],
+): string[] {
+  const owners = new Set<string>();
+  for (const entry of entries ?? []) {
+    let node: unknown = entry.fieldsV1;
+    for (const key of path) node = (node as Record<string, unknown> | undefined)?.[key];
+    if (node !== undefined && entry.manager) owners.add(entry.manager);
+  }
+  return [...owners];
 }
 
 /** The manager that most recently wrote the field at `path` (a managedFields fieldsV1 path). */

@@ -1,0 +1,204 @@
+// `apply: false`: a GitOps controller (Argo CD, Flux) applies the manifests; this action reads
+// them to know which template to expect, waits until the StatefulSet carries it, gates and
+// reports each stage, and parks the partition above every pod at the end, so the controller's
+// next sync creates a new revision and restarts no pod. It never writes the template.
+import { isDeepStrictEqual } from 'node:util';
+import type { Settings } from '../config/settings.ts';
+import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
+import { decideStart } from '../engine/resume.ts';
+import { decodeState } from '../engine/state.ts';
+import { INT32_MAX } from '../manifests/checks.ts';
+import type { StatefulSetRef } from '../ports/cluster.ts';
+import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from './common.ts';
+import { refOf, templateImages, templateOf } from './objects.ts';
+import { imageChanges, type Manifest } from './rollout.ts';
+import { stageRollout } from './staging.ts';
+import { ValidationError } from './validate.ts';
+
+/**
+ * Where the partition is parked: above any pod index, so a scale-up while a new revision waits
+ * creates its pods from currentRevision too (a partition of `replicas` would let them start on
+ * the new, ungated template).
+ */
+export const PARKED = INT32_MAX;
+
+const FIXES: readonly [RegExp, string][] = [
+  [
+    /argocd/i,
+    'Argo CD applies it from Git. In the Application, add ignoreDifferences for group apps, kind StatefulSet ' +
+      'with managedFieldsManagers [statefulset-canary] and the sync option RespectIgnoreDifferences=true, and take ' +
+      'updateStrategy.rollingUpdate.partition out of the manifests in Git',
+  ],
+  [
+    /kustomize-controller|flux/i,
+    "Flux applies it from Git. Take updateStrategy.rollingUpdate.partition out of the manifests in Git: Flux's " +
+      'server-side apply then leaves the field to statefulset-canary',
+  ],
+  [
+    /helm/i,
+    'Helm renders it. Take updateStrategy.rollingUpdate.partition out of the chart templates and values',
+  ],
+];
+
+/** Refuses, saying what to change, when another field manager owns the partition. */
+export function checkPartitionOwners(sts: StatefulSetObservation, fieldManager: string): void {
+  const others = (sts.partitionOwners ?? []).filter((m) => m !== fieldManager);
+  if (others.length === 0) return;
+  const fixes = others.map((m) => FIXES.find(([re]) => re.test(m))?.[1] ?? `Stop ${m} from setting it`);
+  throw new ValidationError(
+    `StatefulSet ${sts.namespace}/${sts.name}: spec.updateStrategy.rollingUpdate.partition is owned by ` +
+      `${others.join(', ')}, which would reset it on every sync and update pods no stage gated. ` +
+      `${[...new Set(fixes)].join('. ')}. Then run again. Nothing was changed in the cluster.`,
+  );
+}
+
+/** `command: park`: prepares a StatefulSet for a GitOps controller's syncs. */
+export async function parkStatefulSet(
+  deps: RunDeps,
+  settings: Settings,
+  ref: StatefulSetRef,
+): Promise<string> {
+  const observation = await deps.cluster.observe(ref);
+  if (!observation) throw new ValidationError(`StatefulSet ${ref.namespace}/${ref.name} was not found`);
+  checkPartitionOwners(observation.statefulSet, settings.fieldManager);
+  if (observation.statefulSet.partition >= PARKED)
+    return `StatefulSet ${ref.namespace}/${ref.name} is parked already (partition ${PARKED})`;
+  await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
+  return (
+    `StatefulSet ${ref.namespace}/${ref.name} is parked: partition ${PARKED} (was ${observation.statefulSet.partition}). ` +
+    'A sync of a new template now creates a new revision and restarts no pod until a rollout gates it.'
+  );
+}
+
+export async function rolloutSynced(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  manifest: Manifest,
+  signal: AbortSignal,
+): Promise<StatefulSetResult> {
+  const ref = refOf(manifest.object);
+  const expected = templateOf(manifest.dryRun);
+  const before = await waitForStatefulSet(deps, settings, ref, signal);
+  checkPartitionOwners(before.statefulSet, settings.fieldManager);
+  if (
+    before.statefulSet.partition < PARKED &&
+    before.statefulSet.currentRevision === before.statefulSet.updateRevision
+  ) {
+    deps.log.info(`${ref.namespace}/${ref.name}: parking the partition at ${PARKED} before the sync arrives`);
+    await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
+  }
+  const synced = await waitForTemplate(deps, settings, ref, expected, signal);
+  const sts = synced.statefulSet;
+  const progress = newProgress(deps, run, ref, 'rollout', sts.replicas);
+  const recorded = decodeState(sts.annotations);
+  const ending = { ref, revision: sts.updateRevision, previous: sts.currentRevision };
+  const start = decideStart({ kind: 'rollout', sts, recorded, targetIsLive: true, replicas: sts.replicas });
+  if (start.kind === 'no-change' || start.kind === 'refuse' || start.kind === 'fresh') {
+    const gated = recorded?.targetRevision === sts.updateRevision;
+    progress.revisions(sts.currentRevision, sts.updateRevision, [], deps.clock.now(), !gated);
+    if (!gated) {
+      const message =
+        `not gated: the controller rolled every pod to ${sts.updateRevision} before the partition was parked. ` +
+        'Run `command: park` once (or this rollout before the next sync) so later syncs are gated.';
+      deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
+      await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
+      return finish(deps, progress, { ...ending, result: 'not-gated', message });
+    }
+    deps.log.info(
+      `${ref.namespace}/${ref.name}: revision ${sts.updateRevision} is rolled out already; nothing to do`,
+    );
+    return finish(deps, progress, { ...ending, result: 'no-change' });
+  }
+  if (recorded?.targetRevision === sts.updateRevision && recorded.phase === 'rolled-back') {
+    const message =
+      `revision ${sts.updateRevision} failed its canary and its pods were replaced; Git still holds it. ` +
+      'Revert the change in Git (the merged pull request): the next sync then brings the previous template back.';
+    deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
+    return finish(deps, progress, { ...ending, result: 'halted', message });
+  }
+  return stageRollout(deps, settings, run, {
+    ref,
+    progress,
+    images: imageChanges(templateImages(undefined), sts.images),
+    target: start.target,
+    previous: start.previous,
+    originalPartition: PARKED,
+    fromPartition: start.fromPartition,
+    replicas: sts.replicas,
+    ordinalsStart: sts.ordinalsStart,
+    signal,
+    parkAt: PARKED,
+  });
+}
+
+/** The StatefulSet, once the GitOps controller has created it (polled: nothing to watch before). */
+async function waitForStatefulSet(
+  deps: RunDeps,
+  settings: Settings,
+  ref: StatefulSetRef,
+  signal: AbortSignal,
+): Promise<Observation> {
+  const deadline = deps.clock.now() + settings.syncTimeoutMs;
+  for (;;) {
+    const observation = await deps.cluster.observe(ref);
+    if (observation) return observation;
+    if (signal.aborted || deps.clock.now() >= deadline) {
+      throw new Error(
+        `StatefulSet ${ref.namespace}/${ref.name} did not appear within sync-timeout ` +
+          `(${settings.syncTimeoutMs / 1000} s): check that the GitOps controller synced the merged commit`,
+      );
+    }
+    await deps.clock.sleep(2_000, signal);
+  }
+}
+
+/** Waits (by watch) until the StatefulSet's updateRevision carries the manifests' template. */
+async function waitForTemplate(
+  deps: RunDeps,
+  settings: Settings,
+  ref: StatefulSetRef,
+  expected: unknown,
+  signal: AbortSignal,
+): Promise<Observation> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let found: Observation | undefined;
+  let latest: Observation | undefined;
+  const deadline = deps.clock.sleep(settings.syncTimeoutMs, stop.signal).then(() => stop.abort());
+  deps.log.info(
+    `${ref.namespace}/${ref.name}: waiting up to ${settings.syncTimeoutMs / 1000} s for the sync`,
+  );
+  try {
+    await deps.cluster.watch(
+      ref,
+      (observation) => {
+        latest = observation;
+        const sts = observation.statefulSet;
+        if (sts.observedGeneration < sts.generation || !isDeepStrictEqual(sts.template, expected)) return;
+        found = observation;
+        stop.abort();
+      },
+      stop.signal,
+    );
+  } finally {
+    stop.abort();
+    await deadline;
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (found) return found;
+  if (signal.aborted)
+    throw new Error(`cancelled while waiting for ${ref.namespace}/${ref.name} to be synced`);
+  const live = latest?.statefulSet;
+  const images = (i: Readonly<Record<string, string>>) =>
+    Object.entries(i)
+      .map(([c, image]) => `${c}=${image}`)
+      .join(', ');
+  throw new Error(
+    `StatefulSet ${ref.namespace}/${ref.name} did not get the manifests' template within sync-timeout ` +
+      `(${settings.syncTimeoutMs / 1000} s): it runs updateRevision ${live?.updateRevision ?? '?'} with ` +
+      `${images(live?.images ?? {})}, expected ${images(templateImages(expected))}. Check that the GitOps ` +
+      'controller synced the merged commit (and that the manifests are the ones it applies).',
+  );
+}
