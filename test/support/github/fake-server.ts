@@ -1,7 +1,8 @@
 // A local HTTP server that plays the GitHub REST API for the endpoints the reporter uses.
 // It rejects (422, and records in `violations`) any request that does not match GitHub's
-// published OpenAPI description, checks the Authorization header, can be scripted to fail,
-// and records every request for assertions. Point the reporter at `url` (GITHUB_API_URL).
+// published OpenAPI description, checks the Authorization header, can be scripted to fail or
+// to answer slowly, and records every request for assertions. Point the reporter at `url`
+// (GITHUB_API_URL).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkRequest, matchOperation } from './contract.ts';
@@ -43,6 +44,18 @@ export interface Failure {
   times: number;
 }
 
+/**
+ * Answers to the next `times` matching requests come `ms` late. What a request does is done
+ * when it arrives, as on a GitHub that is slow to answer: a client that gives up waiting has
+ * still written.
+ */
+export interface Delay {
+  readonly method?: string;
+  readonly path?: RegExp;
+  readonly ms: number;
+  times: number;
+}
+
 /** Who the token is: a user (personal access token) or an app installation (GITHUB_TOKEN). */
 export type Identity =
   | { readonly kind: 'user'; readonly user: User }
@@ -61,9 +74,15 @@ export interface FakeGitHub {
   readonly deployments: Deployment[];
   /** Pull requests associated with a commit, by sha (GET /repos/{o}/{r}/commits/{sha}/pulls). */
   readonly commitPulls: Map<string, Array<Record<string, unknown>>>;
+  /**
+   * The commit graph for GET /repos/{o}/{r}/compare/{base}...{head}: each commit's parents,
+   * first parent first, added oldest first (the order compare lists commits in).
+   */
+  readonly commitParents: Map<string, readonly string[]>;
   /** Adds a comment as if `user` had written it. */
   addComment(issue: number, body: string, user: User): Comment;
   fail(failure: Failure): void;
+  delay(delay: Delay): void;
   /** Requests as "METHOD /path", for compact assertions. */
   calls(): string[];
   close(): Promise<void>;
@@ -91,6 +110,7 @@ export async function startFakeGitHub(
   const token = options.token ?? 'ghs_fake_token_for_tests';
   let nextId = 1000;
   const failures: Failure[] = [];
+  const delays: Delay[] = [];
   const fake: Omit<FakeGitHub, 'url' | 'close'> = {
     token,
     identity: options.identity ?? { kind: 'installation', bot: actionsBot, graphql: true },
@@ -99,6 +119,7 @@ export async function startFakeGitHub(
     comments: [],
     deployments: [],
     commitPulls: new Map(),
+    commitParents: new Map(),
     addComment(issue, body, user) {
       const comment = { id: nextId++, issue, body, user };
       fake.comments.push(comment);
@@ -106,6 +127,9 @@ export async function startFakeGitHub(
     },
     fail(failure) {
       failures.push(failure);
+    },
+    delay(delay) {
+      delays.push(delay);
     },
     calls() {
       return fake.requests.map((r) => `${r.method} ${r.path}`);
@@ -138,6 +162,7 @@ export async function startFakeGitHub(
       200,
       fake.commitPulls.get(p.commit_sha ?? '') ?? [],
     ],
+    'repos/compare-commits-with-basehead': (p, q) => compare(fake.commitParents, p.basehead ?? '', q),
     'issues/list-comments': (p, q) => {
       const perPage = Number(q.get('per_page') ?? 30);
       const page = Number(q.get('page') ?? 1);
@@ -190,12 +215,12 @@ export async function startFakeGitHub(
     return [200, { data: { viewer: { login: author().login } } }];
   }
 
-  function scripted(method: string, path: string): Failure | undefined {
-    const failure = failures.find(
+  function scripted<T extends Failure | Delay>(list: T[], method: string, path: string): T | undefined {
+    const found = list.find(
       (f) => f.times > 0 && (f.method ?? method) === method && (f.path ?? /./).test(path),
     );
-    if (failure !== undefined) failure.times--;
-    return failure;
+    if (found !== undefined) found.times--;
+    return found;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -210,9 +235,12 @@ export async function startFakeGitHub(
       status: 0,
     };
     fake.requests.push(recorded);
+    const late = scripted(delays, method, url.pathname);
     const reply = (status: number, data: unknown, headers: Record<string, string> = {}) => {
       recorded.status = status;
-      json(res, status, data, headers);
+      if (late === undefined) return json(res, status, data, headers);
+      const timer = setTimeout(() => json(res, status, data, headers), late.ms);
+      res.on('close', () => clearTimeout(timer));
     };
     if (req.headers.authorization !== `token ${token}` && req.headers.authorization !== `Bearer ${token}`) {
       return reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
@@ -233,7 +261,7 @@ export async function startFakeGitHub(
         message: `fake GitHub: request does not match the OpenAPI description: ${problems.join('; ')}`,
       });
     }
-    const failure = scripted(method, url.pathname);
+    const failure = scripted(failures, method, url.pathname);
     if (failure !== undefined)
       return reply(
         failure.status,
@@ -259,6 +287,12 @@ export async function startFakeGitHub(
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // Slow answers must not hold the test's teardown.
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   const { port } = server.address() as AddressInfo;
   return {
     ...fake,
@@ -269,6 +303,47 @@ export async function startFakeGitHub(
       fake.identity = value;
     },
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close,
   };
+}
+
+/** Every ancestor of `sha` (itself included) in `parents`. */
+function ancestors(parents: ReadonlyMap<string, readonly string[]>, sha: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [sha];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    todo.push(...(parents.get(next) ?? []));
+  }
+  return seen;
+}
+
+/** GET .../compare/{base}...{head}: the commits reachable from head and not from base, oldest first. */
+function compare(
+  parents: ReadonlyMap<string, readonly string[]>,
+  basehead: string,
+  query: URLSearchParams,
+): [number, unknown] {
+  const [base = '', head = ''] = basehead.split('...');
+  if (!parents.has(base) || !parents.has(head)) return [404, { message: 'Not Found' }];
+  const behind = ancestors(parents, base);
+  const ahead = ancestors(parents, head);
+  const commits = [...parents.keys()].filter((sha) => ahead.has(sha) && !behind.has(sha));
+  const perPage = Number(query.get('per_page') ?? 250);
+  const page = Number(query.get('page') ?? 1);
+  const commitJson = (sha: string) => ({
+    sha,
+    parents: (parents.get(sha) ?? []).map((p) => ({ sha: p })),
+  });
+  return [
+    200,
+    {
+      status: commits.length > 0 ? 'ahead' : 'identical',
+      ahead_by: commits.length,
+      behind_by: 0,
+      total_commits: commits.length,
+      commits: commits.slice((page - 1) * perPage, page * perPage).map(commitJson),
+    },
+  ];
 }
