@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deploymentStatus } from '../../src/adapters/github/deployments.ts';
-import type { Verdict } from '../../src/engine/report.ts';
-import { reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
+import type { RolloutReport, Verdict } from '../../src/engine/report.ts';
+import { reporterFor, stageReport, t0, useFakeGitHub } from '../support/github/helpers.ts';
 import { recordingLog } from '../support/recording-log.ts';
+
+const payloadOf = (kind: RolloutReport['kind']) => ({
+  kind,
+  context: 'kind-dev',
+  namespace: 'shop',
+  name: 'web',
+});
 
 describe('GitHub Deployments', () => {
   const github = useFakeGitHub();
@@ -30,6 +37,7 @@ describe('GitHub Deployments', () => {
         auto_merge: false,
         required_contexts: [],
         payload: {
+          kind: 'rollout',
           context: 'kind-dev',
           namespace: 'shop',
           name: 'web',
@@ -48,20 +56,45 @@ describe('GitHub Deployments', () => {
       ),
     );
     assert.equal(deployment?.statuses[1]?.description, 'shop/web: stage 2/3, 1/5 pods on web-7f8e9a0b1');
+    assert.equal(deployment?.body.description, 'statefulset-canary rollout of shop/web to web-7f8e9a0b1');
   });
 
-  const outcomes: Array<[Verdict, string]> = [
-    ['failed', 'failure'],
-    ['halted', 'failure'],
-    ['rolled-back', 'failure'],
-    ['cancelled', 'error'],
-    ['no-change', 'inactive'],
-    ['created', 'success'],
+  it('never let GitHub mark other deployments inactive (auto_inactive false on every status)', async () => {
+    const reporter = reporterFor(github.fake, {
+      settings: { deploymentEnvironment: 'production', comment: false },
+    });
+    // Two StatefulSets of one run, one after the other, in one environment.
+    for (const name of ['db', 'web'])
+      for (const step of [0, 6]) await reporter.update(stageReport(step, name));
+    await reporter.flush();
+    assert.equal(github.fake.deployments.length, 2);
+    const statuses = github.fake.deployments.flatMap((d) => d.statuses);
+    assert.equal(statuses.length, 4);
+    assert.ok(
+      statuses.every((s) => s.auto_inactive === false),
+      JSON.stringify(statuses),
+    );
+    assert.deepEqual(
+      github.fake.deployments.map((d) => d.statuses.at(-1)?.state),
+      ['success', 'success'],
+    );
+  });
+
+  const outcomes: Array<[RolloutReport['kind'], Verdict, string]> = [
+    ['rollout', 'failed', 'failure'],
+    ['rollout', 'halted', 'failure'],
+    ['rollout', 'rolled-back', 'failure'],
+    ['rollout', 'cancelled', 'error'],
+    ['rollout', 'no-change', 'inactive'],
+    ['rollout', 'created', 'success'],
+    ['rollback', 'rolled-back', 'success'],
+    ['rollback', 'failed', 'failure'],
+    ['rollback', 'cancelled', 'error'],
   ];
-  for (const [verdict, state] of outcomes) {
-    it(`end a ${verdict} rollout with ${state}`, async () => {
+  for (const [kind, verdict, state] of outcomes) {
+    it(`end a ${verdict} ${kind} with ${state}`, async () => {
       const reporter = reporterFor(github.fake, { settings: { deploymentEnvironment: 'staging' } });
-      await reporter.update(stageReport(1, 'web', { verdict }));
+      await reporter.update(stageReport(1, 'web', { kind, verdict }));
       await reporter.flush();
       assert.deepEqual(
         github.fake.deployments[0]?.statuses.map((s) => s.state),
@@ -69,6 +102,77 @@ describe('GitHub Deployments', () => {
       );
     });
   }
+
+  it('name the revision a manual rollback restores, in the deployment and its statuses', async () => {
+    const reporter = reporterFor(github.fake, {
+      settings: { deploymentEnvironment: 'production', comment: false },
+    });
+    // A rollback's revision is the one it restores; previousRevision the one it leaves.
+    const rollback = {
+      kind: 'rollback',
+      revision: 'web-5c6d7e8f9',
+      previousRevision: 'web-7f8e9a0b1',
+    } as const;
+    await reporter.update(stageReport(4, 'web', rollback));
+    await reporter.update(stageReport(6, 'web', { ...rollback, verdict: 'rolled-back' }));
+    await reporter.flush();
+    const [deployment] = github.fake.deployments;
+    assert.equal(deployment?.body.description, 'statefulset-canary rollback of shop/web to web-5c6d7e8f9');
+    assert.deepEqual(deployment?.body.payload, {
+      kind: 'rollback',
+      context: 'kind-dev',
+      namespace: 'shop',
+      name: 'web',
+      revision: 'web-5c6d7e8f9',
+      previousRevision: 'web-7f8e9a0b1',
+    });
+    assert.deepEqual(
+      deployment?.statuses.map((s) => [s.state, s.description]),
+      [
+        ['in_progress', 'shop/web: rollback stage 3/3, 3/5 pods on restored web-5c6d7e8f9'],
+        ['success', 'shop/web: rolled back to web-5c6d7e8f9 from web-7f8e9a0b1'],
+      ],
+    );
+  });
+
+  it('name the revision an automatic rollback went back to, and end it a failure', async () => {
+    const reporter = reporterFor(github.fake, { settings: { deploymentEnvironment: 'production' } });
+    await reporter.update(
+      stageReport(1, 'web', {
+        verdict: 'rolled-back',
+        rollback: { reason: 'crash', toRevision: 'web-5c6d7e8f9', state: 'succeeded', deletedPods: [] },
+      }),
+    );
+    await reporter.flush();
+    assert.deepEqual(
+      github.fake.deployments[0]?.statuses.map((s) => [s.state, s.description]),
+      [['failure', 'shop/web: rolled back to web-5c6d7e8f9 from web-7f8e9a0b1']],
+    );
+  });
+
+  it('give a StatefulSet rolled out and then back in one run a second deployment for the rollback', async () => {
+    const reporter = reporterFor(github.fake, { settings: { deploymentEnvironment: 'production' } });
+    await reporter.update(stageReport(6, 'web'));
+    await reporter.flush();
+    const back = { kind: 'rollback', revision: 'web-5c6d7e8f9', previousRevision: 'web-7f8e9a0b1' } as const;
+    await reporter.update(
+      stageReport(6, 'web', { ...back, verdict: 'rolled-back', startedAt: t0 + 600_000 }),
+    );
+    await reporter.flush();
+    assert.deepEqual(
+      github.fake.deployments.map((d) => [d.body.payload, d.statuses.map((s) => s.state)]),
+      [
+        [
+          { ...payloadOf('rollout'), revision: 'web-7f8e9a0b1', previousRevision: 'web-5c6d7e8f9' },
+          ['success'],
+        ],
+        [
+          { ...payloadOf('rollback'), revision: 'web-5c6d7e8f9', previousRevision: 'web-7f8e9a0b1' },
+          ['success'],
+        ],
+      ],
+    );
+  });
 
   it('warn with the deployments permission on a 403 and leave the comment alone', async () => {
     github.fake.fail({

@@ -1,13 +1,22 @@
-// GitHub Deployment statuses, one deployment per StatefulSet in the configured environment:
-// created on the first report, then a status for each change of state (not for every report).
+// GitHub Deployment statuses, one deployment per StatefulSet and per rollout or rollback in the
+// configured environment: created on the first report, then a status for each change of state
+// (not for every report). A run that rolls a StatefulSet out and then back (on-failure-others:
+// rollback) gives it two deployments: the rollout's, then the rollback's, which names the
+// revision it restores.
+import type { RolloutReport } from '../../engine/report.ts';
 import type { Repository } from './context.ts';
 import { createDeployment, createDeploymentStatus, deploymentStatus, statusKey } from './deployments.ts';
 import { type GitHubSession, type Publisher, reportKey, subjectOf } from './session.ts';
 
-/** What has been written for one StatefulSet. */
+/** What has been written for one rollout or rollback of one StatefulSet. */
 interface Written {
   deploymentId: number | undefined;
   lastStatus: string | undefined;
+}
+
+/** One rollout or rollback of one StatefulSet: a report's runner-side identity. */
+function deploymentKey(report: RolloutReport): string {
+  return `${reportKey(report)} ${report.kind} ${report.startedAt}`;
 }
 
 export function createDeploymentPublisher(
@@ -15,7 +24,7 @@ export function createDeploymentPublisher(
   environment: string | undefined,
 ): Publisher {
   const written = new Map<string, Written>();
-  const { run, policy } = session;
+  const { run } = session;
 
   return async (report, repository: Repository) => {
     if (session.isOff('deployment') || environment === undefined) return;
@@ -26,20 +35,20 @@ export function createDeploymentPublisher(
       );
       return;
     }
-    const key = reportKey(report);
+    const key = deploymentKey(report);
     const state = written.get(key) ?? { deploymentId: undefined, lastStatus: undefined };
     written.set(key, state);
     const status = deploymentStatus(report);
     const statusId = statusKey(report, status);
     if (statusId === state.lastStatus) return;
     try {
-      state.deploymentId ??= await createDeployment(session.client(), policy, {
+      state.deploymentId ??= await createDeployment(session.client(), session.policy, {
         repository,
         sha: run.sha,
         environment,
         report,
       });
-      await createDeploymentStatus(session.client(), policy, repository, state.deploymentId, {
+      await createDeploymentStatus(session.client(), session.policy, repository, state.deploymentId, {
         ...status,
         logUrl: run.runUrl,
       });

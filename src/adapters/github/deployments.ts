@@ -1,5 +1,15 @@
-// GitHub Deployments: one deployment per rollout (or rollback), a status per stage, then the
-// outcome. What a report maps to is pure; the requests are two small functions.
+// GitHub Deployments: one deployment per StatefulSet per rollout (or rollback), a status per
+// stage, then the outcome. What a report maps to is pure; the requests are two small functions.
+//
+// Outcomes: a rollout that succeeded (or created its StatefulSet) is `success`; one that failed,
+// halted or was rolled back by itself is `failure`; a manual rollback (`command: rollback`) that
+// restored its revision is `success`, since that is what it was asked to do. A cancelled run is
+// `error`, not `inactive`: its pods are partly on the new revision and a rerun resumes, and GitHub
+// shows `inactive` as a deployment that was superseded, hiding what is still live.
+//
+// Every status is sent with `auto_inactive: false`. GitHub's default marks every earlier
+// successful deployment of the same environment inactive; with one deployment per StatefulSet in
+// one environment, the second StatefulSet of a run would mark the first's deployment inactive.
 import type { RolloutReport, Verdict } from '../../engine/report.ts';
 import { type Octokit, type RetryPolicy, withRetry } from './api.ts';
 import type { Repository } from './context.ts';
@@ -29,22 +39,51 @@ export interface DeploymentStatus {
   readonly description: string;
 }
 
+/** The state a report ends (or goes on) in; a manual rollback that rolled back succeeded. */
+export function deploymentState(report: RolloutReport): DeploymentState {
+  if (report.kind === 'rollback' && report.verdict === 'rolled-back') return 'success';
+  return states[report.verdict];
+}
+
+function clampDescription(text: string): string {
+  return text.length <= maxDescription ? text : `${text.slice(0, maxDescription - 1)}…`;
+}
+
+/** What an ended report says: the revision it left running, and the one it left behind. */
+function outcomeText(report: RolloutReport): string {
+  const { verdict, revision, previousRevision } = report;
+  if (verdict === 'rolled-back') {
+    // A manual rollback's revision is the one it restored; an automatic one's is the failed one.
+    const restored =
+      report.kind === 'rollback' ? revision : (report.rollback?.toRevision ?? previousRevision);
+    const from = report.kind === 'rollback' ? previousRevision : revision;
+    return `rolled back to ${restored ?? 'the previous revision'}${from === undefined ? '' : ` from ${from}`}`;
+  }
+  return `${report.kind} ${verdict.replace('-', ' ')}${revision === undefined ? '' : ` (${revision})`}`;
+}
+
 /** The status a report maps to. Descriptions are plain text on GitHub, not Markdown. */
 export function deploymentStatus(report: RolloutReport): DeploymentStatus {
-  const state = states[report.verdict];
+  const state = deploymentState(report);
   const target = `${report.namespace}/${report.name}`;
   const current = [...report.stages].reverse().find((s) => s.state !== 'pending') ?? report.stages[0];
-  let description: string;
-  if (state === 'in_progress' && current !== undefined) {
-    description = `${target}: stage ${current.stage}/${report.stages.length}, ${current.updated}/${report.replicas} pods on ${report.revision ?? 'the new revision'}`;
-  } else {
-    description = `${target}: ${report.verdict.replace('-', ' ')}${report.revision === undefined ? '' : ` (${report.revision})`}`;
-  }
-  return {
-    state,
-    description:
-      description.length <= maxDescription ? description : `${description.slice(0, maxDescription - 1)}…`,
-  };
+  const [stage, onto] =
+    report.kind === 'rollback'
+      ? ['rollback stage', `restored ${report.revision ?? 'revision'}`]
+      : ['stage', report.revision ?? 'the new revision'];
+  const description =
+    state === 'in_progress' && current !== undefined
+      ? `${target}: ${stage} ${current.stage}/${report.stages.length}, ${current.updated}/${report.replicas} pods on ${onto}`
+      : `${target}: ${outcomeText(report)}`;
+  return { state, description: clampDescription(description) };
+}
+
+/** What the deployment records: for a rollback, the revision it restores (not just the commit). */
+export function deploymentDescription(report: RolloutReport): string {
+  const target = `${report.namespace}/${report.name}`;
+  const revision = report.revision === undefined ? '' : ` to ${report.revision}`;
+  const verb = report.kind === 'rollback' ? 'rollback' : 'rollout';
+  return clampDescription(`statefulset-canary ${verb} of ${target}${revision}`);
 }
 
 /** Identifies one status so that a stage costs one status, not one per update. */
@@ -75,11 +114,11 @@ export async function createDeployment(
       // Deploy exactly this commit: no merge of the default branch, no wait for other checks.
       auto_merge: false,
       required_contexts: [],
-      description: `statefulset-canary ${report.kind} of ${report.namespace}/${report.name}`.slice(
-        0,
-        maxDescription,
-      ),
+      description: deploymentDescription(report),
+      // `revision` is what this deployment puts on the pods: the new revision of a rollout, the
+      // restored one of a rollback (`previousRevision` is the one it replaces).
       payload: {
+        kind: report.kind,
         context: report.context,
         namespace: report.namespace,
         name: report.name,
@@ -108,6 +147,9 @@ export async function createDeploymentStatus(
       deployment_id: deploymentId,
       state: status.state,
       description: status.description,
+      // Not GitHub's default (true): that would mark the other StatefulSets' deployments of this
+      // environment inactive (see the top of this file).
+      auto_inactive: false,
       ...(status.logUrl === undefined ? {} : { log_url: status.logUrl }),
       request: { signal },
     }),
