@@ -82,6 +82,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
   const reporters: Reporter[] = options.observer ? [options.observer] : [];
   let run: RunContext;
   let flush = (): Promise<void> => Promise.resolve();
+  let hurry = (): void => {};
   if (origin.kind === 'github') {
     for (const problem of origin.run.problems) log.warning(problem);
     const github = await githubReporting({
@@ -96,6 +97,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
     // A rerun that changes nothing must not overwrite the pull request's record of the change.
     reporters.push(skipNoChange(github.reporter));
     flush = () => github.flush();
+    hurry = () => github.hurry();
     run = {
       contextName: kube.contextName,
       runUrl: origin.run.runUrl,
@@ -115,6 +117,9 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
     cluster,
     pullRequest: run.pullRequest,
     async run(signal) {
+      // A cancel (SIGINT/SIGTERM) leaves the runner seconds: the last reports must fit in them.
+      if (signal.aborted) hurry();
+      else signal.addEventListener('abort', hurry, { once: true });
       const deps = { cluster, lock, clock, log, reporter, defaultNamespace: kube.defaultNamespace };
       const outcome = await execute(settings, { ...deps, cwd: options.cwd ?? process.cwd() }, run, signal);
       await flush();

@@ -2,6 +2,7 @@
 // does, with the real GitHub reporting talking to the fake GitHub server (fast retries) and a
 // recording log, against the local control plane.
 
+import type { RetryPolicy } from '../../src/adapters/github/api.ts';
 import { readRunContext } from '../../src/adapters/github/context.ts';
 import type { Outcome } from '../../src/app.ts';
 import { composeApp } from '../../src/compose.ts';
@@ -30,6 +31,12 @@ export interface GitHubRunOptions {
   readonly inputs: Readonly<Record<string, string>>;
   /** Extra GITHUB_* variables, e.g. another GITHUB_SHA. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Cancels the run, as SIGINT does in the action. */
+  readonly signal?: AbortSignal;
+  /** Sees every report as the runner hands it out. */
+  readonly onReport?: (report: RolloutReport) => void;
+  /** GitHub retry timing (default: fast retries). */
+  readonly retry?: Partial<RetryPolicy>;
 }
 
 export async function runWithGitHub(
@@ -50,15 +57,16 @@ export async function runWithGitHub(
       kind: 'github',
       run: readRunContext(githubEnv(fake.url, options.event, options.payload, options.env)),
       jobSummary: false,
-      retry: fastRetry(),
+      retry: options.retry ?? fastRetry(),
     },
     observer: {
       update: async (report) => {
         reports.push(report);
+        options.onReport?.(report);
       },
     },
   });
-  const outcome = await app.run(new AbortController().signal);
+  const outcome = await app.run(options.signal ?? new AbortController().signal);
   return {
     outcome,
     log,

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import { createGitHubReporter } from '../../src/adapters/github/reporter.ts';
 import {
+  fastRetry,
   pullRequestEvent,
   reporterFor,
   runContext,
+  settings,
   stageReport,
   useFakeGitHub,
 } from '../support/github/helpers.ts';
@@ -127,6 +130,26 @@ describe('GitHub failures never break the rollout', () => {
     await reporter.update(stageReport(1));
     await reporter.flush();
     assert.equal(github.fake.comments.length, 1);
+  });
+
+  it('warns when GitHub does not answer in time, without retrying, and tries again at the next stage', async () => {
+    github.fake.delay({ method: 'POST', path: /\/comments$/, ms: 1_000, times: 1 });
+    const log = recordingLog();
+    const reporter = createGitHubReporter({
+      settings: settings(github.fake),
+      run: runContext(github.fake, 'pull_request', pullRequestEvent),
+      log,
+      retry: { ...fastRetry(), requestTimeoutMs: 200 },
+    });
+    await reporter.update(stageReport(0));
+    assert.equal(log.warnings.length, 1);
+    assert.match(log.warnings[0] ?? '', /GitHub did not answer within 200 ms; the next stage will try again/);
+    assert.equal(github.fake.calls().filter((c) => c.startsWith('POST /repos')).length, 1, 'not retried');
+    await reporter.update(stageReport(2));
+    await reporter.flush();
+    // GitHub wrote the comment it was slow to confirm: found again and updated, not doubled.
+    assert.equal(github.fake.comments.length, 1);
+    assert.match(github.fake.comments[0]?.body ?? '', /rollout in progress/);
   });
 
   it('warns once when the API is unreachable and stops trying', async () => {

@@ -21,6 +21,12 @@ export interface RetryPolicy {
   readonly sleep: (ms: number) => Promise<void>;
   /** Milliseconds since the epoch; injectable for x-ratelimit-reset arithmetic. */
   readonly now: () => number;
+  /**
+   * Ends every attempt and backoff under this policy when aborted (after a cancel: the
+   * requests a newer report supersedes, and the deadline of the last ones). Its reason, a
+   * GitHubError, is what the request fails with.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
@@ -39,7 +45,11 @@ export type GitHubErrorKind =
   | 'invalid'
   | 'rate-limited'
   | 'server'
-  | 'unreachable';
+  | 'unreachable'
+  /** No answer within the request's timeout (or the time left after a cancel). */
+  | 'timeout'
+  /** Given up because a newer report replaces what the request would have written. */
+  | 'superseded';
 
 /** A failed GitHub request, classified. `message` never contains the token. */
 export class GitHubError extends Error {
@@ -56,7 +66,10 @@ export class GitHubError extends Error {
     this.retryAfterMs = retryAfterMs;
   }
 
-  /** Worth another attempt of the same request. */
+  /**
+   * Worth another attempt of the same request. A timeout is not: the time is the budget, and
+   * a later report tries again.
+   */
   get transient(): boolean {
     return this.kind === 'server' || this.kind === 'rate-limited' || this.kind === 'unreachable';
   }
@@ -97,8 +110,14 @@ export function classify(thrown: unknown, now: number): GitHubError {
   const error = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as HttpErrorShape;
   const message = typeof error.message === 'string' ? error.message : String(thrown);
   const status = typeof error.status === 'number' ? error.status : undefined;
-  // Octokit reports a failed fetch (refused, reset, DNS, timeout) as status 500 without a response.
-  if (error.response === undefined) return new GitHubError('unreachable', undefined, message);
+  // Octokit reports a failed fetch (refused, reset, DNS, timeout) as status 500 without a response;
+  // an aborted fetch (our timeout) is the error itself or its cause.
+  if (error.response === undefined) {
+    const cause = (error as { cause?: { name?: unknown } }).cause;
+    const name = (error as { name?: unknown }).name;
+    const aborted = [name, cause?.name].some((n) => n === 'TimeoutError' || n === 'AbortError');
+    return new GitHubError(aborted ? 'timeout' : 'unreachable', undefined, message);
+  }
   const wait = retryAfter(error, now);
   if (status === 429 || (status === 403 && (wait !== undefined || /rate limit/i.test(message)))) {
     // Secondary rate limits without retry-after: GitHub says to wait at least a minute.
@@ -120,15 +139,28 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   request: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  const { signal } = policy;
+  const given = (): GitHubError | undefined =>
+    signal?.aborted === true && signal.reason instanceof GitHubError ? signal.reason : undefined;
+  try {
+    return await attempts(policy, request);
+  } catch (thrown) {
+    throw given() ?? classify(thrown, policy.now());
+  }
+}
+
+function attempts<T>(policy: RetryPolicy, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeout = () => AbortSignal.timeout(policy.requestTimeoutMs);
   return pRetry(
     async () => {
       try {
-        return await request(AbortSignal.timeout(policy.requestTimeoutMs));
+        return await request(policy.signal ? AbortSignal.any([timeout(), policy.signal]) : timeout());
       } catch (thrown) {
         throw classify(thrown, policy.now());
       }
     },
     {
+      ...(policy.signal ? { signal: policy.signal } : {}),
       retries: policy.retries,
       minTimeout: policy.minTimeoutMs,
       factor: 2,
@@ -142,8 +174,25 @@ export async function withRetry<T>(
         if (!(error instanceof GitHubError) || retriesLeft === 0 || error.retryAfterMs === undefined) return;
         if (error.retryAfterMs > policy.maxRetryAfterMs) return;
         const extra = error.retryAfterMs - retryDelay;
-        if (extra > 0) await policy.sleep(extra);
+        if (extra > 0) await sleep(policy, extra);
       },
     },
   );
+}
+
+/** The policy's sleep, ended early (rejecting with the reason) when its signal aborts. */
+async function sleep(policy: RetryPolicy, ms: number): Promise<void> {
+  const { signal } = policy;
+  if (signal === undefined) return policy.sleep(ms);
+  signal.throwIfAborted();
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([policy.sleep(ms), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }

@@ -12,6 +12,8 @@ export interface FailureContext {
   readonly policy: RetryPolicy;
   /** The channel is now off for the rest of the run. */
   readonly permanent: boolean;
+  /** The run was cancelled: this was one of its last reports. */
+  readonly cancelled: boolean;
 }
 
 const what = {
@@ -23,8 +25,12 @@ const what = {
 const permission = {
   comment: '`permissions: pull-requests: write`',
   deployment: '`permissions: deployments: write`',
-  lookup: '`permissions: contents: read` and `pull-requests: read` (or set the `pull-request` input)',
+  lookup: '`permissions: pull-requests: read` (or set the `pull-request` input)',
 } as const;
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
 
 function repositoryName(run: GitHubRunContext): string {
   return run.repository === undefined ? 'the repository' : `${run.repository.owner}/${run.repository.repo}`;
@@ -52,6 +58,12 @@ function fix(context: FailureContext): string {
       return `GitHub kept failing after ${policy.retries + 1} attempts; the next stage will try again.`;
     case 'unreachable':
       return `The GitHub API at ${run.apiUrl} is unreachable: check GITHUB_API_URL and the runner's network.`;
+    case 'timeout':
+      return context.cancelled
+        ? `The run was cancelled and GitHub did not answer in time${channel === 'deployment' ? ': the deployment may still show its last state; a rerun reports again' : ''}.`
+        : `GitHub did not answer within ${seconds(policy.requestTimeoutMs)}; the next stage will try again.`;
+    case 'superseded':
+      return 'A newer report replaces this one.';
     case 'invalid':
       return 'GitHub rejected the request; please report this as a bug of statefulset-canary.';
   }

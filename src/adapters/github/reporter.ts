@@ -38,6 +38,8 @@ export interface GitHubReporter extends Reporter {
    * it before the step ends. Never throws.
    */
   flush(): Promise<void>;
+  /** The run was cancelled: the last reports go out within the runner's budget (session.ts). */
+  hurry(): void;
 }
 
 export function createGitHubReporter(options: GitHubReporterOptions): GitHubReporter {
@@ -65,6 +67,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
     update: (report) => queue.push(reportKey(report), report),
     flush: () => queue.drained(),
     pullRequest,
+    hurry: () => session.hurry(),
   };
 }
 

@@ -2,6 +2,13 @@
 // lazily made Octokit client, and which channels are still on. A channel that cannot work (no
 // permission, no such repository, GitHub unreachable) is switched off after one warning that
 // names the fix; a passing failure only warns.
+//
+// After a cancel (`hurry`) the runner gives the step 7.5 s until SIGTERM and 2.5 s more until
+// it kills it. The last reports must be attempted within that budget, whatever GitHub's speed:
+// requests already in flight get `cancelBudget.inFlightMs` more (a newer report replaces what
+// they write), then every request has `cancelBudget.requestTimeoutMs` and one quick retry, and
+// whatever is still open `cancelBudget.deadlineMs` after the cancel is given up. (A request
+// that times out is not retried at any time: the time is its budget, the next report retries.)
 import type { GitHubSettings } from '../../config/settings.ts';
 import type { RolloutReport } from '../../engine/report.ts';
 import type { Log } from '../../ports/log.ts';
@@ -12,9 +19,23 @@ import { explain } from './explain.ts';
 
 export type Channel = 'comment' | 'deployment' | 'lookup';
 
+/** GitHub's share of the runner's cancel budget (SIGINT, 7.5 s, SIGTERM, 2.5 s, kill). */
+export const cancelBudget = {
+  /** How much longer a request in flight at the cancel may take. */
+  inFlightMs: 1500,
+  /** Timeout of each request after the cancel. */
+  requestTimeoutMs: 2000,
+  /** Retries after the cancel (5xx, network; not timeouts), after this backoff. */
+  retries: 1,
+  backoffMs: 200,
+  /** Everything GitHub-side ends this long after the cancel, well before SIGTERM. */
+  deadlineMs: 5000,
+} as const;
+
 export interface GitHubSession {
   readonly run: GitHubRunContext;
   readonly log: Log;
+  /** The retry policy for a request starting now (shorter once the run is cancelled). */
   readonly policy: RetryPolicy;
   /** The Octokit client, made on first use. */
   client(): Octokit;
@@ -22,6 +43,8 @@ export interface GitHubSession {
   switchOff(channel: Channel): void;
   /** Warns that a request for `subject` failed, switching `channel` off when retrying cannot help. */
   fail(channel: Channel, error: unknown, subject: string, pullRequest?: number): void;
+  /** The run was cancelled: from now on, requests fit in the cancel budget (see cancelBudget). */
+  hurry(): void;
 }
 
 export interface SessionOptions {
@@ -32,9 +55,19 @@ export interface SessionOptions {
   readonly retry?: Partial<RetryPolicy>;
 }
 
+/** An AbortController whose abort, after `ms`, carries `error` (not kept alive by the timer). */
+function abortLater(ms: number, error: GitHubError): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(error), ms).unref();
+  return controller.signal;
+}
+
 export function createSession(options: SessionOptions): GitHubSession {
   const { settings, run, log } = options;
-  const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
+  const inFlight = new AbortController();
+  const normal: RetryPolicy = { ...defaultRetryPolicy, ...options.retry, signal: inFlight.signal };
+  let policy = normal;
+  let hurried = false;
   const off = new Set<Channel>();
   if (!settings.comment) off.add('comment');
   if (settings.deploymentEnvironment === undefined) off.add('deployment');
@@ -42,7 +75,9 @@ export function createSession(options: SessionOptions): GitHubSession {
   return {
     run,
     log,
-    policy,
+    get policy() {
+      return policy;
+    },
     client() {
       octokit ??= createOctokit(settings.token, run.apiUrl);
       return octokit;
@@ -54,9 +89,48 @@ export function createSession(options: SessionOptions): GitHubSession {
     fail(channel, error, subject, pullRequest) {
       const problem =
         error instanceof GitHubError ? error : new GitHubError('invalid', undefined, String(error));
-      const permanent = !problem.transient || problem.kind === 'unreachable';
+      if (problem.kind === 'superseded') {
+        log.debug(`GitHub ${channel} request for ${subject} given up: ${problem.message}`);
+        return;
+      }
+      // A slow GitHub (timeout) is passing: the next report tries again.
+      const permanent = problem.kind === 'unreachable' || (!problem.transient && problem.kind !== 'timeout');
       if (permanent) off.add(channel);
-      log.warning(explain({ channel, error: problem, subject, run, pullRequest, policy, permanent }));
+      log.warning(
+        explain({
+          channel,
+          error: problem,
+          subject,
+          run,
+          pullRequest,
+          policy,
+          permanent,
+          cancelled: hurried,
+        }),
+      );
+    },
+    hurry() {
+      if (hurried) return;
+      hurried = true;
+      const superseded = new GitHubError(
+        'superseded',
+        undefined,
+        'the run was cancelled; the report of the cancel replaces this one',
+      );
+      setTimeout(() => inFlight.abort(superseded), cancelBudget.inFlightMs).unref();
+      const deadline = new GitHubError(
+        'timeout',
+        undefined,
+        `no answer within the ${cancelBudget.deadlineMs / 1000} s this action allows GitHub after a cancel`,
+      );
+      policy = {
+        ...normal,
+        retries: cancelBudget.retries,
+        minTimeoutMs: cancelBudget.backoffMs,
+        maxRetryAfterMs: 0,
+        requestTimeoutMs: Math.min(normal.requestTimeoutMs, cancelBudget.requestTimeoutMs),
+        signal: abortLater(cancelBudget.deadlineMs, deadline),
+      };
     },
   };
 }

@@ -27,6 +27,8 @@ export interface GitHubReporting {
   readonly pullRequest: number | undefined;
   /** Waits for the last reports to be published. Never throws. */
   flush(): Promise<void>;
+  /** The run was cancelled: the last reports go out within the runner's budget. */
+  hurry(): void;
 }
 
 /** The pull request recorded by the rollout a `rollback` command undoes; never throws. */
@@ -57,5 +59,5 @@ export async function githubReporting(options: GitHubReportingOptions): Promise<
     ...(options.retry === undefined ? {} : { retry: options.retry }),
   });
   const pullRequest = await reporter.pullRequest();
-  return { reporter, pullRequest, flush: () => reporter.flush() };
+  return { reporter, pullRequest, flush: () => reporter.flush(), hurry: () => reporter.hurry() };
 }
