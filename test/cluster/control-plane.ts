@@ -9,6 +9,7 @@ import {
   type ClusterProcess,
   type ClusterState,
   clusterDir,
+  clusterOptions,
   httpGet,
   isAlive,
   kubeconfigFile,
@@ -113,6 +114,8 @@ function apiServerArgs(pki: Pki, etcdPort: number, port: number): string[] {
     `--service-account-key-file=${pki.saPub}`,
     `--service-account-signing-key-file=${pki.saKey}`,
     '--profiling=false',
+    ...(clusterOptions.featureGates ? [`--feature-gates=${clusterOptions.featureGates}`] : []),
+    ...clusterOptions.apiServerArgs,
   ];
 }
 
@@ -133,6 +136,7 @@ function controllerManagerArgs(pki: Pki, port: number): string[] {
     '--kube-api-burst=1000',
     '--concurrent-statefulset-syncs=10',
     '--profiling=false',
+    ...(clusterOptions.featureGates ? [`--feature-gates=${clusterOptions.featureGates}`] : []),
   ];
 }
 
@@ -154,6 +158,7 @@ export async function startControlPlane(binDir: string): Promise<ClusterState> {
   ];
   const state: ClusterState = {
     startedAt: new Date().toISOString(),
+    options: clusterOptions,
     binDir,
     apiServerUrl: `https://127.0.0.1:${apiPort}`,
     controllerManagerPort: kcmPort,

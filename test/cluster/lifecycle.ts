@@ -14,12 +14,15 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { startControlPlane, startKubelet } from './control-plane.ts';
 import { stopProcesses } from './processes.ts';
 import {
+  type ClusterOptions,
   type ClusterProcess,
   type ClusterState,
   clusterDir,
+  clusterOptions,
   httpGet,
   isAlive,
   isClusterUp,
@@ -30,6 +33,7 @@ import {
 } from './state.ts';
 
 const lockFile = join(clusterDir, 'up.lock');
+const noOptions: ClusterOptions = { featureGates: '', apiServerArgs: [] };
 
 export interface UpResult {
   /** True when this call started the cluster; false when it reused a running one. */
@@ -123,6 +127,12 @@ export async function ensureClusterUp(): Promise<UpResult> {
   return withLock(async () => {
     const existing = readState();
     if (existing && (await isClusterUp(existing))) {
+      if (!isDeepStrictEqual(existing.options ?? noOptions, clusterOptions)) {
+        throw new Error(
+          `the cluster in ${clusterDir} runs with ${JSON.stringify(existing.options ?? noOptions)}, not ` +
+            `${JSON.stringify(clusterOptions)}: stop it first (npm run cluster:down with the same environment)`,
+        );
+      }
       return {
         started: false,
         state: existing,

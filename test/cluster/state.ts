@@ -7,7 +7,45 @@ import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
-export const clusterDir = join(repoRoot, '.cluster');
+
+/** The Kubernetes release test/cluster/k8sbin builds: the default. */
+export const defaultK8sVersion = (() => {
+  const goMod = readFileSync(join(repoRoot, 'test/cluster/k8sbin/go.mod'), 'utf8');
+  return /k8s\.io\/kubernetes v(\S+)/.exec(goMod)?.[1] ?? 'unknown';
+})();
+
+/**
+ * The release this process's cluster runs: K8S_VERSION (e.g. 1.37.2), else the default. Another
+ * release is another cluster, so a matrix run never touches the default one.
+ */
+export const k8sVersion = (process.env.K8S_VERSION ?? '').replace(/^v/, '') || defaultK8sVersion;
+
+/**
+ * A private control plane, apart from the shared one: a test file that needs other flags
+ * (feature gates, no watch cache) sets STATEFULSET_CANARY_CLUSTER before it imports the harness
+ * (see test/support/private-cluster.ts) and gets its own state dir, ports and processes.
+ */
+export const clusterName = process.env.STATEFULSET_CANARY_CLUSTER ?? '';
+
+export const clusterDir = join(
+  repoRoot,
+  ['.cluster', clusterName, k8sVersion === defaultK8sVersion ? '' : `v${k8sVersion}`]
+    .filter(Boolean)
+    .join('-'),
+);
+
+/** What a private cluster runs with, beyond the shared cluster's flags. */
+export interface ClusterOptions {
+  /** `--feature-gates` of kube-apiserver and kube-controller-manager, e.g. MaxUnavailableStatefulSet=true. */
+  readonly featureGates: string;
+  /** More kube-apiserver flags, e.g. --watch-cache-sizes=pods#0. */
+  readonly apiServerArgs: readonly string[];
+}
+
+export const clusterOptions: ClusterOptions = {
+  featureGates: process.env.STATEFULSET_CANARY_FEATURE_GATES ?? '',
+  apiServerArgs: (process.env.STATEFULSET_CANARY_APISERVER_ARGS ?? '').split(/\s+/).filter(Boolean),
+};
 export const logsDir = join(clusterDir, 'logs');
 export const pkiDir = join(clusterDir, 'pki');
 export const stateFile = join(clusterDir, 'state.json');
@@ -23,6 +61,8 @@ export interface ClusterProcess {
 
 export interface ClusterState {
   startedAt: string;
+  /** The flags it was started with beyond the shared cluster's (absent: none). */
+  options?: ClusterOptions;
   binDir: string;
   apiServerUrl: string;
   controllerManagerPort: number;

@@ -47,6 +47,8 @@ export interface FaultProxy {
   kubeConfig(namespace: string): KubeConfig;
   /** Replaces the fault plan (counts are kept). */
   setFaults(plan: FaultPlan): void;
+  /** Cuts every watch open now (as a restarted API server or a load balancer would); returns how many. */
+  cutWatches(): number;
   close(): Promise<void>;
 }
 
@@ -110,6 +112,8 @@ export async function startFaultProxy(admin: KubeConfig, initial: FaultPlan = {}
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  /** Open watch streams, each by the function that cuts it. */
+  const openWatches = new Set<() => void>();
 
   const forward = (req: IncomingMessage, res: ServerResponse, watch: boolean, loseReply: boolean): void => {
     counts.forwarded++;
@@ -127,6 +131,15 @@ export async function startFaultProxy(admin: KubeConfig, initial: FaultPlan = {}
         // Node holds headers back until the first body byte; a quiet watch must open at once.
         res.flushHeaders();
         answer.pipe(res);
+        if (watch) {
+          const cut = (): void => {
+            counts.watchCuts++;
+            answer.destroy();
+            req.socket.destroy();
+          };
+          openWatches.add(cut);
+          res.on('close', () => openWatches.delete(cut));
+        }
         if (watch && plan.cutWatchesEveryMs) {
           const timer = setTimeout(() => {
             timers.delete(timer);
@@ -211,6 +224,12 @@ export async function startFaultProxy(admin: KubeConfig, initial: FaultPlan = {}
       plan = next;
       random = seeded(next.seed ?? 1);
       faultsBefore = counts.status500 + counts.status429 + counts.resets + counts.lostReplies;
+    },
+    cutWatches(): number {
+      const open = [...openWatches];
+      openWatches.clear();
+      for (const cut of open) cut();
+      return open.length;
     },
     async close(): Promise<void> {
       for (const timer of timers) clearTimeout(timer);
