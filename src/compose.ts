@@ -91,6 +91,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
       log,
       cluster,
       defaultNamespace: kube.defaultNamespace,
+      cwd: options.cwd ?? process.cwd(),
       ...(origin.retry ? { retry: origin.retry } : {}),
     });
     if (origin.jobSummary) reporters.push(jobSummaryReporter());

@@ -153,7 +153,7 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
       event: 'workflow_dispatch',
       payload: { inputs: { statefulset: 'db' }, ref: 'refs/heads/main' },
       env: { GITHUB_SHA: other, GITHUB_RUN_ID: '43' },
-      inputs: { command: 'rollback', statefulset: 'db', ...fast },
+      inputs: { command: 'rollback', statefulset: 'db', 'deployment-environment': 'production', ...fast },
     });
     assert.equal(run.outcome.result, 'rolled-back', run.log.lines.join('\n'));
     assert.equal(run.pullRequest, 12);
@@ -168,7 +168,105 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     const sts = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
     assert.equal(sts.metadata?.annotations?.['statefulset-canary.io/pull-request'], '12');
     assert.match(body, new RegExp(`→ ${(sts.status?.updateRevision ?? '?').replace(/-/g, '\\\\-')}`));
+    // The rollback did what it was asked: its deployment is a success naming the restored revision.
+    const restored = sts.status?.updateRevision ?? '?';
+    const deployment = fake.deployments.at(-1);
+    assert.equal(fake.deployments.length, 2, 'the rollout’s, then the rollback’s');
+    assert.equal(deployment?.body.ref, other);
+    const payload = (deployment?.body.payload ?? {}) as { kind?: string; revision?: string };
+    assert.deepEqual(
+      [deployment?.body.description, payload.kind, payload.revision],
+      [`statefulset-canary rollback of ${ns.name}/db to ${restored}`, 'rollback', restored],
+    );
+    assert.equal(deployment?.statuses.at(-1)?.state, 'success');
+    assert.match(
+      String(deployment?.statuses.at(-1)?.description),
+      new RegExp(`/db: rolled back to ${restored} from `),
+    );
     assert.deepEqual(fake.violations, []);
+  });
+});
+
+describe('GitHub reporting of a push that replaced a pending run', () => {
+  it('comments on the pull requests of both pushes, found from the commit the StatefulSet recorded', async () => {
+    const { ns, fake } = await setUp('gh-replaced', 3);
+    const [c1, c2, c3] = ['1', '2', '3'].map((d) => d.repeat(40));
+    try {
+      fake.commitParents.set(c1 ?? '', []);
+      fake.commitParents.set(c2 ?? '', [c1 ?? '']);
+      fake.commitParents.set(c3 ?? '', [c2 ?? '']);
+      fake.commitPulls.set(c1 ?? '', [mergedPull(71, c1 ?? '')]);
+      fake.commitPulls.set(c2 ?? '', [{ ...mergedPull(72, c2 ?? ''), merged_at: '2025-06-01T12:01:00Z' }]);
+      fake.commitPulls.set(c3 ?? '', [{ ...mergedPull(73, c3 ?? ''), merged_at: '2025-06-01T12:02:00Z' }]);
+      const push = (sha: string, before: string, image: string) =>
+        runWithGitHub(ns, fake, {
+          event: 'push',
+          payload: { ...pushEvent(sha), before },
+          env: { GITHUB_SHA: sha },
+          inputs: { manifests: manifestFile([canaryManifest({ image, replicas: 3 })]), ...fast },
+        });
+      const first = await push(c1 ?? '', '0'.repeat(40), 'registry.local/db:v2');
+      assert.equal(first.outcome.result, 'succeeded', first.log.lines.join('\n'));
+      // The run of c2 was pending and replaced by the run of c3: its change is rolled out now.
+      const second = await push(c3 ?? '', c2 ?? '', 'registry.local/db:v3');
+      assert.equal(second.outcome.result, 'succeeded', second.log.lines.join('\n'));
+      assert.equal(second.pullRequest, 73, 'the StatefulSet records the latest merge');
+      assert.ok(second.calls.includes(`GET /repos/acme/shop/compare/${c1}...${c3}`), second.calls.join('\n'));
+      assert.deepEqual(
+        fake.comments.map((c) => [c.issue, /db:v3/.test(c.body)]),
+        [
+          [71, false],
+          [73, true],
+          [72, true],
+        ],
+      );
+      assert.deepEqual(fake.violations, []);
+    } finally {
+      await fake.close();
+      await ns.cleanup();
+    }
+  });
+});
+
+describe('GitHub reporting of a cancelled rollout when GitHub is slow', () => {
+  it('ends the deployment with error within the runner’s SIGINT-to-SIGTERM budget', async (t) => {
+    const { ns, fake } = await setUp('gh-cancel', 3);
+    try {
+      const cancel = new AbortController();
+      let cancelledAt = 0;
+      const run = await runWithGitHub(ns, fake, {
+        event: 'pull_request',
+        payload: prEvent(15),
+        // The action's own retry timing, not the tests' fast one.
+        retry: {},
+        signal: cancel.signal,
+        onReport: (report) => {
+          if (cancelledAt === 0 && report.stages[0]?.state === 'soaking') {
+            // GitHub now takes a minute to answer; then the workflow is cancelled (SIGINT).
+            fake.delay({ ms: 60_000, times: Number.POSITIVE_INFINITY });
+            cancelledAt = Date.now();
+            cancel.abort();
+          }
+        },
+        inputs: {
+          manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v2', replicas: 3 })]),
+          'deployment-environment': 'production',
+          ...fast,
+          soak: '10m',
+        },
+      });
+      const took = Date.now() - cancelledAt;
+      t.diagnostic(`the run ended ${took} ms after the cancel`);
+      assert.equal(run.outcome.result, 'cancelled', run.log.lines.join('\n'));
+      assert.ok(took < 7_500, `${took} ms: the runner would have sent SIGTERM`);
+      assert.equal(fake.deployments.length, 1);
+      assert.equal(fake.deployments[0]?.statuses.at(-1)?.state, 'error');
+      assert.match(commentsOn(fake, 15)[0]?.body ?? '', /rollout cancelled/);
+      assert.deepEqual(fake.violations, []);
+    } finally {
+      await fake.close();
+      await ns.cleanup();
+    }
   });
 });
 

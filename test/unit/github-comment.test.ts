@@ -85,16 +85,47 @@ describe('the sticky pull request comment', () => {
     assert.ok(!github.fake.calls().includes('POST /graphql'));
   });
 
-  it('falls back to github-actions[bot] when neither GET /user nor GraphQL says who the token is', async () => {
-    github.fake.identity = { kind: 'installation', bot: actionsBot, graphql: false };
-    const own = github.fake.addComment(7, `${marker}\nold`, actionsBot);
-    const log = recordingLog();
-    const reporter = reporterFor(github.fake, { log });
-    await reporter.update(stageReport(1));
-    await reporter.flush();
-    assert.match(own.body, /rollout in progress/);
-    assert.equal(github.fake.comments.length, 1);
-    assert.deepEqual(log.warnings, []);
+  describe('when neither GET /user nor GraphQL says who the token is', () => {
+    const app = { login: 'deploy-app[bot]', id: 99, type: 'Bot' } as const;
+
+    it('finds its comment by the marker on a bot’s comment (GITHUB_TOKEN)', async () => {
+      github.fake.identity = { kind: 'installation', bot: actionsBot, graphql: false };
+      const own = github.fake.addComment(7, `${marker}\nold`, actionsBot);
+      const log = recordingLog();
+      const reporter = reporterFor(github.fake, { log });
+      await reporter.update(stageReport(1));
+      await reporter.flush();
+      assert.match(own.body, /rollout in progress/);
+      assert.equal(github.fake.comments.length, 1);
+      assert.deepEqual(log.warnings, []);
+    });
+
+    it('keeps one comment across reruns with a GitHub App token', async () => {
+      github.fake.identity = { kind: 'installation', bot: app, graphql: false };
+      for (const step of [0, 6]) {
+        const run = reporterFor(github.fake);
+        await run.update(stageReport(step));
+        await run.flush();
+      }
+      assert.equal(github.fake.comments.length, 1);
+      assert.equal(github.fake.comments[0]?.user.login, 'deploy-app[bot]');
+      assert.match(github.fake.comments[0]?.body ?? '', /rollout succeeded/);
+      assert.equal(
+        github.fake.calls().filter((c) => c === 'POST /repos/acme/shop/issues/7/comments').length,
+        1,
+      );
+    });
+
+    it('never takes over a person’s comment that carries the marker', async () => {
+      github.fake.identity = { kind: 'installation', bot: app, graphql: false };
+      const planted = github.fake.addComment(7, `${marker}\nplanted`, someone);
+      const reporter = reporterFor(github.fake);
+      await reporter.update(stageReport(1));
+      await reporter.flush();
+      assert.equal(planted.body, `${marker}\nplanted`);
+      assert.equal(github.fake.comments.length, 2);
+      assert.equal(github.fake.comments[1]?.user.login, 'deploy-app[bot]');
+    });
   });
 
   it('coalesces a burst of ten updates into at most two PATCHes', async () => {

@@ -1,11 +1,10 @@
 // The sticky pull request comment: one per StatefulSet, found again by a hidden marker AND by
 // its author being the token's own identity, so a comment anyone else wrote with the same
-// marker is never taken over (nor is ours hidden by a copy).
+// marker is never taken over (nor is ours hidden by a copy). When the identity cannot be learned
+// (a GitHub App token where GraphQL is unavailable), the marker is matched on comments written
+// by a bot: a person can paste the marker, but cannot post as a bot.
 import { GitHubError, type Octokit, type RetryPolicy, withRetry } from './api.ts';
 import type { Repository } from './context.ts';
-
-/** The author GitHub Actions' GITHUB_TOKEN writes as. */
-export const actionsBot = 'github-actions[bot]';
 
 /** GitHub rejects comment bodies above 65536 characters. */
 const maxBody = 65_000;
@@ -15,14 +14,12 @@ export function commentMarker(context: string, namespace: string, name: string):
   return `<!-- statefulset-canary: ${[context, namespace, name].map(encodeURIComponent).join('/')} -->`;
 }
 
-/** Who the token writes comments as. */
-export interface Identity {
-  readonly login: string;
-  /** How it was found, for the debug log. */
-  readonly via: 'rest' | 'graphql' | 'fallback';
-}
+/** Who the token writes comments as, or that it could not be learned. */
+export type Identity =
+  | { readonly login: string; readonly via: 'rest' | 'graphql' | 'comment' }
+  | { readonly login: undefined; readonly via: 'unknown' };
 
-interface CommentAuthor {
+export interface CommentAuthor {
   readonly login: string;
   readonly type?: string;
 }
@@ -30,6 +27,7 @@ interface CommentAuthor {
 /** A comment is ours when its author is the token's identity (bots may show with or without `[bot]`). */
 export function isOwnComment(identity: Identity, author: CommentAuthor | null | undefined): boolean {
   if (author === null || author === undefined) return false;
+  if (identity.login === undefined) return author.type === 'Bot';
   if (author.login === identity.login) return true;
   const bare = identity.login.replace(/\[bot\]$/, '');
   return identity.via !== 'rest' && author.type === 'Bot' && author.login === `${bare}[bot]`;
@@ -38,7 +36,8 @@ export function isOwnComment(identity: Identity, author: CommentAuthor | null | 
 /**
  * GET /user answers for personal access tokens. Installation tokens (GITHUB_TOKEN, GitHub
  * App tokens) get 403 "Resource not accessible by integration" there, but GraphQL's
- * `viewer` answers with the app's bot login. If both fail, assume GITHUB_TOKEN's bot.
+ * `viewer` answers with the app's bot login. If both fail, the identity is unknown (and is
+ * learned from the first comment this run writes).
  */
 export async function resolveIdentity(octokit: Octokit, policy: RetryPolicy): Promise<Identity> {
   try {
@@ -60,7 +59,7 @@ export async function resolveIdentity(octokit: Octokit, policy: RetryPolicy): Pr
   } catch {
     // Fall through: GraphQL may be unavailable (older GitHub Enterprise Server, proxies).
   }
-  return { login: actionsBot, via: 'fallback' };
+  return { login: undefined, via: 'unknown' };
 }
 
 export interface CommentTarget {
@@ -107,7 +106,7 @@ export async function createComment(
   policy: RetryPolicy,
   target: CommentTarget,
   body: string,
-): Promise<number> {
+): Promise<{ readonly id: number; readonly author: CommentAuthor | undefined }> {
   const response = await withRetry(policy, (signal) =>
     octokit.rest.issues.createComment({
       ...target.repository,
@@ -116,7 +115,8 @@ export async function createComment(
       request: { signal },
     }),
   );
-  return response.data.id;
+  const { id, user } = response.data;
+  return { id, author: user === null ? undefined : { login: user.login, type: user.type } };
 }
 
 export async function updateComment(

@@ -14,7 +14,7 @@ import { createCommentPublisher } from './comment-publisher.ts';
 import type { GitHubRunContext } from './context.ts';
 import { createDeploymentPublisher } from './deployment-publisher.ts';
 import { createPublishQueue } from './publish-queue.ts';
-import { resolvePullRequest } from './pull-request.ts';
+import { resolvePullRequests } from './pull-request.ts';
 import { createSession, type GitHubSession, type Publisher, reportKey } from './session.ts';
 
 export interface GitHubReporterOptions {
@@ -23,14 +23,21 @@ export interface GitHubReporterOptions {
   readonly log: Log;
   /** The pull request recorded on the StatefulSet, for workflow_dispatch rollbacks. */
   readonly recordedPullRequest?: number;
+  /** The commits recorded on the StatefulSets a push rolls out: where its pull requests start. */
+  readonly recordedCommits?: readonly string[];
   /** Retry timing; tests shorten it. */
   readonly retry?: Partial<RetryPolicy>;
 }
 
 export interface GitHubReporter extends Reporter {
   /**
-   * The pull request this run reports on (resolved once, on first use; undefined: none, with a
-   * notice). Record it on the StatefulSet so a later rollback can tell the same pull request.
+   * The pull requests this run reports on, latest merge first (resolved once, on first use;
+   * empty: none, with a notice).
+   */
+  pullRequests(): Promise<readonly number[]>;
+  /**
+   * The pull request to record on the StatefulSet, so a later rollback can tell it: the first
+   * of pullRequests().
    */
   pullRequest(): Promise<number | undefined>;
   /**
@@ -45,9 +52,9 @@ export interface GitHubReporter extends Reporter {
 export function createGitHubReporter(options: GitHubReporterOptions): GitHubReporter {
   const { settings, run, log } = options;
   const session = createSession(options);
-  const pullRequest = pullRequestLookup(session, settings, options.recordedPullRequest);
+  const pullRequests = pullRequestLookup(session, settings, options);
   const publishers: Publisher[] = [
-    createCommentPublisher(session, pullRequest),
+    createCommentPublisher(session, pullRequests),
     createDeploymentPublisher(session, settings.deploymentEnvironment),
   ];
   const repository = settings.token === '' ? undefined : run.repository;
@@ -66,38 +73,44 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
   return {
     update: (report) => queue.push(reportKey(report), report),
     flush: () => queue.drained(),
-    pullRequest,
+    pullRequests,
+    pullRequest: async () => (await pullRequests())[0],
     hurry: () => session.hurry(),
   };
 }
 
-/** The pull request to report on, looked up once; undefined (with a notice) when there is none. */
+/** The pull requests to report on, looked up once; empty (with a notice) when there is none. */
 function pullRequestLookup(
   session: GitHubSession,
   settings: GitHubSettings,
-  recordedPullRequest: number | undefined,
-): () => Promise<number | undefined> {
-  const { run, log, policy } = session;
-  let found: Promise<number | undefined> | undefined;
-  const lookup = async (): Promise<number | undefined> => {
+  sources: Pick<GitHubReporterOptions, 'recordedPullRequest' | 'recordedCommits'>,
+): () => Promise<readonly number[]> {
+  const { run, log } = session;
+  let found: Promise<readonly number[]> | undefined;
+  const lookup = async (): Promise<readonly number[]> => {
     try {
       const client = settings.token === '' || run.repository === undefined ? undefined : session.client();
-      const result = await resolvePullRequest(client, policy, {
+      const result = await resolvePullRequests(client, session.policy, {
         run,
         input: settings.pullRequest,
-        recordedPullRequest,
+        recordedPullRequest: sources.recordedPullRequest,
+        recordedCommits: sources.recordedCommits ?? [],
       });
-      if (result.number === undefined) {
+      for (const note of result.notes ?? []) log.debug(`Finding the pull requests: ${note}.`);
+      if ('why' in result) {
         log.notice(
           `No pull request to comment on: ${result.why}. Set the \`pull-request\` input to choose one.`,
         );
       } else {
-        log.debug(`Reporting on pull request #${result.number} (from ${result.source}).`);
+        const list = result.numbers.map((n) => `#${n}`).join(', ');
+        log.debug(
+          `Reporting on pull request${result.numbers.length > 1 ? 's' : ''} ${list} (from ${result.source}).`,
+        );
       }
-      return result.number;
+      return result.numbers;
     } catch (error) {
       session.fail('lookup', error, 'this run');
-      return undefined;
+      return [];
     }
   };
   return () => {
