@@ -2,6 +2,7 @@
 // manifests -> validation (dry-run) -> lock -> rollout or rollback -> result.
 import { hostname } from 'node:os';
 import type { Settings } from './config/settings.ts';
+import type { PlanReport } from './engine/plan-report.ts';
 import { RESULT_SEVERITY, type Result } from './engine/result.ts';
 import { loadManifests } from './manifests/load.ts';
 import type { Clock } from './ports/clock.ts';
@@ -12,11 +13,12 @@ import type { Reporter } from './ports/reporter.ts';
 import type { RunContext, StatefulSetResult } from './runner/common.ts';
 import { parkStatefulSet } from './runner/gitops.ts';
 import { refOf } from './runner/objects.ts';
+import { buildPlan, planText } from './runner/plan.ts';
 import type { StageOutput } from './runner/progress.ts';
 import { abortStatefulSet, promoteStatefulSet } from './runner/promote.ts';
 import { rollbackStatefulSet } from './runner/rollback.ts';
 import { rolloutAll } from './runner/rollout-all.ts';
-import { planText, statusText } from './runner/status.ts';
+import { statusText } from './runner/status.ts';
 import { ValidationError, validate } from './runner/validate.ts';
 
 export { ValidationError } from './runner/validate.ts';
@@ -31,6 +33,8 @@ export interface AppDeps {
   /** Namespace of the kubeconfig context (else `default`). */
   readonly defaultNamespace: string;
   readonly cwd: string;
+  /** Where a plan goes besides the log (the pull request's plan comment); none: the log only. */
+  readonly publishPlan?: (plan: PlanReport) => Promise<void>;
 }
 
 /** How one StatefulSet's part of the run ended (the `statefulsets` output). */
@@ -107,10 +111,11 @@ export async function execute(
     case 'status':
       return finish([], await statusText(deps.cluster, targetRef(settings, deps), deps.clock.now()));
     case 'plan': {
-      const manifests = await load(settings, deps);
-      await validate(deps.cluster, deps.log, manifests);
-      const objects = manifests.statefulSets.map((s) => s.object);
-      return finish([], await planText(deps.cluster, settings, objects));
+      const plan = await buildPlan(deps, settings, await load(settings, deps), run.contextName);
+      await deps.publishPlan?.(plan);
+      const outcome = finish([], planText(plan));
+      // A refused change is what the plan is for: shown, and the step fails as the merge would.
+      return plan.refusal ? { ...outcome, result: 'failed', failure: plan.refusal } : outcome;
     }
   }
 }

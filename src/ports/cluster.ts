@@ -33,6 +33,8 @@ export interface Cluster {
     onChange: (observation: Observation) => void,
     signal: AbortSignal,
   ): Promise<void>;
+  /** The live object a manifest object names (any kind), or undefined when it does not exist. */
+  read(object: KubeObject): Promise<KubeObject | undefined>;
   /** Server-side apply, in order; returns the objects as the API server returned them. */
   apply(objects: readonly KubeObject[], options: ApplyOptions): Promise<KubeObject[]>;
   /**

@@ -1,12 +1,9 @@
 // `status` and `plan`: read-only views of a StatefulSet and of what a rollout would do.
 
-import type { Settings } from '../config/settings.ts';
 import { restartsOf } from '../engine/health.ts';
 import { decodePausedAt } from '../engine/pause.ts';
-import { ordinalsOfStage, planPartitions } from '../engine/plan.ts';
 import { decodeState } from '../engine/state.ts';
-import type { Cluster, KubeObject, StatefulSetRef } from '../ports/cluster.ts';
-import { refOf, replicasOf } from './objects.ts';
+import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
 
 /** Rows as aligned columns, like kubectl's tables. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -91,35 +88,6 @@ function pausedFor(annotations: Readonly<Record<string, string>>, now: number): 
 function ordinalRange(start: number, replicas: number): string {
   if (start === 0 || replicas === 0) return '';
   return ` (ordinals ${start}..${start + replicas - 1}; the partition counts pods by index, ordinal - ${start})`;
-}
-
-export async function planText(
-  cluster: Cluster,
-  settings: Settings,
-  statefulSets: readonly KubeObject[],
-): Promise<string> {
-  const lines: string[] = [];
-  for (const object of statefulSets) {
-    const ref = refOf(object);
-    const live = await cluster.observe(ref);
-    const replicas = replicasOf(object) ?? live?.statefulSet.replicas ?? 1;
-    if (!live) {
-      lines.push(
-        `${ref.namespace}/${ref.name}: new StatefulSet, created with ${replicas} replicas (no canary stages)`,
-      );
-      continue;
-    }
-    const partitions = planPartitions(settings.steps, replicas);
-    const start = live.statefulSet.ordinalsStart;
-    const stages = partitions.map((p, i) => {
-      const ordinals = ordinalsOfStage(partitions[i - 1] ?? replicas, p, start);
-      return `stage ${i + 1}: partition ${p} (${replicas - p}/${replicas} on the new revision; updates ordinal ${ordinals.join(', ')})`;
-    });
-    lines.push(
-      `${ref.namespace}/${ref.name}${ordinalRange(start, replicas)}: partition ${replicas} (frozen), then ${stages.join('; ')}`,
-    );
-  }
-  return lines.join('\n');
 }
 
 /** The end of a run for a terminal: the result line and a row per stage. */

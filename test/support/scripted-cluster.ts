@@ -140,6 +140,11 @@ export class ScriptedCluster implements Cluster {
     return structuredClone(this.revisionList);
   }
 
+  /** Other objects are not scripted: none exists (the runner reads them only for `plan`). */
+  async read(_object: KubeObject): Promise<KubeObject | undefined> {
+    return undefined;
+  }
+
   /** Nothing left behind by a deleted StatefulSet: these tests do not script orphans. */
   async orphans(ref: StatefulSetRef, _selector: unknown): Promise<{ pods: never[]; revisions: never[] }> {
     this.check(ref);

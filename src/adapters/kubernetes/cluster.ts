@@ -93,6 +93,7 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
       for (const object of objects) applied.push(await applyOne(context, object, applyOptions.dryRun));
       return applied;
     },
+    read: (object) => readObject(context, object),
     patchStatefulSet: (ref, change) => patchStatefulSet(context, ref, change),
     deletePod: (ref, pod, uid) => deletePod(api, ref, pod, uid),
     orphans: (ref, selector) => findOrphans(api, ref, selector),
@@ -139,6 +140,21 @@ async function listOwned<T extends { readonly metadata?: RawMeta }>(
   );
   const uid = sts.metadata?.uid ?? '';
   return (list.items ?? []).filter((item) => isOwnedBy(item, uid));
+}
+
+async function readObject(context: Context, object: KubeObject): Promise<KubeObject | undefined> {
+  const { api, defaultNamespace } = context;
+  const resource = await context.discover(object.apiVersion, object.kind, object.metadata.namespace ?? defaultNamespace);
+  const namespace = resource.namespaced ? (object.metadata.namespace ?? defaultNamespace) : undefined;
+  try {
+    return await api.request<KubeObject>(
+      { verb: 'get', kind: object.kind, namespace, name: object.metadata.name },
+      { method: 'GET', path: `${resource.collection}/${encodeURIComponent(object.metadata.name)}` },
+    );
+  } catch (error) {
+    if (error instanceof KubeError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 async function applyOne(context: Context, object: KubeObject, dryRun: boolean): Promise<KubeObject> {
