@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
+import { understoodEvents } from '../../src/adapters/github/pull-request.ts';
 
 interface ActionYml {
   inputs: Record<string, { default?: string }>;
@@ -71,5 +72,39 @@ describe('the README layout', () => {
         [...named].some((n) => dir === n || dir.startsWith(`${n}/`)) || block.includes(`${basename(dir)}/`);
       assert.ok(covered, `${dir} is in the tree but not in the README's Layout`);
     }
+  });
+});
+
+/** The text of `## heading` (up to the next `## `). */
+function section(heading: string): string {
+  return readme.split(`\n## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
+}
+
+describe('the README and the code agree', () => {
+  it('shows examples/workflows/rollout.yml as its example, byte for byte', () => {
+    const example = section('Roll out on merge to main').split('```yaml\n')[1]?.split('```')[0];
+    assert.equal(example, readFileSync('examples/workflows/rollout.yml', 'utf8'));
+  });
+
+  it('lists every GitHub request the action can make, each with the permission it needs', () => {
+    // The contract fixture holds exactly the operations the reporter uses (the fake GitHub
+    // refuses any other), plus the one GraphQL query.
+    const fixture = JSON.parse(readFileSync('test/fixtures/github-openapi.json', 'utf8')) as {
+      operations: Array<{ method: string; path: string }>;
+    };
+    const expected = [
+      ...fixture.operations.map((o) => `${o.method.toUpperCase()} ${o.path}`),
+      'POST /graphql',
+    ].sort();
+    const rows = [
+      ...section('GitHub permissions').matchAll(/^\| `([A-Z]+ \/[^`]*)` \| [^|]+ \| ([^|]+) \|$/gm),
+    ];
+    assert.deepEqual(rows.map((r) => r[1]).sort(), expected);
+    for (const row of rows) assert.match(row[2] ?? '', /none|read|write/, row[0]);
+  });
+
+  it('lists every event the action understands', () => {
+    const events = section('Which pull requests get the comment');
+    for (const event of understoodEvents) assert.ok(events.includes(`\`${event}\``), event);
   });
 });

@@ -20,6 +20,7 @@ interface Step {
 
 interface Job {
   readonly 'runs-on'?: unknown;
+  readonly environment?: string | { readonly name?: string; readonly deployment?: boolean | string };
   readonly needs?: string | string[];
   readonly steps?: Step[];
 }
@@ -122,6 +123,26 @@ describe('the project workflows', () => {
           actionUseProblems(job).map((p) => `${id}: ${p}`),
         );
         assert.deepEqual(problems, []);
+      });
+
+      it('makes one deployment per run: a job whose action reports deployments names its environment with deployment: false', () => {
+        for (const [id, job] of Object.entries(workflow.jobs ?? {})) {
+          const reports = (job.steps ?? []).some(
+            (step) => usesAction(step) && (step.with?.['deployment-environment'] ?? '') !== '',
+          );
+          const env = job.environment;
+          const jobDeploys = env !== undefined && (typeof env === 'string' || env.deployment !== false);
+          assert.ok(
+            !(reports && jobDeploys),
+            `${id}: both the job's environment and deployment-environment deploy`,
+          );
+        }
+      });
+
+      it('passes expressions to run: scripts through env, never inside the script', () => {
+        for (const [id, job] of Object.entries(workflow.jobs ?? {}))
+          for (const step of job.steps ?? [])
+            assert.ok(!(step.run ?? '').includes('${{'), `${id}: ${step.run}`);
       });
 
       it('runs only npm scripts that package.json defines', () => {
