@@ -59,6 +59,22 @@ export function fenced(text: string, max = terminationMessageLimit): string {
   return `${fence}text\n${body}\n${fence}`;
 }
 
+/**
+ * An identifier (namespace, pod, revision, image, reason) as a code span: shown as written, with
+ * no backslash escapes, and inert (no Markdown, HTML, mentions or links inside a code span). The
+ * fence is longer than any run of backticks in the text; in a table cell a pipe is escaped, which
+ * GFM undoes before it reads the span.
+ */
+export function code(text: string, options: { readonly cell?: boolean; readonly max?: number } = {}): string {
+  let body = truncate(text.replace(invisible, '').replace(/\s+/g, ' '), options.max ?? inlineLimit);
+  if (options.cell) body = body.replace(/\|/g, '\\|');
+  if (body.trim() === '') return '—';
+  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longestRun + 1);
+  const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${body}${pad}${fence}`;
+}
+
 /** A link to an http(s) URL, or escaped text when the URL is anything else. */
 export function link(label: string, url: string): string {
   if (!/^https?:\/\/[^\s]+$/i.test(url)) return escapeMarkdown(url);
@@ -126,19 +142,21 @@ export function formatOrdinals(ordinals: readonly number[]): string {
 function headline(report: RolloutReport): string {
   const verdict = verdicts[report.verdict];
   const what = report.kind === 'rollback' ? verdict.rollback : verdict.rollout;
-  const target = escapeMarkdown(`${report.namespace}/${report.name}`);
+  const target = code(`${report.namespace}/${report.name}`);
   return `### ${verdict.emoji} StatefulSet ${target}: ${what}`;
 }
 
 function revisions(report: RolloutReport): string[] {
-  const from = report.previousRevision === undefined ? '—' : escapeMarkdown(report.previousRevision);
-  const to = report.revision === undefined ? '—' : escapeMarkdown(report.revision);
+  const from = report.previousRevision === undefined ? '—' : code(report.previousRevision);
+  const to = report.revision === undefined ? '—' : code(report.revision);
   const lines = [`**Revision:** ${from} → ${to} · **Replicas:** ${report.replicas}`];
   if (report.images.length > 0) {
     lines.push('', '| Container | Image before | Image after |', '| --- | --- | --- |');
     for (const image of report.images) {
-      const from = image.from === undefined ? '—' : escapeMarkdown(image.from);
-      lines.push(`| ${escapeMarkdown(image.container)} | ${from} | ${escapeMarkdown(image.to)} |`);
+      const from = image.from === undefined ? '—' : code(image.from, { cell: true });
+      lines.push(
+        `| ${code(image.container, { cell: true })} | ${from} | ${code(image.to, { cell: true })} |`,
+      );
     }
   }
   return lines;
@@ -171,9 +189,9 @@ function failureSection(failure: FailureReport): string[] {
     '#### ❌ Failure',
     '',
     `- **Stage:** ${failure.stage}`,
-    `- **Pod:** ${escapeMarkdown(failure.pod)}`,
-    `- **Container:** ${failure.container === undefined ? '—' : escapeMarkdown(failure.container)}`,
-    `- **Reason:** ${escapeMarkdown(failure.reason)}`,
+    `- **Pod:** ${failure.pod === '' ? '—' : code(failure.pod)}`,
+    `- **Container:** ${failure.container === undefined ? '—' : code(failure.container)}`,
+    `- **Reason:** ${code(failure.reason)}`,
     `- **Message:** ${escapeMarkdown(failure.message, 1000)}`,
   ];
   if (failure.terminationMessage !== undefined && failure.terminationMessage.trim() !== '') {
@@ -189,12 +207,12 @@ function failureSection(failure: FailureReport): string[] {
 }
 
 function rollbackSection(rollback: RollbackReport): string[] {
-  const deleted = rollback.deletedPods.map((pod) => escapeMarkdown(pod)).join(', ');
+  const deleted = rollback.deletedPods.map((pod) => code(pod)).join(', ');
   return [
     '#### ↩️ Rollback',
     '',
     `- **State:** ${rollbackStates[rollback.state]}`,
-    `- **To revision:** ${escapeMarkdown(rollback.toRevision)}`,
+    `- **To revision:** ${code(rollback.toRevision)}`,
     `- **Reason:** ${escapeMarkdown(rollback.reason, 1000)}`,
     `- **Pods deleted to unstick the controller:** ${deleted === '' ? 'none' : deleted}`,
   ];

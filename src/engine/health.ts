@@ -66,12 +66,12 @@ export function podHealth(pod: PodObservation, at: PodGate): PodHealth {
   }
   const fatal = fatalContainer(pod);
   if (fatal) {
-    const detail = fatal.waitingMessage ? `: ${fatal.waitingMessage}` : '';
+    // The reason is reported on its own: the message says what it adds, once.
     return {
       kind: 'failed',
       container: fatal.name,
       reason: fatal.waitingReason ?? 'Unknown',
-      why: `${fatal.waitingReason}${detail}`,
+      why: fatal.waitingMessage || `container ${fatal.name} is waiting`,
     };
   }
   const restarts = restartsOf(pod) - restartBaseline;
@@ -113,9 +113,22 @@ export function generationObserved(observation: Observation): boolean {
   return sts.observedGeneration >= sts.generation;
 }
 
+/**
+ * What a progress line calls the revisions: `new`/`old` in a rollout; in a rollback, where the
+ * target is the older one, `target`/`bad`, so neither reads as the opposite of what it is.
+ */
+export interface RevisionWords {
+  readonly target: string;
+  readonly other: string;
+}
+
 /** A short, stable description of a pod's state for progress logs (no timers in it). */
-export function podStateLine(pod: PodObservation, targetRevision: string): string {
-  const revision = pod.revision === targetRevision ? 'new' : 'old';
+export function podStateLine(
+  pod: PodObservation,
+  targetRevision: string,
+  words: RevisionWords = { target: 'new', other: 'old' },
+): string {
+  const revision = pod.revision === targetRevision ? words.target : words.other;
   const restarts = restartsOf(pod);
   const parts = [`${pod.name}: ${revision} revision (${pod.revision})`, pod.phase];
   if (pod.deleting) parts.push('terminating');

@@ -1,6 +1,6 @@
 // The vocabulary of a stage: what a staged run drives towards, the state carried from one
 // decision to the next, and the decisions themselves. Pure.
-import { type HealthGate, restartsOf } from './health.ts';
+import { type HealthGate, type RevisionWords, restartsOf } from './health.ts';
 import type { Observation, PodObservation } from './observation.ts';
 
 /**
@@ -30,6 +30,8 @@ export interface StagedSpec {
    * parked above every pod); otherwise the pods whose index is at or above the partition.
    */
   readonly gateAll?: boolean;
+  /** What progress lines call the target and the other revisions (default new / old). */
+  readonly words?: RevisionWords;
   /** The replicas the partitions were planned for: another count mid-run stops it. */
   readonly replicas: number;
 }

@@ -80,6 +80,7 @@ export async function rollBackFailedStage(
     gate: { soakMs: 0, maxRestarts: Number.MAX_SAFE_INTEGER },
     stageTimeoutMs: settings.rollbackTimeoutMs,
     unstick: recovery.byPods ? 'replace' : 'any',
+    words: { target: 'target', other: 'bad' },
     gateAll: recovery.byPods === true,
     replicas: recovery.observation.statefulSet.replicas,
   };

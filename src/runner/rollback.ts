@@ -214,6 +214,7 @@ async function stageRollback(
     gate: { soakMs: settings.soakMs, maxRestarts: settings.maxRestarts },
     stageTimeoutMs: settings.stageTimeoutMs,
     unstick: 'any',
+    words: { target: 'target', other: 'bad' },
     replicas,
   };
   const hooks: StageHooks = {

@@ -147,7 +147,7 @@ class StageDriver {
       if (this.watchError !== undefined) throw this.watchError;
       if (signal.aborted) return { kind: 'cancelled', stage: state.stage + 1 };
       const observation: Observation = this.latest;
-      logPodChanges(this.deps.log, observation, this.drive.spec.targetRevision, this.logged);
+      logPodChanges(this.deps.log, observation, this.drive.spec, this.logged);
       const decision = decide(this.drive.spec, state, observation, clock.now());
       const acted = await this.act(decision, observation);
       if ('kind' in acted) return acted;
@@ -245,11 +245,11 @@ class StageDriver {
 function logPodChanges(
   log: Log,
   observation: Observation,
-  target: string,
+  spec: StagedSpec,
   logged: Map<string, string>,
 ): void {
   for (const pod of observation.pods) {
-    const line = podStateLine(pod, target);
+    const line = podStateLine(pod, spec.targetRevision, spec.words);
     if (logged.get(pod.name) !== line) {
       logged.set(pod.name, line);
       log.info(line);

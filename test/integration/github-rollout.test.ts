@@ -89,7 +89,7 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     assert.equal(comment?.issue, 12);
     const body = comment?.body ?? '';
     assert.ok(body.startsWith(`<!-- statefulset-canary: local/${ns.name}/db -->`), body);
-    assert.match(body, /✅ StatefulSet .*db: rollout succeeded/);
+    assert.match(body, /✅ StatefulSet `[^`]*\/db`: rollout succeeded/);
     assert.equal(body.match(/\| ✅ passed \|/g)?.length, 3, body);
     assert.match(body, /registry\\\.local\/db:v1 \| registry\\\.local\/db:v2/);
     assert.ok(body.includes(`[Workflow run](${runUrl})`), body);

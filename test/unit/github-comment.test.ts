@@ -19,7 +19,7 @@ describe('the sticky pull request comment', () => {
     const [comment] = github.fake.comments;
     assert.equal(comment?.issue, 7);
     assert.equal(comment?.user.login, 'github-actions[bot]');
-    assert.ok(comment?.body.startsWith(`${marker}\n### ✅ StatefulSet shop/web: rollout succeeded`));
+    assert.ok(comment?.body.startsWith(`${marker}\n### ✅ StatefulSet \`shop/web\`: rollout succeeded`));
     const writes = github.fake.calls().filter((c) => !c.startsWith('GET'));
     assert.deepEqual(writes, [
       'POST /graphql',
@@ -164,7 +164,8 @@ describe('the sticky pull request comment', () => {
     await reporter.flush();
     const body = github.fake.comments[0]?.body ?? '';
     assert.match(body, /````text\n```\n<script>alert\(1\)<\/script>/);
-    assert.ok(body.includes('&lt;b&gt;app&lt;/b&gt;'));
+    // An identifier is a code span: shown as written, and inert there.
+    assert.ok(body.includes('**Container:** `<b>app</b>`'));
     assert.ok(body.includes('pod web\\-4 @\u200boctocat'));
   });
 

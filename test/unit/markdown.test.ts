@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import {
+  code,
   escapeMarkdown,
   fenced,
   formatDuration,
@@ -121,6 +122,23 @@ describe('escapeMarkdown', () => {
   });
 });
 
+describe('code', () => {
+  it('shows an identifier as written, in a code span, with nothing escaped', () => {
+    assert.equal(code('db-59744854fd'), '`db-59744854fd`');
+    assert.equal(toHtml(code('shop/db-4')), '<p><code>shop/db-4</code></p>');
+  });
+  it('cannot be closed by backticks in the text, and keeps HTML, links and mentions inert', () => {
+    const hostile = 'a`b``c <script>x</script> [l](javascript:x) @octocat https://evil.example';
+    const html = toHtml(code(hostile));
+    assert.equal(html.match(/<code>/g)?.length, 1, html);
+    assert.doesNotMatch(html, /<script>|<a |@\w+<\/a>/, html);
+  });
+  it('keeps a table row whole in a cell, pipes and all', () => {
+    const html = toHtml(`| a | b |\n| --- | --- |\n| ${code('x|y', { cell: true })} | z |\n`);
+    assert.match(html, /<td><code>x\|y<\/code><\/td>\n<td>z<\/td>/, html);
+  });
+});
+
 describe('fenced', () => {
   it('cannot be closed by backticks in the text', () => {
     const text = 'before\n```\n````\n<script>alert(1)</script>\n@octocat';
@@ -161,14 +179,14 @@ describe('formatDuration and formatOrdinals', () => {
 
 describe('renderReport', () => {
   const verdicts: Array<[Verdict, string]> = [
-    ['in-progress', '🔄 StatefulSet shop/web: rollout in progress'],
-    ['succeeded', '✅ StatefulSet shop/web: rollout succeeded'],
-    ['failed', '❌ StatefulSet shop/web: rollout failed'],
-    ['halted', '⏸️ StatefulSet shop/web: rollout halted'],
-    ['rolled-back', '↩️ StatefulSet shop/web: rolled back'],
-    ['cancelled', '🚫 StatefulSet shop/web: rollout cancelled'],
-    ['no-change', '⚪ StatefulSet shop/web: no change'],
-    ['created', '🆕 StatefulSet shop/web: created'],
+    ['in-progress', '🔄 StatefulSet <code>shop/web</code>: rollout in progress'],
+    ['succeeded', '✅ StatefulSet <code>shop/web</code>: rollout succeeded'],
+    ['failed', '❌ StatefulSet <code>shop/web</code>: rollout failed'],
+    ['halted', '⏸️ StatefulSet <code>shop/web</code>: rollout halted'],
+    ['rolled-back', '↩️ StatefulSet <code>shop/web</code>: rolled back'],
+    ['cancelled', '🚫 StatefulSet <code>shop/web</code>: rollout cancelled'],
+    ['no-change', '⚪ StatefulSet <code>shop/web</code>: no change'],
+    ['created', '🆕 StatefulSet <code>shop/web</code>: created'],
   ];
   for (const [verdict, text] of verdicts) {
     it(`headlines a ${verdict} rollout with its emoji`, () => {
@@ -180,8 +198,11 @@ describe('renderReport', () => {
     const md = renderReport(report(), { marker: '<!-- statefulset-canary: kind-dev/shop/web -->' });
     assert.ok(md.startsWith('<!-- statefulset-canary: kind-dev/shop/web -->\n### 🔄'));
     const html = toHtml(md);
-    assert.match(html, /web-6d4f7b8c9 → web-7f8e9a0b1/);
-    assert.match(html, /registry\.local\/app:1\.0<\/td>\n<td>registry\.local\/app:1\.1/);
+    assert.match(html, /<code>web-6d4f7b8c9<\/code> → <code>web-7f8e9a0b1<\/code>/);
+    assert.match(
+      html,
+      /<code>registry\.local\/app:1\.0<\/code><\/td>\n<td><code>registry\.local\/app:1\.1<\/code>/,
+    );
     assert.match(
       html,
       /<td>1 \(ordinal 4\)<\/td>\n<td align="right">4<\/td>\n<td align="right">1\/5<\/td>\n<td>✅ passed<\/td>\n<td align="right">45s<\/td>/,
@@ -215,7 +236,7 @@ describe('renderReport', () => {
     );
     const html = toHtml(md);
     assert.doesNotMatch(html, /<script>|<b>|<a href="javascript|<!-- x/, html);
-    assert.match(html, /<strong>Reason:<\/strong> CrashLoopBackOff/);
+    assert.match(html, /<strong>Reason:<\/strong> <code>CrashLoopBackOff<\/code>/);
     assert.match(html, /Last termination message \(first 1000 characters\):/);
     assert.match(html, /<pre><code class="language-text">panic: boom\n```\n&lt;!-- x --&gt;&lt;script&gt;/);
     assert.ok(md.length < 6000, `report is ${md.length} characters`);
@@ -237,7 +258,7 @@ describe('renderReport', () => {
     );
     assert.match(html, /<h4>↩️ Rollback<\/h4>/);
     assert.match(html, /<strong>State:<\/strong> ✅ succeeded/);
-    assert.match(html, /<strong>Pods deleted to unstick the controller:<\/strong> web-4/);
+    assert.match(html, /<strong>Pods deleted to unstick the controller:<\/strong> <code>web-4<\/code>/);
   });
 
   it('prints a run URL that is not http(s) as text, not a link', () => {

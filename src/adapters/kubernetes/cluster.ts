@@ -144,7 +144,11 @@ async function listOwned<T extends { readonly metadata?: RawMeta }>(
 
 async function readObject(context: Context, object: KubeObject): Promise<KubeObject | undefined> {
   const { api, defaultNamespace } = context;
-  const resource = await context.discover(object.apiVersion, object.kind, object.metadata.namespace ?? defaultNamespace);
+  const resource = await context.discover(
+    object.apiVersion,
+    object.kind,
+    object.metadata.namespace ?? defaultNamespace,
+  );
   const namespace = resource.namespaced ? (object.metadata.namespace ?? defaultNamespace) : undefined;
   try {
     return await api.request<KubeObject>(
