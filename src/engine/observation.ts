@@ -46,6 +46,11 @@ export interface StatefulSetObservation {
   readonly replicas: number;
   /** `spec.ordinals.start` (0 when unset): the pods are ordinals start .. start+replicas-1. */
   readonly ordinalsStart: number;
+  /**
+   * `spec.updateStrategy.rollingUpdate.maxUnavailable` as the API server kept it (a count or a
+   * percentage; absent: 1, and always absent when the MaxUnavailableStatefulSet feature is off).
+   */
+  readonly maxUnavailable?: number | string | undefined;
   /** `spec.updateStrategy.rollingUpdate.partition` (0 when unset). */
   readonly partition: number;
   /** The field manager that last wrote the partition (from managedFields), to name who changed it. */

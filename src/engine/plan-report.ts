@@ -35,7 +35,7 @@ export interface StatefulSetPlan {
   readonly stages: readonly PlanStage[];
   readonly soakMs: number;
   readonly pauseAfter: 'each' | readonly number[];
-  /** Pods the controller may replace at once within a stage (maxUnavailable), when above 1. */
+  /** How many pods the controller may replace at once within a stage (maxUnavailable, as the API server keeps it), when above 1: `at most 2 pods down at once (...)`. */
   readonly maxUnavailable: string | undefined;
   readonly warnings: readonly PlanWarning[];
 }

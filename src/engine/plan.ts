@@ -92,3 +92,34 @@ export function ordinalsOfStage(previousPartition: number, partition: number, or
   for (let index = previousPartition - 1; index >= partition; index--) ordinals.push(index + ordinalsStart);
   return ordinals;
 }
+
+/**
+ * How many pods the StatefulSet controller may have down at once within a stage, from
+ * `spec.updateStrategy.rollingUpdate.maxUnavailable` (with the MaxUnavailableStatefulSet feature
+ * on; without it the API server drops the field and the controller replaces one pod at a time).
+ * As the controller computes it (getStatefulSetMaxUnavailable, v1.36): a percentage of replicas
+ * rounded down, never below 1; a count as it is; unset (or unreadable) is 1. The partition
+ * still bounds which pods: only those whose index is at or above it.
+ *
+ *   maxUnavailablePods(undefined, 5) -> 1
+ *   maxUnavailablePods(2, 5)         -> 2
+ *   maxUnavailablePods('50%', 5)     -> 2   (2.5 rounded down)
+ *   maxUnavailablePods('10%', 5)     -> 1   (0.5 rounded down to 0, raised to 1)
+ *   maxUnavailablePods('100%', 5)    -> 5
+ */
+export function maxUnavailablePods(value: number | string | undefined, replicas: number): number {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 1 ? value : 1;
+  const percent = /^(\d+)%$/.exec(value ?? '');
+  if (!percent) return 1;
+  return Math.max(1, Math.floor((Number(percent[1]) * replicas) / 100));
+}
+
+/** `at most 2 pods down at once (maxUnavailable 50% of 5, rounded down as the controller does)`. */
+export function unavailableText(value: number | string | undefined, replicas: number): string {
+  const pods = maxUnavailablePods(value, replicas);
+  const down = `at most ${pods} pod${pods === 1 ? '' : 's'} down at once`;
+  if (value === undefined) return `${down} (no maxUnavailable)`;
+  if (typeof value === 'string' && value.endsWith('%'))
+    return `${down} (maxUnavailable ${value} of ${replicas}, rounded down as the controller does)`;
+  return `${down} (maxUnavailable ${value})`;
+}

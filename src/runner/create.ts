@@ -117,6 +117,7 @@ async function adoptOrphans(
     fromPartition: replicas,
     replicas,
     ordinalsStart: observed.statefulSet.ordinalsStart,
+    maxUnavailable: observed.statefulSet.maxUnavailable,
     signal,
   });
 }

@@ -127,6 +127,7 @@ export async function rolloutSynced(
     fromPartition: start.fromPartition,
     replicas: sts.replicas,
     ordinalsStart: sts.ordinalsStart,
+    maxUnavailable: sts.maxUnavailable,
     signal,
     parkAt: PARKED,
   });

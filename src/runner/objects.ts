@@ -17,6 +17,12 @@ export function replicasOf(object: KubeObject): number | undefined {
   return typeof replicas === 'number' ? replicas : undefined;
 }
 
+/** `spec.updateStrategy.rollingUpdate.maxUnavailable` of an object (a dry-run's: as the API server keeps it). */
+export function maxUnavailableOf(object: KubeObject): number | string | undefined {
+  const value = record(record(record(object.spec).updateStrategy).rollingUpdate).maxUnavailable;
+  return typeof value === 'number' || typeof value === 'string' ? value : undefined;
+}
+
 export function selectorOf(object: KubeObject): LabelSelector {
   return record(object.spec).selector as LabelSelector;
 }

@@ -5,7 +5,7 @@ import { createTwoFilesPatch } from 'diff';
 import { dump } from 'js-yaml';
 import type { Settings } from '../config/settings.ts';
 import type { Observation } from '../engine/observation.ts';
-import { ordinalsOfStage, planPartitions } from '../engine/plan.ts';
+import { maxUnavailablePods, ordinalsOfStage, planPartitions, unavailableText } from '../engine/plan.ts';
 import {
   managersOf,
   normalized,
@@ -20,7 +20,7 @@ import { describe } from '../manifests/checks.ts';
 import type { ManifestSet } from '../manifests/load.ts';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
-import { refOf, replicasOf, templateImages, templateOf } from './objects.ts';
+import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf } from './objects.ts';
 import { imageChanges } from './rollout.ts';
 import { ValidationError, validate } from './validate.ts';
 
@@ -70,13 +70,9 @@ async function planStatefulSet(
   const live = await deps.cluster.read(object);
   const observation = live === undefined ? undefined : await deps.cluster.observe(ref);
   const replicas = replicasOf(object) ?? observation?.statefulSet.replicas ?? 1;
-  const rolling = ((
-    object.spec as { updateStrategy?: { rollingUpdate?: { maxUnavailable?: unknown } } } | undefined
-  )?.updateStrategy?.rollingUpdate ?? {}) as { maxUnavailable?: unknown };
-  const maxUnavailable =
-    rolling.maxUnavailable === undefined || rolling.maxUnavailable === 1
-      ? undefined
-      : String(rolling.maxUnavailable);
+  // As the API server keeps it (the dry-run's): dropped while the MaxUnavailableStatefulSet feature is off.
+  const kept = maxUnavailableOf(dryRun);
+  const maxUnavailable = maxUnavailablePods(kept, replicas) > 1 ? unavailableText(kept, replicas) : undefined;
   const base = {
     namespace: ref.namespace,
     name: ref.name,
@@ -99,7 +95,7 @@ async function planStatefulSet(
           what: `StatefulSet ${ref.namespace}/${ref.name} does not exist yet: it is created with ${replicas} replicas, with no canary stages`,
           fix: 'nothing to compare it with; the next change to it is staged',
         },
-        ...specWarnings(object, settings, undefined),
+        ...specWarnings(object, settings, undefined, kept),
       ],
     };
   }
@@ -117,7 +113,7 @@ async function planStatefulSet(
       partition,
       ordinals: ordinalsOfStage(partitions[i - 1] ?? replicas, partition, sts.ordinalsStart),
     })),
-    warnings: [...specWarnings(object, settings, observation), ...ownerWarnings(live, settings)],
+    warnings: [...specWarnings(object, settings, observation, kept), ...ownerWarnings(live, settings)],
   };
 }
 
@@ -137,6 +133,8 @@ function specWarnings(
   object: KubeObject,
   settings: Settings,
   observation: Observation | undefined,
+  /** maxUnavailable as the API server keeps it (the dry-run's). */
+  kept: number | string | undefined,
 ): PlanWarning[] {
   const warnings: PlanWarning[] = [];
   const spec = (object.spec ?? {}) as {
@@ -152,9 +150,15 @@ function specWarnings(
     });
   }
   const max = spec.updateStrategy?.rollingUpdate?.maxUnavailable;
-  if (max !== undefined && max !== 1) {
+  const replicas = spec.replicas ?? live?.replicas ?? 1;
+  if (max !== undefined && max !== 1 && kept === undefined) {
     warnings.push({
-      what: `maxUnavailable ${String(max)}: with the MaxUnavailableStatefulSet feature on, the controller replaces up to that many pods of a stage at once`,
+      what: `maxUnavailable ${String(max)} is dropped by the API server: the MaxUnavailableStatefulSet feature is off on this cluster, so the controller replaces one pod at a time`,
+      fix: 'leave maxUnavailable out, or turn the feature gate on (kube-apiserver and kube-controller-manager)',
+    });
+  } else if (maxUnavailablePods(kept, replicas) > 1) {
+    warnings.push({
+      what: `${unavailableText(kept, replicas)}: the controller replaces up to that many pods of a stage at once (MaxUnavailableStatefulSet)`,
       fix: 'set maxUnavailable to 1 (or leave it out) to replace one pod at a time',
     });
   }
@@ -226,7 +230,8 @@ export function planText(plan: PlanReport): string {
       lines.push(`${head}: new, created with ${sts.replicas} replicas (no canary stages)`);
     else if (sts.kind === 'no-change') lines.push(`${head}: no change to the pod template`);
     else {
-      lines.push(`${head}: ${sts.replicas} replicas, partition ${sts.replicas} (frozen), then:`);
+      const down = sts.maxUnavailable ?? 'at most 1 pod down at once';
+      lines.push(`${head}: ${sts.replicas} replicas, partition ${sts.replicas} (frozen), ${down}, then:`);
       for (const s of sts.stages) {
         lines.push(
           `  stage ${s.stage}: partition ${s.partition}, restarts ordinal ${s.ordinals.join(', ')} on the new revision`,

@@ -81,6 +81,7 @@ export async function promoteStatefulSet(
       fromPartition: sts.partition,
       replicas: sts.replicas,
       ordinalsStart: sts.ordinalsStart,
+      maxUnavailable: sts.maxUnavailable,
       signal,
       resumedAfterPause: state.stage,
     },

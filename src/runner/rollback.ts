@@ -3,7 +3,7 @@
 import type { Settings } from '../config/settings.ts';
 import type { StagedSpec } from '../engine/decide.ts';
 import type { RevisionInfo, StatefulSetObservation } from '../engine/observation.ts';
-import { planPartitions } from '../engine/plan.ts';
+import { planPartitions, unavailableText } from '../engine/plan.ts';
 import { decideStart } from '../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
@@ -141,6 +141,7 @@ export async function rollbackStatefulSet(
     fromPartition,
     replicas: sts.replicas,
     ordinalsStart: sts.ordinalsStart,
+    maxUnavailable: sts.maxUnavailable,
     signal,
   });
 }
@@ -187,6 +188,7 @@ interface RollbackStaging {
   readonly fromPartition: number;
   readonly replicas: number;
   readonly ordinalsStart: number;
+  readonly maxUnavailable: number | string | undefined;
   readonly signal: AbortSignal;
 }
 
@@ -207,6 +209,10 @@ async function stageRollback(
   const resumeAt = partitions.findIndex((p) => p <= staging.fromPartition);
   const firstStage = staging.fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
   progress.plan(partitions, replicas, replicas, deps.clock.now(), staging.ordinalsStart);
+  deps.log.info(
+    `${ref.namespace}/${ref.name}: rollback partitions ${partitions.slice(firstStage).join(' -> ') || '(none)'}, ` +
+      unavailableText(staging.maxUnavailable, replicas),
+  );
   for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
   const spec: StagedSpec = {
     targetRevision: target.name,

@@ -17,7 +17,7 @@ import {
 } from './common.ts';
 import { createStatefulSet } from './create.ts';
 import { finishInterruptedRollback } from './interrupted.ts';
-import { refOf, replicasOf, templateImages, templateOf, withPartition } from './objects.ts';
+import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf, withPartition } from './objects.ts';
 import { stageRollout } from './staging.ts';
 
 /** A StatefulSet manifest, and the same object as the API server's dry-run returned it (defaulted). */
@@ -105,6 +105,8 @@ export async function updateStatefulSet(
         fromPartition: start.fromPartition,
         replicas,
         ordinalsStart: sts.ordinalsStart,
+        // The dry-run's: the manifest's value as the API server keeps it (dropped with the feature off).
+        maxUnavailable: maxUnavailableOf(dryRun),
         signal,
       });
     case 'fresh': {
@@ -127,6 +129,8 @@ export async function updateStatefulSet(
         fromPartition: replicas,
         replicas,
         ordinalsStart: sts.ordinalsStart,
+        // The dry-run's: the manifest's value as the API server keeps it (dropped with the feature off).
+        maxUnavailable: maxUnavailableOf(dryRun),
         signal,
       });
     }

@@ -4,7 +4,7 @@ import type { Settings } from '../config/settings.ts';
 import type { StagedSpec, StageFailure } from '../engine/decide.ts';
 import type { Observation } from '../engine/observation.ts';
 import { encodePausedAt, encodePlan, pausesAfter } from '../engine/pause.ts';
-import { planPartitions } from '../engine/plan.ts';
+import { planPartitions, unavailableText } from '../engine/plan.ts';
 import type { ImageChange } from '../engine/report.ts';
 import { encodeProgress, encodeState, type Phase } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
@@ -28,6 +28,8 @@ export interface Staging {
   readonly replicas: number;
   /** `spec.ordinals.start`: the pods are ordinals start .. start+replicas-1. */
   readonly ordinalsStart: number;
+  /** `rollingUpdate.maxUnavailable` as the API server keeps it: how many pods may be down at once. */
+  readonly maxUnavailable: number | string | undefined;
   readonly signal: AbortSignal;
   /** Promoted from a pause after this stage (1-based): no pause again up to it. */
   readonly resumedAfterPause?: number;
@@ -162,7 +164,8 @@ function planStages(
       ? ''
       : ` (ordinals ${start}..${start + replicas - 1}: a partition counts from ordinal ${start})`;
   deps.log.info(
-    `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas${ordinals}, partitions ${route}`,
+    `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas${ordinals}, partitions ${route}, ` +
+      unavailableText(staging.maxUnavailable, replicas),
   );
   return { partitions, firstStage };
 }

@@ -42,7 +42,10 @@ describe('plan', () => {
     const version = await deployed();
     const run = await plan([db('registry.local/db:v2')]);
     const text = run.outcome.text ?? '';
-    assert.match(text, /StatefulSet plan-[a-f0-9]+\/db: 5 replicas, partition 5 \(frozen\), then:/);
+    assert.match(
+      text,
+      /StatefulSet plan-[a-f0-9]+\/db: 5 replicas, partition 5 \(frozen\), at most 1 pod down at once, then:/,
+    );
     assert.match(text, /stage 1: partition 4, restarts ordinal 4 on the new revision/);
     assert.match(text, /stage 2: partition 2, restarts ordinal 3, 2/);
     assert.match(text, /stage 3: partition 0, restarts ordinal 1, 0/);

@@ -76,6 +76,7 @@ describe('translating a StatefulSet', () => {
         replicas: 3,
         ordinalsStart: 0,
         partition: 2,
+        maxUnavailable: undefined,
         partitionManager: undefined,
         partitionOwners: [],
         updateStrategy: 'RollingUpdate',

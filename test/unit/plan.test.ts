@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ordinalsOfStage, planPartitions, podsForStep, type Step } from '../../src/engine/plan.ts';
+import {
+  maxUnavailablePods,
+  ordinalsOfStage,
+  planPartitions,
+  podsForStep,
+  type Step,
+  unavailableText,
+} from '../../src/engine/plan.ts';
 
 const count = (value: number): Step => ({ kind: 'count', value });
 const percent = (value: number): Step => ({ kind: 'percent', value });
@@ -136,4 +143,27 @@ describe('ordinalsOfStage', () => {
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(ordinalsOfStage(c.previous, c.partition, c.start), c.want));
   }
+});
+
+describe('maxUnavailablePods: as the StatefulSet controller computes it', () => {
+  const cases: { name: string; value: number | string | undefined; replicas: number; want: number }[] = [
+    { name: 'Unset is one pod at a time', value: undefined, replicas: 5, want: 1 },
+    { name: 'A count is taken as it is', value: 2, replicas: 5, want: 2 },
+    { name: 'A count above replicas is taken as it is', value: 9, replicas: 5, want: 9 },
+    { name: '50% of 5 rounds down to 2, not up to 3', value: '50%', replicas: 5, want: 2 },
+    { name: '40% of 6 rounds down to 2', value: '40%', replicas: 6, want: 2 },
+    { name: '10% of 5 rounds down to 0 and is raised to 1', value: '10%', replicas: 5, want: 1 },
+    { name: '100% of 5 is every pod', value: '100%', replicas: 5, want: 5 },
+    { name: 'A string that is not a percentage counts as 1', value: 'two', replicas: 5, want: 1 },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(maxUnavailablePods(c.value, c.replicas), c.want));
+
+  it('Says how many pods may be down at once and how the percentage was rounded', () => {
+    assert.equal(
+      unavailableText('50%', 5),
+      'at most 2 pods down at once (maxUnavailable 50% of 5, rounded down as the controller does)',
+    );
+    assert.equal(unavailableText(undefined, 5), 'at most 1 pod down at once (no maxUnavailable)');
+    assert.equal(unavailableText(3, 5), 'at most 3 pods down at once (maxUnavailable 3)');
+  });
 });

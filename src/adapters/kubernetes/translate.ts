@@ -48,6 +48,7 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     replicas: spec.replicas ?? 1,
     ordinalsStart: spec.ordinals?.start ?? 0,
     partition: spec.updateStrategy?.rollingUpdate?.partition ?? 0,
+    maxUnavailable: spec.updateStrategy?.rollingUpdate?.maxUnavailable,
     partitionManager: ownerOf(meta.managedFields, PARTITION_PATH),
     partitionOwners: ownersOf(meta.managedFields, PARTITION_PATH),
     updateStrategy: spec.updateStrategy?.type ?? 'RollingUpdate',
