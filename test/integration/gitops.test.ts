@@ -42,7 +42,7 @@ describe('beside a GitOps controller (apply: false)', () => {
     await waitFor(async () => (await read()).status?.readyReplicas === 3, 60_000, '3 ready replicas');
   };
 
-  it('gates what the applier syncs: parked, canary, stages, parked again, without writing the template', async () => {
+  it('gates what the applier syncs: parked, canary, stages, parked again, without writing the template', async (t) => {
     await synced('registry.local/db:v1');
     assert.match((await park()).outcome.text ?? '', /is parked: partition 2147483647/);
     const record = await recordCluster(ns.kubeConfig, ns.name, 'db');
@@ -51,6 +51,10 @@ describe('beside a GitOps controller (apply: false)', () => {
     const run = await running;
     record.stop();
     assert.equal(run.outcome.result, 'succeeded', run.logs.join('\n'));
+    t.diagnostic(
+      `partitions ${JSON.stringify(record.partitions)}; revisions ${run.outcome.previousRevision} -> ` +
+        `${run.outcome.revision}; pods ${record.podRevisions.map(([, pod, rev]) => `${pod}=${rev}`).join(', ')}`,
+    );
     assert.deepEqual(record.partitions, [PARKED, 2, 0, PARKED]);
     const order = record.podRevisions
       .filter(([, , rev]) => rev === run.outcome.revision)
