@@ -20,6 +20,8 @@ const operations: ReadonlyArray<readonly [string, string]> = [
   ['get', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
   ['post', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
   ['patch', '/repos/{owner}/{repo}/issues/comments/{comment_id}'],
+  ['post', '/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions'],
+  ['get', '/repos/{owner}/{repo}/collaborators/{username}/permission'],
   ['post', '/repos/{owner}/{repo}/deployments'],
   ['post', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
 ];

@@ -108,6 +108,11 @@ export async function execute(
       );
       return finish([], text);
     }
+    case 'comment':
+      // Each command a comment asks for runs as its own command (src/compose-comment.ts).
+      throw new ValidationError(
+        'command comment runs only in a GitHub Actions job on an issue_comment event',
+      );
     case 'status':
       return finish([], await statusText(deps.cluster, targetRef(settings, deps), deps.clock.now()));
     case 'plan': {

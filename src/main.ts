@@ -6,6 +6,7 @@ import { readRunContext } from './adapters/github/context.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import type { Outcome } from './app.ts';
 import { composeApp } from './compose.ts';
+import { composeCommentApp } from './compose-comment.ts';
 import { readSettings } from './config/inputs.ts';
 
 export async function run(): Promise<void> {
@@ -22,7 +23,8 @@ export async function run(): Promise<void> {
     if (settings.github.token) core.setSecret(settings.github.token);
     const kube = loadKubeConfig({ content: settings.kubeconfig, context: settings.context });
     for (const secret of kube.secrets) core.setSecret(secret);
-    const app = await composeApp({
+    const compose = settings.command === 'comment' ? composeCommentApp : composeApp;
+    const app = await compose({
       settings,
       kube,
       log: actionsLog(),

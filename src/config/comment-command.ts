@@ -37,7 +37,7 @@ export function parseComment(body: string): ParsedComment {
     case 'promote':
     case 'abort':
     case 'status':
-      if (rest.length > 0) return { kind: 'invalid', problem: `\`/canary ${word}\` takes no argument` };
+      if (rest.length > 0) return { kind: 'invalid', problem: `/canary ${word} takes no argument` };
       return { kind: 'command', command: { kind: word } };
     case 'rollback': {
       if (rest.length === 0) return { kind: 'command', command: { kind: 'rollback', toRevision: undefined } };
@@ -45,13 +45,13 @@ export function parseComment(body: string): ParsedComment {
       if (more.length > 0 || !/^[1-9]\d{0,8}$/.test(revision)) {
         return {
           kind: 'invalid',
-          problem: `\`/canary rollback\` takes one revision number (from \`/canary status\`), not ${quoted(rest.join(' '))}`,
+          problem: `/canary rollback takes one revision number (from /canary status), not ${quoted(rest.join(' '))}`,
         };
       }
       return { kind: 'command', command: { kind: 'rollback', toRevision: Number(revision) } };
     }
     case '':
-      return { kind: 'invalid', problem: '`/canary` needs a command' };
+      return { kind: 'invalid', problem: '/canary needs a command' };
     default:
       return { kind: 'invalid', problem: `${quoted(word)} is not a command` };
   }

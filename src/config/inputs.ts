@@ -20,7 +20,16 @@ export class InputError extends Error {
 
 export type InputGetter = (name: string) => string;
 
-const COMMANDS: readonly Command[] = ['rollout', 'rollback', 'status', 'plan', 'promote', 'abort', 'park'];
+const COMMANDS: readonly Command[] = [
+  'rollout',
+  'rollback',
+  'status',
+  'plan',
+  'promote',
+  'abort',
+  'park',
+  'comment',
+];
 const ON_FAILURE: readonly OnFailure[] = ['rollback', 'halt'];
 const ON_FAILURE_OTHERS: readonly OnFailureOthers[] = ['keep', 'rollback'];
 /** The YAML 1.2 core booleans, exactly what @actions/core getBooleanInput accepts. */

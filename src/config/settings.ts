@@ -2,7 +2,7 @@
 // or src/cli.ts (the command line); nothing else reads inputs.
 import type { Step } from '../engine/plan.ts';
 
-export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort' | 'park';
+export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort' | 'park' | 'comment';
 
 /** Stages after which a rollout pauses: every one, or these stage numbers (1-based); empty: none. */
 export type PauseAfter = 'each' | readonly number[];

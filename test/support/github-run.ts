@@ -6,6 +6,7 @@ import type { RetryPolicy } from '../../src/adapters/github/api.ts';
 import { readRunContext } from '../../src/adapters/github/context.ts';
 import type { Outcome } from '../../src/app.ts';
 import { composeApp } from '../../src/compose.ts';
+import { composeCommentApp } from '../../src/compose-comment.ts';
 import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
 import type { TestNamespace } from '../cluster/harness.ts';
@@ -49,7 +50,9 @@ export async function runWithGitHub(
   const settings = readSettings((name) => inputs[name] ?? '');
   const log = recordingLog();
   const reports: RolloutReport[] = [];
-  const app = await composeApp({
+  // As src/main.ts chooses: comment commands have their own composition.
+  const compose = settings.command === 'comment' ? composeCommentApp : composeApp;
+  const app = await compose({
     settings,
     kube: { kubeConfig: ns.kubeConfig, contextName: 'local', defaultNamespace: ns.name },
     log,
@@ -71,7 +74,7 @@ export async function runWithGitHub(
     outcome,
     log,
     reports,
-    pullRequest: app.pullRequest,
+    pullRequest: 'pullRequest' in app ? (app.pullRequest as number | undefined) : undefined,
     calls: fake.requests.slice(firstRequest).map((r) => `${r.method} ${r.path}`),
   };
 }

@@ -79,6 +79,10 @@ export interface FakeGitHub {
    * first parent first, added oldest first (the order compare lists commits in).
    */
   readonly commitParents: Map<string, readonly string[]>;
+  /** Repository roles by login (admin, maintain, write, triage, read); anyone else has none. */
+  readonly roles: Map<string, string>;
+  /** Reactions created on comments: [comment id, content]. */
+  readonly reactions: Array<[number, string]>;
   /** Adds a comment as if `user` had written it. */
   addComment(issue: number, body: string, user: User): Comment;
   fail(failure: Failure): void;
@@ -120,6 +124,8 @@ export async function startFakeGitHub(
     deployments: [],
     commitPulls: new Map(),
     commitParents: new Map(),
+    roles: new Map(),
+    reactions: [],
     addComment(issue, body, user) {
       const comment = { id: nextId++, issue, body, user };
       fake.comments.push(comment);
@@ -183,6 +189,25 @@ export async function startFakeGitHub(
       }
       comment.body = String(b.body);
       return [200, commentJson(comment)];
+    },
+    'reactions/create-for-issue-comment': (p, _q, b) => {
+      const comment = fake.comments.find((c) => c.id === Number(p.comment_id));
+      if (comment === undefined) return [404, { message: 'Not Found' }];
+      fake.reactions.push([comment.id, String(b.content)]);
+      const reaction = {
+        id: nextId++,
+        node_id: `R_${nextId}`,
+        user: { ...author(), node_id: `U_${author().id}` },
+        content: b.content,
+        created_at: '2025-01-01T00:00:00Z',
+      };
+      return [201, reaction];
+    },
+    'repos/get-collaborator-permission-level': (p) => {
+      // GitHub's legacy `permission` folds maintain into write and triage into read.
+      const role = fake.roles.get(p.username ?? '') ?? 'none';
+      const legacy = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+      return [200, { permission: legacy, role_name: role, user: null }];
     },
     'repos/create-deployment': (_p, _q, b) => {
       const deployment = { id: nextId++, body: b, statuses: [] };
