@@ -45,6 +45,14 @@ export interface RollbackReport {
   readonly deletedPods: readonly string[];
 }
 
+/** A paused rollout this run started over (a newer merge of the same StatefulSet). */
+export interface SupersededReport {
+  /** The pull request the paused rollout was reporting on. */
+  readonly pullRequest: number;
+  readonly revision: string;
+  readonly stage: number;
+}
+
 export interface RolloutReport {
   readonly kind: 'rollout' | 'rollback';
   /** Kube context name (for the comment marker). */
@@ -62,4 +70,6 @@ export interface RolloutReport {
   readonly runUrl: string | undefined;
   readonly startedAt: number;
   readonly updatedAt: number;
+  /** A paused rollout of another pull request this run superseded, told on that one's comment. */
+  readonly superseded?: SupersededReport | undefined;
 }

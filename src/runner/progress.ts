@@ -8,6 +8,7 @@ import type {
   RolloutReport,
   StageReport,
   StageStatus,
+  SupersededReport,
   Verdict,
 } from '../engine/report.ts';
 import type { Reporter } from '../ports/reporter.ts';
@@ -83,6 +84,11 @@ export class Progress {
     publish = true,
   ): void {
     this.set({ previousRevision, revision, images }, at, publish);
+  }
+
+  /** Records that this run started over a paused rollout of another pull request. */
+  supersedes(superseded: SupersededReport, at: number): void {
+    this.set({ superseded }, at);
   }
 
   stage(stage: number, change: Partial<StageReport>, at: number): void {

@@ -18,6 +18,7 @@ import {
 import { createStatefulSet } from './create.ts';
 import { finishInterruptedRollback } from './interrupted.ts';
 import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf, withPartition } from './objects.ts';
+import type { Progress } from './progress.ts';
 import { stageRollout } from './staging.ts';
 
 /** A StatefulSet manifest, and the same object as the API server's dry-run returned it (defaulted). */
@@ -110,6 +111,7 @@ export async function updateStatefulSet(
         signal,
       });
     case 'fresh': {
+      noteSuperseded(deps, progress, sts);
       deps.log.info(
         `${ref.namespace}/${ref.name}: applying the new template with the partition held at ${replicas}`,
       );
@@ -134,6 +136,20 @@ export async function updateStatefulSet(
         signal,
       });
     }
+  }
+}
+
+/** A paused rollout that this new change starts over: say so, here and on its pull request. */
+function noteSuperseded(deps: RunDeps, progress: Progress, sts: StatefulSetObservation): void {
+  const paused = decodeState(sts.annotations);
+  if (paused?.phase !== 'paused') return;
+  deps.log.notice(
+    `${sts.namespace}/${sts.name}: the rollout of ${paused.targetRevision} paused at stage ${paused.stage}` +
+      `${paused.pullRequest ? ` (pull request #${paused.pullRequest})` : ''} is superseded by this change`,
+  );
+  if (paused.pullRequest !== undefined) {
+    const { pullRequest, targetRevision: revision, stage } = paused;
+    progress.supersedes({ pullRequest, revision, stage }, deps.clock.now());
   }
 }
 

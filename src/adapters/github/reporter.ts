@@ -16,6 +16,7 @@ import { createDeploymentPublisher } from './deployment-publisher.ts';
 import { createPublishQueue } from './publish-queue.ts';
 import { resolvePullRequests } from './pull-request.ts';
 import { createSession, type GitHubSession, type Publisher, reportKey } from './session.ts';
+import { createSupersededPublisher } from './superseded.ts';
 
 export interface GitHubReporterOptions {
   readonly settings: GitHubSettings;
@@ -56,6 +57,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
   const publishers: Publisher[] = [
     createCommentPublisher(session, pullRequests),
     createDeploymentPublisher(session, settings.deploymentEnvironment),
+    createSupersededPublisher(session, pullRequests),
   ];
   const repository = settings.token === '' ? undefined : run.repository;
   let warnedContext = false;
