@@ -141,7 +141,13 @@ function createdHere(manifests: ManifestSet, namespace: string): boolean {
 }
 
 function fixFor(message: string): string {
-  if (/Forbidden: updates to statefulset spec/i.test(message)) {
+  // Up to 1.36: "Forbidden: updates to statefulset spec for fields other than ..."; 1.37 names the
+  // field: "spec.volumeClaimTemplates: Invalid value: ...: field is immutable".
+  if (
+    /Forbidden: updates to statefulset spec|spec\.[A-Za-z]+: Invalid value: .*field is immutable/i.test(
+      message,
+    )
+  ) {
     return 'Only replicas, template, updateStrategy, minReadySeconds, ordinals and persistentVolumeClaimRetentionPolicy can change in place; to change other fields (such as volumeClaimTemplates) recreate the StatefulSet (kubectl delete statefulset NAME --cascade=orphan, then run again: the running pods are adopted and the change is rolled out over them stage by stage). ';
   }
   return 'Fix the manifest and run again. ';
