@@ -3,9 +3,30 @@
 # (test/cluster/etcdbin and test/cluster/k8sbin) into a cache outside the repo,
 # keyed by version. A binary already in the cache is not rebuilt.
 # Prints the directory holding the binaries on its last line.
+#
+# K8S_VERSION=1.37.2 builds another release: its module is test/cluster/k8sbin-1.37
+# (one module a minor, made by test/cluster/k8s-module.sh, its go.sum committed). Without
+# K8S_VERSION it is the default release, test/cluster/k8sbin.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-K8S_VERSION=$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$here/k8sbin/go.mod")
+module=$here/k8sbin
+# The k8s.io/kubernetes version a module requires (a require line of its own or in a block).
+kubernetes_version() {
+  awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3; exit} $1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "$1"
+}
+if [[ -n "${K8S_VERSION:-}" ]]; then
+  wanted=v${K8S_VERSION#v}
+  default=$(kubernetes_version "$here/k8sbin/go.mod")
+  if [[ "$wanted" != "$default" ]]; then
+    module=$here/k8sbin-$(echo "${wanted#v}" | cut -d. -f1,2)
+    [[ -f "$module/go.mod" ]] || { echo "no Go module for Kubernetes $wanted: run test/cluster/k8s-module.sh ${wanted#v}" >&2; exit 1; }
+  fi
+fi
+K8S_VERSION=$(kubernetes_version "$module/go.mod")
+if [[ -n "${wanted:-}" && "$wanted" != "$K8S_VERSION" ]]; then
+  echo "$module pins Kubernetes $K8S_VERSION, not $wanted: run test/cluster/k8s-module.sh ${wanted#v}" >&2
+  exit 1
+fi
 ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3" {print $2}' "$here/etcdbin/go.mod" | head -n1)
 cache_root=${STATEFULSET_CANARY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/statefulset-canary}
 bin="$cache_root/k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
@@ -29,12 +50,18 @@ with_progress() {
   log "built $what in $((SECONDS - start)) s"
 }
 
-command -v go >/dev/null || { log "go is not on PATH: install Go $(awk '$1=="go" {print $2}' "$here/k8sbin/go.mod") or newer"; exit 1; }
+command -v go >/dev/null || { log "go is not on PATH: install Go $(awk '$1=="go" {print $2}' "$module/go.mod") or newer"; exit 1; }
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 if [[ ! -x "$bin/etcd" || ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" ]]; then
   log "cold build with $(go version | cut -d' ' -f3) into $bin (module cache: $(go env GOMODCACHE))"
 fi
 
+# etcd does not depend on the Kubernetes release: reuse one built for another release.
+if [[ ! -x "$bin/etcd" ]]; then
+  for other in "$cache_root"/k8s-*-etcd-"$ETCD_VERSION"/etcd; do
+    if [[ -x "$other" ]]; then cp "$other" "$bin/etcd.tmp" && mv "$bin/etcd.tmp" "$bin/etcd" && log "etcd $ETCD_VERSION copied from $other"; break; fi
+  done
+fi
 if [[ ! -x "$bin/etcd" ]]; then
   log "building etcd $ETCD_VERSION (cold build: about a minute)"
   with_progress etcd bash -c "cd '$here/etcdbin' && go build -trimpath -ldflags '-s -w' -o '$bin/etcd.tmp' go.etcd.io/etcd/server/v3 && mv '$bin/etcd.tmp' '$bin/etcd'"
@@ -48,7 +75,7 @@ if [[ ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" ]]; then
   done
   log "building kube-apiserver and kube-controller-manager $K8S_VERSION (cold build: several minutes on 2 cores)"
   mkdir -p "$bin/tmp"
-  with_progress "kube-apiserver + kube-controller-manager" bash -c "cd '$here/k8sbin' && go build -trimpath -ldflags '$ld' -o '$bin/tmp/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager"
+  with_progress "kube-apiserver + kube-controller-manager" bash -c "cd '$module' && go build -trimpath -ldflags '$ld' -o '$bin/tmp/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager"
   mv "$bin/tmp/kube-apiserver" "$bin/tmp/kube-controller-manager" "$bin/"
   rmdir "$bin/tmp"
 fi
