@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { evaluate } from '@marcbachmann/cel-js';
 import fengari from 'fengari';
 import { load } from 'js-yaml';
+import { encodeState, type Phase } from '../../src/engine/state.ts';
 
 const examples = join(import.meta.dirname, '../../examples/gitops');
 const luaScript = readFileSync(join(examples, 'argocd-health-statefulset.lua'), 'utf8');
@@ -121,14 +122,21 @@ interface Live {
 /** A StatefulSet as the API server returns it: parked at PARKED, 3 ready pods on db-a. */
 function statefulSet(live: Live = {}): Obj {
   const replicas = live.replicas ?? 3;
-  const annotations: Obj = {};
-  if (live.phase !== undefined) {
-    annotations['statefulset-canary.io/phase'] = live.phase;
-    annotations['statefulset-canary.io/stage'] = live.stage ?? '1';
-    annotations['statefulset-canary.io/target-revision'] = live.target ?? 'db-b';
-    annotations['statefulset-canary.io/previous-revision'] = 'db-a';
-    annotations['statefulset-canary.io/original-partition'] = String(PARKED);
-  }
+  // The annotations exactly as the action's state codec writes them.
+  const recorded = encodeState({
+    kind: 'rollout',
+    phase: (live.phase ?? 'succeeded') as Phase,
+    stage: Number(live.stage ?? '1'),
+    targetRevision: live.target ?? 'db-b',
+    previousRevision: 'db-a',
+    originalPartition: PARKED,
+    runUrl: 'https://github.com/o/r/actions/runs/1',
+    commit: 'abc123',
+    pullRequest: 7,
+  });
+  const annotations: Obj = Object.fromEntries(
+    Object.entries(recorded).filter((entry): entry is [string, string] => entry[1] !== null),
+  );
   const partition = live.partition === undefined ? PARKED : live.partition;
   const strategy: Obj =
     live.strategy === 'OnDelete'
@@ -297,6 +305,31 @@ const cases: [string, Live, argo: string, flux: string, message?: RegExp][] = [
     'InProgress',
   ],
 ];
+
+// Every phase the state codec can record, settled (every pod Ready, no newer revision synced):
+// a phase added to src/engine/result.ts without a health here does not type-check.
+const settled: Record<Phase, [argo: string, flux: string]> = {
+  'rolling-out': ['Progressing', 'InProgress'],
+  'rolling-back': ['Progressing', 'InProgress'],
+  paused: ['Progressing', 'InProgress'],
+  succeeded: ['Healthy', 'Current'],
+  'rolled-back': ['Healthy', 'Current'],
+  halted: ['Degraded', 'Failed'],
+  cancelled: ['Degraded', 'Failed'],
+  failed: ['Degraded', 'Failed'],
+};
+
+describe('every recorded phase, settled', () => {
+  for (const [phase, [argo, flux]] of Object.entries(settled)) {
+    it(`${phase} -> ${argo} in Argo CD, ${flux} in Flux`, () => {
+      const revisions =
+        phase === 'succeeded' ? { target: 'db-b', currentRevision: 'db-b', updateRevision: 'db-b' } : canary;
+      const sts = statefulSet({ phase, ...revisions });
+      assert.equal(argoHealth(sts).status, argo);
+      assert.equal(fluxHealth(sts), flux);
+    });
+  }
+});
 
 describe('GitOps health checks (examples/gitops)', () => {
   describe('Argo CD Lua (fengari)', () => {
