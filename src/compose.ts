@@ -2,7 +2,7 @@
 // and lock), the reporters and the clock into the app. The action (src/main.ts), the CLI
 // (src/cli.ts) and the test runners all build their run here, so they cannot drift apart.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { jobSummaryReporter } from './adapters/actions/job-summary.ts';
+import { jobSummaryReporter, writePlanSummary } from './adapters/actions/job-summary.ts';
 import type { RetryPolicy } from './adapters/github/api.ts';
 import type { GitHubRunContext } from './adapters/github/context.ts';
 import { githubReporting } from './adapters/github/wiring.ts';
@@ -13,6 +13,7 @@ import { fanOut, skipNoChange } from './adapters/reporters.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { execute, type Outcome } from './app.ts';
 import type { Settings } from './config/settings.ts';
+import type { PlanReport } from './engine/plan-report.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
@@ -83,6 +84,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
   let run: RunContext;
   let flush = (): Promise<void> => Promise.resolve();
   let hurry = (): void => {};
+  let publishPlan: ((plan: PlanReport) => Promise<void>) | undefined;
   if (origin.kind === 'github') {
     for (const problem of origin.run.problems) log.warning(problem);
     const github = await githubReporting({
@@ -99,6 +101,12 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
     reporters.push(skipNoChange(github.reporter));
     flush = () => github.flush();
     hurry = () => github.hurry();
+    const { jobSummary, run: ghRun } = origin;
+    // The plan: the job summary and one sticky comment per StatefulSet on the pull request.
+    publishPlan = async (plan) => {
+      if (jobSummary) await writePlanSummary(plan, ghRun, clock.now());
+      await github.publishPlan(plan, clock.now());
+    };
     run = {
       contextName: kube.contextName,
       runUrl: origin.run.runUrl,
@@ -121,7 +129,15 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
       // A cancel (SIGINT/SIGTERM) leaves the runner seconds: the last reports must fit in them.
       if (signal.aborted) hurry();
       else signal.addEventListener('abort', hurry, { once: true });
-      const deps = { cluster, lock, clock, log, reporter, defaultNamespace: kube.defaultNamespace };
+      const deps = {
+        cluster,
+        lock,
+        clock,
+        log,
+        reporter,
+        defaultNamespace: kube.defaultNamespace,
+        ...(publishPlan === undefined ? {} : { publishPlan }),
+      };
       const outcome = await execute(settings, { ...deps, cwd: options.cwd ?? process.cwd() }, run, signal);
       await flush();
       return outcome;

@@ -2,6 +2,7 @@
 // outputs. The only place that fails the step.
 import * as core from '@actions/core';
 import { actionsLog } from './adapters/actions/log.ts';
+import { kubeConfigOrSkip } from './adapters/actions/plan-skip.ts';
 import { readRunContext } from './adapters/github/context.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import type { Outcome } from './app.ts';
@@ -21,14 +22,19 @@ export async function run(): Promise<void> {
     const settings = readSettings((name) => core.getInput(name));
     if (settings.kubeconfig) core.setSecret(settings.kubeconfig);
     if (settings.github.token) core.setSecret(settings.github.token);
-    const kube = loadKubeConfig({ content: settings.kubeconfig, context: settings.context });
+    const github = readRunContext();
+    // A fork's pull request has no kubeconfig secret: its plan is skipped with the reason, not failed.
+    const kube = await kubeConfigOrSkip(settings, github, () =>
+      loadKubeConfig({ content: settings.kubeconfig, context: settings.context }),
+    );
+    if (kube === undefined) return;
     for (const secret of kube.secrets) core.setSecret(secret);
     const compose = settings.command === 'comment' ? composeCommentApp : composeApp;
     const app = await compose({
       settings,
       kube,
       log: actionsLog(),
-      origin: { kind: 'github', run: readRunContext(), jobSummary: true },
+      origin: { kind: 'github', run: github, jobSummary: true },
     });
     const outcome = await app.run(cancel.signal);
     setOutputs(outcome);

@@ -52,11 +52,11 @@ export function escapeMarkdown(text: string, max = inlineLimit): string {
  * A fenced code block holding untrusted multi-line text. The fence is longer than any run of
  * backticks in the text, so the text cannot close it; inside it nothing is Markdown or HTML.
  */
-export function fenced(text: string, max = terminationMessageLimit): string {
+export function fenced(text: string, max = terminationMessageLimit, info: 'text' | 'diff' = 'text'): string {
   const body = truncate(text.replace(invisible, '').replace(/\r\n?/g, '\n'), max);
   const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longestRun + 1));
-  return `${fence}text\n${body}\n${fence}`;
+  return `${fence}${info}\n${body}\n${fence}`;
 }
 
 /**
@@ -218,22 +218,30 @@ function rollbackSection(rollback: RollbackReport): string[] {
   ];
 }
 
-function footer(report: RolloutReport): string {
+function footer(report: RolloutReport, planUrl: string | undefined): string {
   const updated = `Last updated ${new Date(report.updatedAt).toISOString()}`;
+  const plan = planUrl === undefined ? '' : `${link('Plan of this change', planUrl)} · `;
   return report.runUrl === undefined
-    ? `<sub>${updated}</sub>`
-    : `<sub>${link('Workflow run', report.runUrl)} · ${updated}</sub>`;
+    ? `<sub>${plan}${updated}</sub>`
+    : `<sub>${plan}${link('Workflow run', report.runUrl)} · ${updated}</sub>`;
 }
 
 /**
  * The whole report as Markdown. `marker` (trusted, e.g. a hidden HTML comment that lets the
  * comment be found again) goes first, verbatim.
  */
-export function renderReport(report: RolloutReport, options: { readonly marker?: string } = {}): string {
+export function renderReport(
+  report: RolloutReport,
+  options: {
+    readonly marker?: string;
+    /** The pull request's last plan comment (issue 16): linked from the rollout comment. */
+    readonly planUrl?: string;
+  } = {},
+): string {
   const blocks: string[][] = [[headline(report)], revisions(report), stagesTable(report)];
   if (report.failure !== undefined) blocks.push(failureSection(report.failure));
   if (report.rollback !== undefined) blocks.push(rollbackSection(report.rollback));
-  blocks.push([footer(report)]);
+  blocks.push([footer(report, options.planUrl)]);
   const body = blocks
     .filter((block) => block.length > 0)
     .map((block) => block.join('\n'))

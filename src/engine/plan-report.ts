@@ -51,6 +51,8 @@ export interface PlanReport {
   readonly context: string;
   /** Why the API server (or a check before it) refused the manifests: a merge would fail the same way. */
   readonly refusal: string | undefined;
+  /** `namespace/name` of every StatefulSet in the manifests, in file order (also when refused). */
+  readonly targets: readonly string[];
   readonly statefulSets: readonly StatefulSetPlan[];
   readonly others: readonly OtherObjectPlan[];
 }

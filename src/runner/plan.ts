@@ -35,12 +35,16 @@ export async function buildPlan(
   manifests: ManifestSet,
   context: string,
 ): Promise<PlanReport> {
+  const targets = manifests.statefulSets.map(({ object }) => {
+    const ref = refOf(object);
+    return `${ref.namespace}/${ref.name}`;
+  });
   let validated: Awaited<ReturnType<typeof validate>>;
   try {
     validated = await validate(deps.cluster, deps.log, manifests, { asNew: !settings.apply });
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    return { context, refusal: error.message, statefulSets: [], others: [] };
+    return { context, refusal: error.message, targets, statefulSets: [], others: [] };
   }
   const others: OtherObjectPlan[] = [];
   for (const item of validated.others) {
@@ -57,7 +61,7 @@ export async function buildPlan(
     const dryRun = validated.statefulSets[index] ?? item.object;
     statefulSets.push(await planStatefulSet(deps, settings, item.object, dryRun));
   }
-  return { context, refusal: undefined, statefulSets, others };
+  return { context, refusal: undefined, targets, statefulSets, others };
 }
 
 async function planStatefulSet(

@@ -1,13 +1,16 @@
 // The sticky pull request comment, one per StatefulSet on each pull request the run reports on:
 // found by its marker among our own comments (every page), then edited in place; written anew if
-// someone deleted it. An unchanged body is not sent again.
+// someone deleted it. An unchanged body is not sent again. The same reading of the pages finds the
+// StatefulSet's plan comment (plan-comment.ts): the report links to it, so the merged change shows its plan.
+import type { RolloutReport } from '../../engine/report.ts';
 import { renderReport } from '../markdown.ts';
 import { GitHubError } from './api.ts';
 import {
   type CommentTarget,
   createComment,
-  findComment,
+  findComments,
   type Identity,
+  planMarker,
   resolveIdentity,
   updateComment,
 } from './comment.ts';
@@ -16,7 +19,11 @@ import { type GitHubSession, type Publisher, reportKey, subjectOf } from './sess
 
 /** What has been written for one StatefulSet on one pull request. */
 interface Written {
+  /** Our comments were looked for (once per pull request). */
+  looked: boolean;
   commentId: number | undefined;
+  /** The StatefulSet's plan comment on the pull request (`command: plan`), linked from the report. */
+  planUrl: string | undefined;
   lastBody: string | undefined;
 }
 
@@ -27,17 +34,23 @@ export function createCommentPublisher(
   const written = new Map<string, Written>();
   let identity: Promise<Identity> | undefined;
 
-  /** Edits our comment marked `marker`, or writes a new one; says which. */
-  async function write(
-    state: Written,
-    target: CommentTarget,
-    marker: string,
-    body: string,
-  ): Promise<'edited' | 'created'> {
-    if (state.commentId === undefined) {
-      identity ??= resolveIdentity(session.client(), session.policy);
-      state.commentId = await findComment(session.client(), session.policy, target, marker, await identity);
-    }
+  /** Finds our comment and the plan comment, marked `marker` and `plan`, in one reading of the pages. */
+  async function look(state: Written, target: CommentTarget, marker: string, plan: string): Promise<void> {
+    identity ??= resolveIdentity(session.client(), session.policy);
+    const found = await findComments(
+      session.client(),
+      session.policy,
+      target,
+      [marker, plan],
+      await identity,
+    );
+    state.commentId = found.get(marker)?.id;
+    state.planUrl = found.get(plan)?.url;
+    state.looked = true;
+  }
+
+  /** Edits our comment, or writes a new one; says which. */
+  async function write(state: Written, target: CommentTarget, body: string): Promise<'edited' | 'created'> {
     if (state.commentId !== undefined) {
       try {
         await updateComment(session.client(), session.policy, target.repository, state.commentId, body);
@@ -56,23 +69,35 @@ export function createCommentPublisher(
     return 'created';
   }
 
-  async function publishOn(
-    pr: number,
-    repository: Repository,
-    marker: string,
-    body: string,
-    subject: string,
-  ) {
+  async function publishOn(pr: number, repository: Repository, report: RolloutReport) {
+    const marker = reportKey(report);
     const key = `${marker}#${pr}`;
-    const state = written.get(key) ?? { commentId: undefined, lastBody: undefined };
+    const state = written.get(key) ?? {
+      looked: false,
+      commentId: undefined,
+      planUrl: undefined,
+      lastBody: undefined,
+    };
     written.set(key, state);
-    if (body === state.lastBody || session.isOff('comment')) return;
+    if (session.isOff('comment')) return;
+    const subject = subjectOf(report);
+    const target = { repository, pullRequest: pr };
     try {
-      const done = await write(state, { repository, pullRequest: pr }, marker, body);
+      if (!state.looked) {
+        const plan = planMarker(report.context, { namespace: report.namespace, name: report.name });
+        await look(state, target, marker, plan);
+      }
+      const body = renderReport(report, {
+        marker,
+        ...(state.planUrl === undefined ? {} : { planUrl: state.planUrl }),
+      });
+      if (body === state.lastBody) return;
+      const done = await write(state, target, body);
       if (done === 'created') session.log.info(`Commented on pull request #${pr} for ${subject}.`);
       state.lastBody = body;
     } catch (error) {
       identity = undefined;
+      state.looked = state.commentId !== undefined;
       session.fail('comment', error, subject, pr);
     }
   }
@@ -80,9 +105,7 @@ export function createCommentPublisher(
   return async (report, repository) => {
     const prs = session.isOff('comment') ? [] : await pullRequests();
     if (prs.length === 0 || session.isOff('comment')) return;
-    const marker = reportKey(report);
-    const body = renderReport(report, { marker });
     // One pull request after the other: a permission problem on the first switches the rest off.
-    for (const pr of prs) await publishOn(pr, repository, marker, body, subjectOf(report));
+    for (const pr of prs) await publishOn(pr, repository, report);
   };
 }

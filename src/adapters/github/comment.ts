@@ -14,6 +14,16 @@ export function commentMarker(context: string, namespace: string, name: string):
   return `<!-- statefulset-canary: ${[context, namespace, name].map(encodeURIComponent).join('/')} -->`;
 }
 
+/**
+ * The hidden marker of a StatefulSet's plan comment (`command: plan` on a pull request), beside
+ * its rollout comment; without a StatefulSet, the plan of manifests that have none (or a refusal
+ * that names none).
+ */
+export function planMarker(context: string, target?: { namespace: string; name: string }): string {
+  const parts = target === undefined ? [context] : [context, target.namespace, target.name];
+  return `<!-- statefulset-canary plan: ${parts.map(encodeURIComponent).join('/')} -->`;
+}
+
 /** Who the token writes comments as, or that it could not be learned. */
 export type Identity =
   | { readonly login: string; readonly via: 'rest' | 'graphql' | 'comment' }
@@ -75,6 +85,23 @@ export async function findComment(
   marker: string,
   identity: Identity,
 ): Promise<number | undefined> {
+  return (await findComments(octokit, policy, target, [marker], identity)).get(marker)?.id;
+}
+
+export interface FoundComment {
+  readonly id: number;
+  readonly url: string;
+}
+
+/** Our (first) comment with each of `markers` on the pull request, in one reading of its pages. */
+export async function findComments(
+  octokit: Octokit,
+  policy: RetryPolicy,
+  target: CommentTarget,
+  markers: readonly string[],
+  identity: Identity,
+): Promise<Map<string, FoundComment>> {
+  const found = new Map<string, FoundComment>();
   const perPage = 100;
   // 50 pages = 5000 comments: a bound so a pathological thread cannot stall the rollout.
   for (let page = 1; page <= 50; page++) {
@@ -88,11 +115,13 @@ export async function findComment(
       });
       return response.data;
     });
-    const ours = comments.find((c) => c.body?.includes(marker) === true && isOwnComment(identity, c.user));
-    if (ours !== undefined) return ours.id;
-    if (comments.length < perPage) return undefined;
+    for (const marker of markers) {
+      const ours = comments.find((c) => c.body?.includes(marker) === true && isOwnComment(identity, c.user));
+      if (ours !== undefined && !found.has(marker)) found.set(marker, { id: ours.id, url: ours.html_url });
+    }
+    if (found.size === markers.length || comments.length < perPage) return found;
   }
-  return undefined;
+  return found;
 }
 
 function clamp(body: string): string {

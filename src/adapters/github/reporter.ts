@@ -13,6 +13,7 @@ import type { RetryPolicy } from './api.ts';
 import { createCommentPublisher } from './comment-publisher.ts';
 import type { GitHubRunContext } from './context.ts';
 import { createDeploymentPublisher } from './deployment-publisher.ts';
+import { createPlanPublisher, type PlanPublisher } from './plan-comment.ts';
 import { createPublishQueue } from './publish-queue.ts';
 import { resolvePullRequests } from './pull-request.ts';
 import { createSession, type GitHubSession, type Publisher, reportKey } from './session.ts';
@@ -48,6 +49,8 @@ export interface GitHubReporter extends Reporter {
   flush(): Promise<void>;
   /** The run was cancelled: the last reports go out within the runner's budget (session.ts). */
   hurry(): void;
+  /** `command: plan`: the sticky plan comment of each StatefulSet on the pull request. */
+  readonly publishPlan: PlanPublisher;
 }
 
 export function createGitHubReporter(options: GitHubReporterOptions): GitHubReporter {
@@ -78,6 +81,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
     pullRequests,
     pullRequest: async () => (await pullRequests())[0],
     hurry: () => session.hurry(),
+    publishPlan: createPlanPublisher(session, pullRequests, settings.token !== ''),
   };
 }
 

@@ -4,6 +4,7 @@
 // the reporter, its flush, and its hurry for a cancel.
 
 import type { Settings } from '../../config/settings.ts';
+import type { PlanReport } from '../../engine/plan-report.ts';
 import { decodeState, type RecordedState } from '../../engine/state.ts';
 import { loadManifests } from '../../manifests/load.ts';
 import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
@@ -35,6 +36,8 @@ export interface GitHubReporting {
   flush(): Promise<void>;
   /** The run was cancelled: the last reports go out within the runner's budget. */
   hurry(): void;
+  /** `command: plan`: the plan comment of each StatefulSet on the pull request (never throws). */
+  publishPlan(plan: PlanReport, plannedAt: number): Promise<void>;
 }
 
 /** The state `ref` recorded, or undefined (also when it cannot be read: the run will say why). */
@@ -110,5 +113,6 @@ export async function githubReporting(options: GitHubReportingOptions): Promise<
     pullRequests,
     flush: () => reporter.flush(),
     hurry: () => reporter.hurry(),
+    publishPlan: (plan, plannedAt) => reporter.publishPlan(plan, plannedAt),
   };
 }

@@ -1,0 +1,77 @@
+// The sticky plan comment (issue 16): `command: plan` on a pull request keeps one comment per
+// StatefulSet, marked `<!-- statefulset-canary plan: CONTEXT/NS/NAME -->` beside its rollout
+// comment, and edits it on every push to the pull request. A refused change shows the refusal
+// in the comment of each StatefulSet of the manifests. Publishing never fails the step: a
+// failure warns with the fix, as the rollout comment does (session.ts).
+import type { PlanReport } from '../../engine/plan-report.ts';
+import { renderStatefulSetPlan } from '../markdown-plan.ts';
+import {
+  createComment,
+  findComment,
+  type Identity,
+  planMarker,
+  resolveIdentity,
+  updateComment,
+} from './comment.ts';
+import type { GitHubRunContext } from './context.ts';
+import type { GitHubSession } from './session.ts';
+
+/** The commit a pull_request run plans: the pull request's head (GITHUB_SHA is the test merge). */
+export function plannedCommit(run: GitHubRunContext): string | undefined {
+  const pr = run.payload.pull_request;
+  const head = typeof pr === 'object' && pr !== null ? (pr as { head?: { sha?: unknown } }).head : undefined;
+  return typeof head?.sha === 'string' && /^[0-9a-f]{7,64}$/i.test(head.sha) ? head.sha : run.sha;
+}
+
+/** One comment per StatefulSet of the plan (one for the whole plan when it names none). */
+function comments(plan: PlanReport): { marker: string; target: string | undefined }[] {
+  if (plan.targets.length === 0) return [{ marker: planMarker(plan.context), target: undefined }];
+  return plan.targets.map((target) => {
+    const [namespace = '', name = ''] = target.split('/');
+    return { marker: planMarker(plan.context, { namespace, name }), target };
+  });
+}
+
+export type PlanPublisher = (plan: PlanReport, plannedAt: number) => Promise<void>;
+
+export function createPlanPublisher(
+  session: GitHubSession,
+  pullRequests: () => Promise<readonly number[]>,
+  hasToken: boolean,
+): PlanPublisher {
+  let identity: Promise<Identity> | undefined;
+  return async (plan, plannedAt) => {
+    const { run } = session;
+    const repository = run.repository;
+    if (!hasToken || repository === undefined || session.isOff('comment')) return;
+    const prs = await pullRequests();
+    const commit = plannedCommit(run);
+    for (const pr of prs) {
+      for (const { marker, target } of comments(plan)) {
+        if (session.isOff('comment')) return;
+        const subject = `the plan of ${target ?? 'the manifests'}`;
+        const body = renderStatefulSetPlan(plan, target, {
+          marker,
+          plannedAt,
+          ...(commit === undefined ? {} : { commit }),
+          ...(run.runUrl === undefined ? {} : { runUrl: run.runUrl }),
+        });
+        try {
+          identity ??= resolveIdentity(session.client(), session.policy);
+          const where = { repository, pullRequest: pr };
+          const id = await findComment(session.client(), session.policy, where, marker, await identity);
+          if (id === undefined) {
+            await createComment(session.client(), session.policy, where, body);
+            session.log.info(`Commented on pull request #${pr} with ${subject}.`);
+          } else {
+            await updateComment(session.client(), session.policy, repository, id, body);
+            session.log.info(`Updated ${subject} on pull request #${pr}.`);
+          }
+        } catch (error) {
+          identity = undefined;
+          session.fail('comment', error, subject, pr);
+        }
+      }
+    }
+  };
+}
