@@ -225,6 +225,16 @@ describe('the canary promise', () => {
     );
     cancel.abort();
     assert.equal((await running).outcome.result, 'cancelled');
+    // The controller goes on with the canary the cancelled stage let through: let it settle, so
+    // its status writes are not taken for a change the refused rollback made.
+    await waitFor(
+      async () => {
+        const status = (await read()).status;
+        return status?.updatedReplicas === 1 && status.readyReplicas === 3 && status.availableReplicas === 3;
+      },
+      60_000,
+      'the canary Ready on v2',
+    );
     const live = await read();
     const history = await apps.listNamespacedControllerRevision({ namespace: ns.name });
     const v2 = history.items.find((r) => r.metadata?.name === live.status?.updateRevision);
