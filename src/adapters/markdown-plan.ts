@@ -122,9 +122,10 @@ function refusal(plan: PlanReport, target: string | undefined): string[] {
     `### ❌ Plan${target === undefined ? '' : ` for StatefulSet ${code(target)}`}: the change would be refused`,
     '',
     '> [!CAUTION]',
-    '> **The API server refuses these manifests.** A rollout after the merge fails the same way, before any pod restarts. Change the manifests (for a forbidden StatefulSet field: delete the StatefulSet with `--cascade=orphan` and let the rollout recreate it; see the README).',
-    '',
-    fenced(plan.refusal ?? '', planDiffLimit),
+    '> **The API server refuses these manifests:** a rollout after the merge would fail the same way, before any pod restarts. Change the manifests as it says:',
+    '>',
+    // Escaped, not fenced: the API server's message is one long line that should wrap.
+    `> ${escapeMarkdown(plan.refusal ?? '', 4000)}`,
   ];
 }
 

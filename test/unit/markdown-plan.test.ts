@@ -105,8 +105,9 @@ describe('the plan comment of a StatefulSet', () => {
     );
     assert.match(
       html,
-      /<pre><code class="language-text">StatefulSet.apps &quot;db&quot; is invalid: spec: Forbidden/,
+      /<blockquote>\n<p>\[!CAUTION\]\n<strong>The API server refuses these manifests:<\/strong>/,
     );
+    assert.match(html, /<p>StatefulSet\.apps &quot;db&quot; is invalid: spec: Forbidden/);
     assert.match(renderPlan(refused), /the change would be refused/);
   });
 
