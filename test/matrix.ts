@@ -29,6 +29,7 @@ interface Row {
 }
 
 let current: ChildProcess | undefined;
+let interrupted = false;
 
 /** Runs a child with the release's K8S_VERSION; its output goes through and is kept. */
 function run(args: string[], version: string): Promise<{ code: number; output: string }> {
@@ -109,6 +110,7 @@ async function main(): Promise<number> {
   const cachedOnly = process.argv.includes('--cached-only');
   const rows: Row[] = [];
   for (const version of versions) {
+    if (interrupted) break;
     if (cachedOnly && !cached(version)) {
       rows.push({ version, server: '-', tests: 0, pass: 0, fail: 0, seconds: 0, note: 'skipped: not built' });
       continue;
@@ -128,6 +130,8 @@ async function main(): Promise<number> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    // Stop the release in progress (its cluster is stopped if this run started it) and no other.
+    interrupted = true;
     current?.kill(signal);
   });
 }
