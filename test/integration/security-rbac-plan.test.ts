@@ -1,0 +1,178 @@
+// The plan's least privilege (issue 16): a ServiceAccount bound to exactly the Role in
+// examples/rbac-plan.yaml (read access plus dry-run writes) plans an image change with a
+// Service beside it, a new StatefulSet and a forbidden change; every request it made is
+// recorded through a proxy, and the Role grants exactly what they needed. Nothing changes in
+// the cluster. A dry-run needs the same verbs as the real write: without create, planning a new
+// StatefulSet is refused by RBAC, not by the dry-run.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Role,
+  type V1RoleBinding,
+  type V1Service,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { adminKubeConfig, freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
+import { repoRoot } from '../cluster/state.ts';
+import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/faults/proxy.ts';
+import { runEngine } from '../support/faults/run-engine.ts';
+import { canaryManifest } from '../support/manifests.ts';
+import { manifestFile, runAction } from '../support/run-action.ts';
+
+const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac-plan.yaml'), 'utf8')) as {
+  kind: string;
+}[];
+const role = documents.find((d) => d.kind === 'Role') as V1Role;
+const binding = documents.find((d) => d.kind === 'RoleBinding') as V1RoleBinding;
+
+const service: V1Service = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'db' },
+  spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'db', port: 5432 }] },
+};
+const db = (image: string, name = 'db'): V1StatefulSet => canaryManifest({ name, image, replicas: 3 });
+
+/** The RBAC (resource, verb) pairs a request needs, as "group/resource verb"; none for discovery. */
+function permissionsOf(request: SeenRequest): string[] {
+  const url = new URL(request.url, 'https://x');
+  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?$/.exec(
+    url.pathname,
+  );
+  if (!match) return [];
+  const resource = `${match[1] ?? ''}/${match[2]}`;
+  const named = match[3] !== undefined;
+  const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+  const verbs: Record<string, string[]> = {
+    GET: [watch ? 'watch' : named ? 'get' : 'list'],
+    POST: ['create'],
+    PUT: ['update'],
+    // Server-side apply of an object that does not exist yet creates it: RBAC asks for create too.
+    PATCH: request.contentType === 'application/apply-patch+yaml' ? ['patch', 'create'] : ['patch'],
+    DELETE: [named ? 'delete' : 'deletecollection'],
+  };
+  return (verbs[request.method] ?? [request.method]).map((verb) => `${resource} ${verb}`);
+}
+
+const rolePermissions = (r: V1Role): string[] =>
+  (r.rules ?? []).flatMap((rule) =>
+    (rule.apiGroups ?? []).flatMap((group) =>
+      (rule.resources ?? []).flatMap((res) => rule.verbs.map((verb) => `${group}/${res} ${verb}`)),
+    ),
+  );
+
+describe('a service account bound to exactly the Role in examples/rbac-plan.yaml', () => {
+  let ns: TestNamespace;
+  let kubeConfig: KubeConfig;
+  let rbac: RbacAuthorizationV1Api;
+  let proxy: FaultProxy;
+  before(async () => {
+    ns = await freshNamespace('rbac-plan');
+    const created = await runAction(ns, { manifests: manifestFile([service, db('registry.local/db:v1')]) });
+    assert.equal(created.outcome.result, 'created', created.logs.join('\n'));
+    const admin = await adminKubeConfig();
+    const core = admin.makeApiClient(CoreV1Api);
+    rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    const sa = 'statefulset-canary-plan';
+    await core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: sa } } });
+    await rbac.createNamespacedRole({ namespace: ns.name, body: role });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns.name,
+      body: { ...binding, subjects: binding.subjects?.map((s) => ({ ...s, namespace: ns.name })) },
+    });
+    const token = await core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace: ns.name,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    proxy = await startFaultProxy(admin);
+    kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: proxy.kubeConfig(ns.name).clusters,
+      users: [{ name: sa, token: token.status?.token }],
+      contexts: [{ name: 'local', cluster: 'proxy', user: sa, namespace: ns.name }],
+      currentContext: 'local',
+    });
+  });
+  after(async () => {
+    await proxy?.close();
+    await ns?.cleanup();
+  });
+
+  const plan = (objects: unknown[]) =>
+    runEngine({
+      kubeConfig,
+      namespace: ns.name,
+      inputs: { command: 'plan', manifests: manifestFile(objects) },
+    });
+
+  it('plans an image change, a new StatefulSet and a forbidden change, changing nothing', async () => {
+    const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
+    const before = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
+    const change = await plan([service, db('registry.local/db:v2')]);
+    assert.equal(change.outcome.failure, undefined, change.logs.join('\n'));
+    assert.match(change.outcome.text ?? '', /stage 1: partition 2, restarts ordinal 2/);
+    assert.match(change.outcome.text ?? '', /Service .*\/db: unchanged/);
+    const fresh = await plan([db('registry.local/db:v1', 'db2')]);
+    assert.equal(fresh.outcome.failure, undefined, fresh.logs.join('\n'));
+    assert.match(fresh.outcome.text ?? '', /db2: new, created with 3 replicas/);
+    const forbidden = db('registry.local/db:v2');
+    forbidden.spec = { ...forbidden.spec!, serviceName: 'other' };
+    const refused = await plan([forbidden]);
+    assert.match(refused.outcome.failure ?? '', /spec: Forbidden: updates to statefulset spec/);
+    const after = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
+    assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, 'nothing changed');
+    await assert.rejects(apps.readNamespacedStatefulSet({ name: 'db2', namespace: ns.name }));
+    const used = new Set(proxy.seen.flatMap(permissionsOf));
+    assert.deepEqual([...used].sort(), rolePermissions(role).sort(), 'the Role grants exactly what was used');
+    assert.ok(
+      proxy.seen.every(
+        (r) => r.method === 'GET' || new URL(r.url, 'https://x').searchParams.get('dryRun') === 'All',
+      ),
+      'every write was a dry-run',
+    );
+  });
+
+  it('a dry-run needs the real verb: without create, a new StatefulSet cannot be planned', async () => {
+    const rules = (role.rules ?? []).map((r) =>
+      r.resources?.includes('statefulsets') ? { ...r, verbs: r.verbs.filter((v) => v !== 'create') } : r,
+    );
+    await rbac.replaceNamespacedRole({
+      name: role.metadata?.name ?? '',
+      namespace: ns.name,
+      body: { ...role, metadata: { ...role.metadata, namespace: ns.name }, rules },
+    });
+    const review = kubeConfig.makeApiClient(AuthorizationV1Api);
+    await waitFor(
+      async () =>
+        (
+          await review.createSelfSubjectAccessReview({
+            body: {
+              spec: {
+                resourceAttributes: {
+                  namespace: ns.name,
+                  verb: 'create',
+                  group: 'apps',
+                  resource: 'statefulsets',
+                },
+              },
+            },
+          })
+        ).status?.allowed === false,
+      10_000,
+      'the Role change to reach the authorizer',
+    );
+    const fresh = await plan([db('registry.local/db:v1', 'db3')]).catch((error: Error) => error);
+    const text = fresh instanceof Error ? fresh.message : `${fresh.outcome.failure}`;
+    assert.match(text, /403|forbidden/i);
+    assert.match(text, /create/);
+  });
+});
