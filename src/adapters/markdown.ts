@@ -194,6 +194,8 @@ function failureSection(failure: FailureReport): string[] {
     `- **Reason:** ${code(failure.reason)}`,
     `- **Message:** ${escapeMarkdown(failure.message, 1000)}`,
   ];
+  const why = failure.diagnosis ?? [];
+  if (why.length > 0) lines.push('- **Why:**', ...why.map((line) => `  - ${code(line, { max: 1000 })}`));
   if (failure.terminationMessage !== undefined && failure.terminationMessage.trim() !== '') {
     const cut = failure.terminationMessage.length > terminationMessageLimit;
     lines.push(
@@ -201,6 +203,25 @@ function failureSection(failure: FailureReport): string[] {
       `Last termination message${cut ? ` (first ${terminationMessageLimit} characters)` : ''}:`,
       '',
       fenced(failure.terminationMessage),
+    );
+  }
+  return lines;
+}
+
+/** Why pods of the stages in progress are stuck, one line a pod (each line is cluster text). */
+function stuckSection(report: RolloutReport): string[] {
+  if (report.failure !== undefined) return [];
+  const stuck = report.stages.filter(
+    (s) => (s.state === 'progressing' || s.state === 'soaking') && s.stuck?.length,
+  );
+  if (stuck.length === 0) return [];
+  const lines = ['#### ⏳ Waiting on'];
+  for (const stage of stuck) {
+    lines.push(
+      '',
+      `Stage ${stage.stage}:`,
+      '',
+      ...(stage.stuck ?? []).map((line) => `- ${code(line, { max: 1000 })}`),
     );
   }
   return lines;
@@ -238,7 +259,12 @@ export function renderReport(
     readonly planUrl?: string;
   } = {},
 ): string {
-  const blocks: string[][] = [[headline(report)], revisions(report), stagesTable(report)];
+  const blocks: string[][] = [
+    [headline(report)],
+    revisions(report),
+    stagesTable(report),
+    stuckSection(report),
+  ];
   if (report.failure !== undefined) blocks.push(failureSection(report.failure));
   if (report.rollback !== undefined) blocks.push(rollbackSection(report.rollback));
   blocks.push([footer(report, options.planUrl)]);

@@ -53,6 +53,8 @@ export interface Settings {
   readonly soakMs: number;
   /** How long a stage may take to become healthy, in ms. */
   readonly stageTimeoutMs: number;
+  /** How long a pod of a stage may be not Ready before the run reads and reports why, in ms. */
+  readonly diagnoseAfterMs: number;
   /** Container restarts tolerated per pod during a stage. */
   readonly maxRestarts: number;
   /** What a failed stage leads to. */

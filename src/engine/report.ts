@@ -18,6 +18,8 @@ export interface StageReport {
   readonly state: StageStatus;
   readonly startedAt: number | undefined;
   readonly endedAt: number | undefined;
+  /** Why pods of the stage in progress are stuck, one line a pod (cluster text, untrusted). */
+  readonly stuck?: readonly string[];
 }
 
 export interface FailureReport {
@@ -29,6 +31,8 @@ export interface FailureReport {
   readonly message: string;
   /** Last termination message of the container, from the cluster (untrusted). */
   readonly terminationMessage: string | undefined;
+  /** Why the stage's pods were stuck when it failed, one line a pod (cluster text, untrusted). */
+  readonly diagnosis?: readonly string[];
 }
 
 export interface ImageChange {

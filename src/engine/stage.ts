@@ -34,6 +34,8 @@ export interface StagedSpec {
   readonly words?: RevisionWords;
   /** The replicas the partitions were planned for: another count mid-run stops it. */
   readonly replicas: number;
+  /** How long a pod of a stage may be not Ready before the run reads why (default 10 s). */
+  readonly diagnoseAfterMs?: number;
 }
 
 /** A pod's mark: its uid (a recreated pod is another pod) and a number. */
@@ -68,6 +70,8 @@ export interface StageFailure {
   readonly reason: string;
   readonly message: string;
   readonly terminationMessage: string | undefined;
+  /** Why the stage's pods are stuck, one line a pod (see engine/diagnosis.ts), when read. */
+  readonly diagnosis?: readonly string[];
 }
 
 export type Decision =

@@ -1,5 +1,6 @@
 // The Cluster port: what the runner needs from Kubernetes. The only implementation
 // is src/adapters/kubernetes; tests run it against the real local control plane.
+import type { PodEvidence } from '../engine/diagnosis.ts';
 import type { Observation, RevisionInfo } from '../engine/observation.ts';
 
 export interface StatefulSetRef {
@@ -51,6 +52,12 @@ export interface Cluster {
    * behind (`kubectl delete statefulset --cascade=orphan`), found by `selector` and name.
    */
   orphans(ref: StatefulSetRef, selector: LabelSelector): Promise<Orphans>;
+  /**
+   * What the cluster says about stuck pods of the StatefulSet's namespace (conditions, containers,
+   * Warning events, claims and their StorageClasses), for a diagnosis. Never throws for what it
+   * may not read: it names that in the evidence. Optional: without it there is no diagnosis.
+   */
+  evidence?(ref: StatefulSetRef, pods: readonly string[]): Promise<PodEvidence[]>;
 }
 
 export interface StatefulSetChange {

@@ -1,4 +1,5 @@
 // What rollout, rollback and recovery share: dependencies, results, stage hooks.
+import type { StageFailure } from '../engine/decide.ts';
 import { generationObserved } from '../engine/health.ts';
 import type { Observation } from '../engine/observation.ts';
 import type { Result } from '../engine/result.ts';
@@ -70,12 +71,21 @@ export function stageHooks(progress: Progress, phase: Phase): StageHooks {
     },
     onStagePassed(stage, at, observation) {
       const sts = observation.statefulSet;
-      progress.stage(stage, { state: 'passed', endedAt: at, updated: sts.updatedReplicas }, at);
+      progress.stage(stage, { state: 'passed', endedAt: at, updated: sts.updatedReplicas, stuck: [] }, at);
+    },
+    onStuck(stage, lines, at) {
+      progress.stage(stage, { stuck: lines }, at);
     },
     partitionChange(stage) {
       return { annotations: encodeProgress(phase, stage) };
     },
   };
+}
+
+/** Why a failed stage's pods were stuck, to end its failure message with (empty when unknown). */
+export function diagnosisText(failure: StageFailure): string {
+  const lines = failure.diagnosis ?? [];
+  return lines.length ? `; ${lines.join('; ')}` : '';
 }
 
 /** How one StatefulSet's run ended, for `finish`. */

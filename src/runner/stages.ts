@@ -8,12 +8,14 @@ import {
   type StageFailure,
   type StageProgress,
 } from '../engine/decide.ts';
+import { FATAL_CAUSES, type FatalCause } from '../engine/diagnosis.ts';
 import { podStateLine } from '../engine/health.ts';
 import type { Observation } from '../engine/observation.ts';
 import { ordinalsOfStage } from '../engine/plan.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetChange, StatefulSetRef } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
+import { StuckPods } from './stuck.ts';
 
 export interface StageHooks {
   // Hooks must not block: the partition write of the next stage follows at once.
@@ -27,6 +29,8 @@ export interface StageHooks {
   onStagePassed(stage: number, at: number, observation: Observation): void;
   /** Pods deleted to unstick them. */
   onPodsDeleted?(names: readonly string[]): void;
+  /** Why pods of the stage are stuck, one line a pod (empty once none is). */
+  onStuck?(stage: number, lines: readonly string[], at: number): void;
   /** Extra fields written together with each partition (progress annotations). */
   partitionChange(stage: number, partition: number): StatefulSetChange;
 }
@@ -117,10 +121,13 @@ class StageDriver {
   private soakingStage = -1;
   private readonly deps: StageDeps;
   private readonly drive: Drive;
+  private readonly stuck: StuckPods;
+  private stuckShown = false;
 
   constructor(deps: StageDeps, drive: Drive) {
     this.deps = deps;
     this.drive = drive;
+    this.stuck = new StuckPods(deps, drive.ref, drive.spec.diagnoseAfterMs ?? 10_000);
   }
 
   watch(stop: AbortSignal): Promise<void> {
@@ -164,13 +171,17 @@ class StageDriver {
     const { spec, hooks, signal, ref } = this.drive;
     const state = decision.state;
     switch (decision.kind) {
-      case 'wait':
+      case 'wait': {
         if (decision.soaking && this.soakingStage !== state.stage) {
           this.soakingStage = state.stage;
           hooks.onSoaking?.(state.stage + 1, clock.now());
         }
-        await this.waker.until(decision.wakeAt, clock, signal);
+        const fatal = await this.diagnoseWait(state, observation);
+        if (fatal) return { kind: 'failed', failure: fatal, observation };
+        const wakeAt = Math.min(decision.wakeAt, this.stuck.nextCheckAt(spec, state, observation));
+        await this.waker.until(wakeAt, clock, signal);
         return { state };
+      }
       case 'advance': {
         const passedAt = clock.now();
         if (hooks.shouldPause?.(state.stage + 1)) {
@@ -195,9 +206,11 @@ class StageDriver {
         }
         hooks.onPodsDeleted?.(decision.pods.map((p) => p.name));
         return { state };
-      case 'fail':
+      case 'fail': {
+        const failure = await this.explainFailure(decision.failure, state, observation);
         log.endGroup();
-        return { kind: 'failed', failure: decision.failure, observation };
+        return { kind: 'failed', failure, observation };
+      }
       case 'complete':
         hooks.onStagePassed(state.stage + 1, clock.now(), observation);
         log.endGroup();
@@ -205,6 +218,52 @@ class StageDriver {
       default:
         return assertNever(decision);
     }
+  }
+
+  /** Reads why pods are stuck past the grace period; a failure when waiting cannot help. */
+  private async diagnoseWait(
+    state: StageProgress,
+    observation: Observation,
+  ): Promise<StageFailure | undefined> {
+    const { clock, log } = this.deps;
+    const report = await this.stuck.check(this.drive.spec, state, observation);
+    if (report === undefined) {
+      if (this.stuckShown) this.drive.hooks.onStuck?.(state.stage + 1, [], clock.now());
+      this.stuckShown = false;
+      return undefined;
+    }
+    this.stuckShown = true;
+    this.drive.hooks.onStuck?.(state.stage + 1, report.lines, clock.now());
+    const fatal = report.fatal;
+    if (!fatal?.fatal) return undefined;
+    log.endGroup();
+    const reason = fatal.fatal as FatalCause;
+    return {
+      stage: state.stage + 1,
+      pod: fatal.pod,
+      container: undefined,
+      reason,
+      message: `waiting cannot help: ${FATAL_CAUSES[reason] ?? fatal.cause}`,
+      terminationMessage: undefined,
+      diagnosis: report.lines,
+    };
+  }
+
+  /** A failed stage with why its pods were stuck, when it is about pods. */
+  private async explainFailure(
+    failure: StageFailure,
+    state: StageProgress,
+    observation: Observation,
+  ): Promise<StageFailure> {
+    const { spec } = this.drive;
+    const partition = spec.partitions[state.stage] ?? 0;
+    const unready = observation.pods
+      .filter((p) => (spec.gateAll || p.index >= partition) && (!p.ready || p.name === failure.pod))
+      .map((p) => p.name);
+    const pods = failure.pod && !unready.includes(failure.pod) ? [failure.pod, ...unready] : unready;
+    if (pods.length === 0 || (failure.pod === '' && failure.reason !== 'StageTimeout')) return failure;
+    const { lines } = await this.stuck.explain(pods, observation);
+    return lines.length ? { ...failure, diagnosis: lines } : failure;
   }
 
   private async startStage(

@@ -8,7 +8,14 @@ import { planPartitions, unavailableText } from '../engine/plan.ts';
 import type { ImageChange } from '../engine/report.ts';
 import { encodeProgress, encodeState, type Phase } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
-import { finish, type RunContext, type RunDeps, type StatefulSetResult, stageHooks } from './common.ts';
+import {
+  diagnosisText,
+  finish,
+  type RunContext,
+  type RunDeps,
+  type StatefulSetResult,
+  stageHooks,
+} from './common.ts';
 import type { Progress } from './progress.ts';
 import { rollBackFailedStage } from './recover.ts';
 import { driveStages } from './stages.ts';
@@ -63,6 +70,7 @@ export async function stageRollout(
     partitions,
     gate: { soakMs: settings.soakMs, maxRestarts: settings.maxRestarts },
     stageTimeoutMs: settings.stageTimeoutMs,
+    diagnoseAfterMs: settings.diagnoseAfterMs,
     // Fixing forward after a halt: a pod stuck on the halted revision would block the controller.
     unstick: 'stale',
     replicas,
@@ -184,7 +192,7 @@ async function stageFailed(
   const where = failure.pod
     ? `pod ${ref.namespace}/${failure.pod}${failure.container ? `, container ${failure.container}` : ''}: `
     : '';
-  const message = `stage ${failure.stage} failed: ${where}${failure.reason}: ${failure.message}`;
+  const message = `stage ${failure.stage} failed: ${where}${failure.reason}: ${failure.message}${diagnosisText(failure)}`;
   deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
   const foreign = await stopForeignChange(deps, ref, spec, failure, observation);
   const halt = foreign !== undefined || settings.onFailure === 'halt' || previous === undefined;

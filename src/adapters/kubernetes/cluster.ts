@@ -5,6 +5,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Cluster, KubeObject, StatefulSetChange, StatefulSetRef } from '../../ports/cluster.ts';
 import { systemClock } from '../system-clock.ts';
 import { KubeError, type Operation } from './errors.ts';
+import { gatherEvidence } from './evidence.ts';
 import { type Api, createApi } from './http.ts';
 import { adoptTemplate, findOrphans, markRevisions } from './ownership.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
@@ -97,6 +98,7 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     patchStatefulSet: (ref, change) => patchStatefulSet(context, ref, change),
     deletePod: (ref, pod, uid) => deletePod(api, ref, pod, uid),
     orphans: (ref, selector) => findOrphans(api, ref, selector),
+    evidence: (ref, pods) => gatherEvidence(api, ref.namespace, pods),
     async revisions(ref) {
       const sts = await requireStatefulSet(api, ref, 'list revisions of');
       const path = controllerRevisionsPath(ref.namespace);

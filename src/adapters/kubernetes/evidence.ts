@@ -1,0 +1,219 @@
+// Reads what the cluster says about stuck pods: the pod (conditions, container states), its
+// Warning events, its PersistentVolumeClaims with their Warning events, and whether their
+// StorageClasses exist. Called only while a stage has a stuck pod. What RBAC does not allow is
+// named in the evidence, never thrown: a diagnosis must not stop a rollout.
+import type { ClaimEvidence, ContainerEvidence, EventEvidence, PodEvidence } from '../../engine/diagnosis.ts';
+import { KubeError } from './errors.ts';
+import type { Api } from './http.ts';
+import { podsPath } from './paths.ts';
+
+const enc = encodeURIComponent;
+
+interface RawState {
+  readonly waiting?: { readonly reason?: string; readonly message?: string };
+  readonly terminated?: { readonly reason?: string; readonly exitCode?: number; readonly message?: string };
+}
+
+interface RawFullPod {
+  readonly metadata?: { readonly creationTimestamp?: string; readonly deletionTimestamp?: string };
+  readonly spec?: {
+    readonly volumes?: readonly { readonly persistentVolumeClaim?: { readonly claimName?: string } }[];
+  };
+  readonly status?: {
+    readonly phase?: string;
+    readonly conditions?: readonly {
+      readonly type?: string;
+      readonly status?: string;
+      readonly reason?: string;
+      readonly message?: string;
+      readonly lastTransitionTime?: string;
+    }[];
+    readonly containerStatuses?: readonly {
+      readonly name?: string;
+      readonly ready?: boolean;
+      readonly state?: RawState;
+      readonly lastState?: RawState;
+    }[];
+  };
+}
+
+interface RawEvent {
+  readonly metadata?: { readonly creationTimestamp?: string };
+  readonly reason?: string;
+  readonly message?: string;
+  readonly count?: number;
+  readonly lastTimestamp?: string;
+  readonly eventTime?: string;
+  readonly series?: { readonly count?: number; readonly lastObservedTime?: string };
+}
+
+interface RawClaim {
+  readonly spec?: { readonly storageClassName?: string };
+  readonly status?: { readonly phase?: string };
+}
+
+const time = (value: string | undefined): number | undefined => {
+  const ms = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/** What we could not read and why, for the diagnosis line. */
+function unreadableText(what: string, error: unknown): string {
+  if (error instanceof KubeError)
+    return `${what} (${error.status === 403 ? 'forbidden' : error.reason || error.status})`;
+  return `${what} (${error instanceof Error ? error.message : String(error)})`;
+}
+
+async function getOrUndefined<T>(
+  api: Api,
+  kind: string,
+  namespace: string | undefined,
+  path: string,
+): Promise<T | undefined> {
+  try {
+    return await api.request<T>({ verb: 'get', kind, namespace }, { method: 'GET', path });
+  } catch (error) {
+    if (error instanceof KubeError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+async function warningEvents(
+  api: Api,
+  namespace: string,
+  kind: string,
+  name: string,
+): Promise<EventEvidence[]> {
+  const list = await api.request<{ items?: RawEvent[] }>(
+    { verb: 'list', kind: 'events', namespace },
+    {
+      method: 'GET',
+      path: `/api/v1/namespaces/${enc(namespace)}/events`,
+      query: { fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name},type=Warning` },
+    },
+  );
+  return (list.items ?? []).map((e) => ({
+    reason: e.reason ?? '',
+    message: e.message ?? '',
+    count: e.series?.count ?? e.count ?? 1,
+    lastSeen: time(
+      e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp,
+    ),
+  }));
+}
+
+function containersOf(pod: RawFullPod): ContainerEvidence[] {
+  return (pod.status?.containerStatuses ?? []).map((c) => {
+    const last = c.lastState?.terminated;
+    return {
+      name: c.name ?? '',
+      ready: c.ready === true,
+      waitingReason: c.state?.waiting?.reason,
+      waitingMessage: c.state?.waiting?.message,
+      lastTermination: last
+        ? { reason: last.reason, exitCode: last.exitCode ?? 0, message: last.message }
+        : undefined,
+    };
+  });
+}
+
+interface Reader {
+  readonly api: Api;
+  readonly namespace: string;
+  readonly unreadable: Set<string>;
+  readonly classes: Map<string, Promise<boolean | undefined>>;
+}
+
+/** Runs a read; on failure records what could not be read and returns `fallback`. */
+async function tryRead<T>(reader: Reader, what: string, read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    reader.unreadable.add(unreadableText(what, error));
+    return fallback;
+  }
+}
+
+function classExists(reader: Reader, name: string): Promise<boolean | undefined> {
+  let found = reader.classes.get(name);
+  if (!found) {
+    const path = `/apis/storage.k8s.io/v1/storageclasses/${enc(name)}`;
+    const read = async () =>
+      (await getOrUndefined<object>(reader.api, 'StorageClass', undefined, path)) !== undefined;
+    found = tryRead<boolean | undefined>(reader, 'storageclasses', read, undefined);
+    reader.classes.set(name, found);
+  }
+  return found;
+}
+
+async function claimEvidence(reader: Reader, name: string): Promise<ClaimEvidence> {
+  const { api, namespace } = reader;
+  const path = `/api/v1/namespaces/${enc(namespace)}/persistentvolumeclaims/${enc(name)}`;
+  const read = () => getOrUndefined<RawClaim>(api, 'PersistentVolumeClaim', namespace, path);
+  const claim = await tryRead<RawClaim | undefined>(reader, 'persistentvolumeclaims', read, undefined);
+  const storageClass = claim?.spec?.storageClassName || undefined;
+  const phase = claim?.status?.phase ?? (claim ? 'Pending' : undefined);
+  const events =
+    phase === 'Pending'
+      ? await tryRead(
+          reader,
+          'events',
+          () => warningEvents(api, namespace, 'PersistentVolumeClaim', name),
+          [],
+        )
+      : [];
+  const storageClassExists =
+    storageClass && phase === 'Pending' ? await classExists(reader, storageClass) : undefined;
+  return { name, phase, storageClass, storageClassExists, events };
+}
+
+/** A pod that could not be read: phase '' says so. */
+function unknownPod(pod: string): PodEvidence {
+  const none = { conditions: [], containers: [], events: [], claims: [], unreadable: [] };
+  return { pod, phase: '', createdAt: undefined, deleting: false, ...none };
+}
+
+/** The evidence about each named pod that still exists (phase '' when the pod could not be read). */
+export async function gatherEvidence(
+  api: Api,
+  namespace: string,
+  pods: readonly string[],
+): Promise<PodEvidence[]> {
+  const classes = new Map<string, Promise<boolean | undefined>>();
+  const found: PodEvidence[] = [];
+  for (const name of pods) {
+    const reader: Reader = { api, namespace, unreadable: new Set(), classes };
+    const path = `${podsPath(namespace)}/${enc(name)}`;
+    let pod: RawFullPod | undefined;
+    try {
+      pod = await getOrUndefined<RawFullPod>(api, 'Pod', namespace, path);
+    } catch (error) {
+      // Say what could not be read; the caller fills in what its own observation knows.
+      found.push({ ...unknownPod(name), unreadable: [unreadableText('pods', error)] });
+      continue;
+    }
+    if (!pod) continue;
+    const events = await tryRead(reader, 'events', () => warningEvents(api, namespace, 'Pod', name), []);
+    const claimNames = (pod.spec?.volumes ?? []).flatMap((v) => v.persistentVolumeClaim?.claimName ?? []);
+    const claims: ClaimEvidence[] = [];
+    for (const claim of claimNames) claims.push(await claimEvidence(reader, claim));
+    found.push({
+      pod: name,
+      phase: pod.status?.phase ?? 'Pending',
+      createdAt: time(pod.metadata?.creationTimestamp),
+      deleting: pod.metadata?.deletionTimestamp !== undefined,
+      conditions: (pod.status?.conditions ?? []).map((c) => ({
+        type: c.type ?? '',
+        status: c.status ?? '',
+        reason: c.reason,
+        message: c.message,
+        since: time(c.lastTransitionTime),
+      })),
+      containers: containersOf(pod),
+      events,
+      claims,
+      unreadable: [...reader.unreadable],
+    });
+  }
+  return found;
+}

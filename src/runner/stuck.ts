@@ -1,0 +1,134 @@
+// Finds out why a stage's pods are stuck: once a pod of the stage has not been Ready for the
+// grace period, and whenever a stage fails, it reads what the cluster says about it (through the
+// Cluster port's evidence) and turns that into one line per pod. Nothing is read while every pod
+// is Ready, so a healthy rollout costs no request more.
+import { diagnose, diagnosisLine, type PodDiagnosis, type PodEvidence } from '../engine/diagnosis.ts';
+import type { Observation, PodObservation } from '../engine/observation.ts';
+import type { StagedSpec, StageProgress } from '../engine/stage.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
+import type { Log } from '../ports/log.ts';
+
+/** How often the evidence of pods still stuck is read again. */
+const REFRESH_MS = 15_000;
+
+export interface StuckReport {
+  readonly lines: readonly string[];
+  /** A pod whose cause cannot resolve within the stage (see FATAL_CAUSES), if any. */
+  readonly fatal: PodDiagnosis | undefined;
+}
+
+export class StuckPods {
+  /** When this run first saw each pod (by uid) not Ready on its current stage. */
+  private readonly notReadySince = new Map<string, number>();
+  private readAt = Number.NEGATIVE_INFINITY;
+  private readFor = '';
+  private lines: readonly string[] = [];
+  /** The latest observation, for pods whose evidence could not be read. */
+  private observed: Observation | undefined;
+  private readonly deps: { readonly cluster: Cluster; readonly clock: Clock; readonly log: Log };
+  private readonly ref: StatefulSetRef;
+  private readonly graceMs: number;
+
+  constructor(deps: { cluster: Cluster; clock: Clock; log: Log }, ref: StatefulSetRef, graceMs: number) {
+    this.deps = deps;
+    this.ref = ref;
+    this.graceMs = graceMs;
+  }
+
+  /** Pods of the stage in progress that are not Ready. */
+  private unready(spec: StagedSpec, state: StageProgress, observation: Observation): PodObservation[] {
+    const partition = spec.partitions[state.stage] ?? 0;
+    return observation.pods.filter((p) => (spec.gateAll || p.index >= partition) && !p.ready);
+  }
+
+  /** When the next check is due (the earliest grace end), for the driver's timer. */
+  nextCheckAt(spec: StagedSpec, state: StageProgress, observation: Observation): number {
+    const now = this.deps.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    if (!this.deps.cluster.evidence) return next;
+    for (const pod of this.unready(spec, state, observation)) {
+      const since = Math.max(this.notReadySince.get(pod.uid) ?? now, state.startedAt);
+      const due = since + this.graceMs;
+      next = Math.min(next, due > now ? due : this.readAt + REFRESH_MS);
+    }
+    // Never in the past: a wake-up that is already due would spin.
+    return Math.max(next, now + 1);
+  }
+
+  /** Reads and logs the diagnosis of pods stuck past the grace period; undefined when none is. */
+  async check(
+    spec: StagedSpec,
+    state: StageProgress,
+    observation: Observation,
+  ): Promise<StuckReport | undefined> {
+    const now = this.deps.clock.now();
+    this.observed = observation;
+    const unready = this.unready(spec, state, observation);
+    const uids = new Set(unready.map((p) => p.uid));
+    for (const uid of this.notReadySince.keys()) if (!uids.has(uid)) this.notReadySince.delete(uid);
+    for (const pod of unready) if (!this.notReadySince.has(pod.uid)) this.notReadySince.set(pod.uid, now);
+    const stuck = unready.filter(
+      (p) => now - Math.max(this.notReadySince.get(p.uid) ?? now, state.startedAt) >= this.graceMs,
+    );
+    if (stuck.length === 0) {
+      this.lines = [];
+      return undefined;
+    }
+    const key = stuck.map((p) => `${p.uid}/${p.phase}`).join(',');
+    if (key === this.readFor && now - this.readAt < REFRESH_MS)
+      return { lines: this.lines, fatal: undefined };
+    return this.read(
+      stuck.map((p) => p.name),
+      key,
+    );
+  }
+
+  /** The diagnosis of these pods now, whatever the grace (a failed stage). */
+  async explain(pods: readonly string[], observation: Observation): Promise<StuckReport> {
+    this.observed = observation;
+    return this.read(pods, '');
+  }
+
+  /** Evidence from the watch's own observation, for a pod the cluster would not let us read. */
+  private fromObservation(evidence: PodEvidence): PodEvidence {
+    const pod = this.observed?.pods.find((p) => p.name === evidence.pod);
+    if (!pod) return { ...evidence, phase: 'Unknown' };
+    const containers = pod.containers.map((c) => ({
+      name: c.name,
+      ready: c.ready,
+      waitingReason: c.waitingReason,
+      waitingMessage: c.waitingMessage,
+      lastTermination: c.lastTerminationReason
+        ? { reason: c.lastTerminationReason, exitCode: 1, message: c.lastTerminationMessage }
+        : undefined,
+    }));
+    return { ...evidence, phase: pod.phase, deleting: pod.deleting, containers };
+  }
+
+  private async read(pods: readonly string[], key: string): Promise<StuckReport> {
+    const { cluster, clock, log } = this.deps;
+    this.readAt = clock.now();
+    this.readFor = key;
+    if (!cluster.evidence || pods.length === 0) return { lines: [], fatal: undefined };
+    let diagnoses: PodDiagnosis[];
+    try {
+      const evidence = await cluster.evidence(this.ref, pods);
+      diagnoses = evidence.map((e) => diagnose(e.phase === '' ? this.fromObservation(e) : e));
+    } catch (error) {
+      // A diagnosis never stops a rollout.
+      log.debug(
+        `could not read why ${pods.join(', ')} are stuck: ${error instanceof Error ? error.message : error}`,
+      );
+      return { lines: this.lines, fatal: undefined };
+    }
+    const now = clock.now();
+    this.readAt = now;
+    this.readFor = key;
+    const lines = diagnoses.map((d) => diagnosisLine(d, now));
+    const changed = lines.join('\n') !== this.lines.join('\n');
+    this.lines = lines;
+    if (changed) for (const line of lines) log.info(`Stuck: ${line}`);
+    return { lines, fatal: diagnoses.find((d) => d.fatal !== undefined) };
+  }
+}
