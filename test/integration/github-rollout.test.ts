@@ -91,7 +91,7 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     assert.ok(body.startsWith(`<!-- statefulset-canary: local/${ns.name}/db -->`), body);
     assert.match(body, /✅ StatefulSet `[^`]*\/db`: rollout succeeded/);
     assert.equal(body.match(/\| ✅ passed \|/g)?.length, 3, body);
-    assert.match(body, /registry\\\.local\/db:v1 \| registry\\\.local\/db:v2/);
+    assert.match(body, /`registry\.local\/db:v1` \| `registry\.local\/db:v2`/);
     assert.ok(body.includes(`[Workflow run](${runUrl})`), body);
 
     const sts = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
@@ -143,7 +143,7 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     assert.ok(count(run.calls, /^PATCH .*\/comments\/\d+$/) >= 1, run.calls.join('\n'));
     assert.equal(fake.comments.length, 1);
     assert.equal(fake.comments[0]?.id, before[0]?.id);
-    assert.match(fake.comments[0]?.body ?? '', /registry\\\.local\/db:v3/);
+    assert.match(fake.comments[0]?.body ?? '', /`registry\.local\/db:v3`/);
     assert.deepEqual(fake.violations, []);
   });
 
@@ -161,13 +161,13 @@ describe('GitHub reporting of a rollout on push, its rerun and its manual rollba
     assert.equal(count(run.calls, /^POST .*\/comments$/), 0, run.calls.join('\n'));
     assert.equal(fake.comments.length, 1);
     const body = fake.comments[0]?.body ?? '';
-    assert.match(body, /StatefulSet .*db: rolled back/);
+    assert.match(body, /StatefulSet `.*db`: rolled back/);
     assert.match(body, /#### ↩️ Rollback/);
     assert.match(body, /\*\*State:\*\* .*succeeded/i);
     assert.ok(body.includes('actions/runs/43/attempts/1'), body);
     const sts = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
     assert.equal(sts.metadata?.annotations?.['statefulset-canary.io/pull-request'], '12');
-    assert.match(body, new RegExp(`→ ${(sts.status?.updateRevision ?? '?').replace(/-/g, '\\\\-')}`));
+    assert.match(body, new RegExp(`→ \`${sts.status?.updateRevision ?? '?'}\``));
     // The rollback did what it was asked: its deployment is a success naming the restored revision.
     const restored = sts.status?.updateRevision ?? '?';
     const deployment = fake.deployments.at(-1);
@@ -371,7 +371,7 @@ describe('GitHub reporting on other events and GitHub failures', { concurrency: 
       assert.equal(run.outcome.result, 'halted', run.log.lines.join('\n'));
       const body = commentsOn(fake, 14)[0]?.body ?? '';
       assert.match(body, /rollout halted/);
-      assert.match(body, /\*\*Pod:\*\* db\\-2\n/);
+      assert.match(body, /\*\*Pod:\*\* `db-2`\n/);
       assert.ok(body.includes(hostile), 'the message is shown verbatim inside a code block');
       assertInert(body);
       assert.deepEqual(fake.violations, []);

@@ -2,6 +2,7 @@
 // template after a rollback, marks on ControllerRevisions, and what a StatefulSet deleted with
 // `--cascade=orphan` left behind.
 import type { LabelSelector, Orphans, StatefulSetRef } from '../../ports/cluster.ts';
+import { KubeError } from './errors.ts';
 import type { Api } from './http.ts';
 import { controllerRevisionsPath, podsPath, statefulSetPath } from './paths.ts';
 import { failedAnnotation, podOrdinal, revisionLabel, selectorString, toRevisionInfo } from './translate.ts';
@@ -63,22 +64,28 @@ export function templateToApply(
 /** Gives `manager`'s Apply entry the template its Update entries own (see templateToApply). */
 export async function adoptTemplate(api: Api, ref: StatefulSetRef, manager: string): Promise<void> {
   const operation = { verb: 'patch managedFields of', kind: 'StatefulSet', ...ref };
-  await api.retrier.onConflict(operation, async () => {
+  // Optimistic concurrency, not error handling: the controller writes the status (and so the
+  // resourceVersion) while pods move, so a conflict here is expected and simply read again.
+  for (let attempt = 1; ; attempt++) {
     const live = await api.request<RawStatefulSet>(
       { ...operation, verb: 'get' },
       { method: 'GET', path: statefulSetPath(ref) },
     );
     const entries = templateToApply(live.metadata?.managedFields ?? [], manager);
     if (!entries) return;
-    // resourceVersion as a precondition: the managed fields we rewrite are the ones we read
-    // (the controller's status writes move it too; a 409 reads again and retries).
-    await api.request(operation, {
-      method: 'PATCH',
-      path: statefulSetPath(ref),
-      body: { metadata: { resourceVersion: live.metadata?.resourceVersion, managedFields: entries } },
-      contentType: 'application/merge-patch+json',
-    });
-  });
+    try {
+      // resourceVersion as a precondition: the managed fields we rewrite are the ones we read.
+      await api.request(operation, {
+        method: 'PATCH',
+        path: statefulSetPath(ref),
+        body: { metadata: { resourceVersion: live.metadata?.resourceVersion, managedFields: entries } },
+        contentType: 'application/merge-patch+json',
+      });
+      return;
+    } catch (error) {
+      if (!(error instanceof KubeError) || error.status !== 409 || attempt >= 10) throw error;
+    }
+  }
 }
 
 /** Sets (or with null removes) the failed mark of each ControllerRevision named. */
