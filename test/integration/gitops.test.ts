@@ -89,12 +89,17 @@ describe('beside a GitOps controller (apply: false)', () => {
 
   it('reports a sync that rolled pods before the partition was parked as not gated', async () => {
     await synced('registry.local/db:v1');
+    const v1 = (await read()).status?.currentRevision;
     await synced('registry.local/db:v2');
+    // Until the controller observes the sync, its status still says v1 is rolled out everywhere.
     await waitFor(
       async () => {
         const sts = await read();
         return (
-          sts.status?.currentRevision === sts.status?.updateRevision && sts.status?.updatedReplicas === 3
+          (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 1) &&
+          sts.status?.updateRevision !== v1 &&
+          sts.status?.currentRevision === sts.status?.updateRevision &&
+          sts.status?.updatedReplicas === 3
         );
       },
       60_000,
