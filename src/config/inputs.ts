@@ -71,6 +71,7 @@ export function readSettings(getInput: InputGetter): Settings {
     soakMs: duration('soak', read('soak') || '30s', false),
     stageTimeoutMs: duration('stage-timeout', read('stage-timeout') || '10m', true),
     diagnoseAfterMs: duration('diagnose-after', read('diagnose-after') || '10s', false),
+    allowUnhealthyStart: boolean('allow-unhealthy-start', read('allow-unhealthy-start'), false),
     maxRestarts: nonNegativeInteger('max-restarts', read('max-restarts') || '0'),
     onFailure: oneOf('on-failure', read('on-failure'), ON_FAILURE, 'rollback'),
     pauseAfter: parsePauseAfter(read('pause-after')),

@@ -55,6 +55,11 @@ export interface Settings {
   readonly stageTimeoutMs: number;
   /** How long a pod of a stage may be not Ready before the run reads and reports why, in ms. */
   readonly diagnoseAfterMs: number;
+  /**
+   * Go on when pods below the first stage's partition are not Ready as a rollout begins (a fix
+   * meant to heal them); by default the rollout refuses before changing anything.
+   */
+  readonly allowUnhealthyStart: boolean;
   /** Container restarts tolerated per pod during a stage. */
   readonly maxRestarts: number;
   /** What a failed stage leads to. */

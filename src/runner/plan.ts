@@ -15,6 +15,7 @@ import {
   type StatefulSetPlan,
   specChanges,
 } from '../engine/plan-report.ts';
+import { blocksController, unhealthyBelow } from '../engine/start-health.ts';
 import { decodeState } from '../engine/state.ts';
 import { describe } from '../manifests/checks.ts';
 import type { ManifestSet } from '../manifests/load.ts';
@@ -186,6 +187,7 @@ function specWarnings(
           : 'let it finish (or roll it back) before merging: a new change starts over from a frozen partition',
     });
   }
+  warnings.push(...unhealthyStartWarnings(settings, observation, replicas));
   if (settings.onFailure === 'halt') {
     warnings.push({
       what: 'on-failure is halt',
@@ -193,6 +195,26 @@ function specWarnings(
     });
   }
   return warnings;
+}
+
+/** Pods below the first partition not Ready: the rollout refuses (issue 13; see start-health.ts). */
+function unhealthyStartWarnings(
+  settings: Settings,
+  observation: Observation | undefined,
+  replicas: number,
+): PlanWarning[] {
+  const first = planPartitions(settings.steps, replicas)[0];
+  if (!observation || first === undefined || !blocksController(observation)) return [];
+  const pods = unhealthyBelow(observation, first).map((p) => p.name);
+  if (pods.length === 0) return [];
+  return [
+    {
+      what: `${pods.join(', ')} below the first stage's partition ${first} ${pods.length === 1 ? 'is' : 'are'} not Ready: an OrderedReady controller updates no pod until they are`,
+      fix: settings.allowUnhealthyStart
+        ? 'allow-unhealthy-start is true: the rollout goes on, and its canary stage waits for them'
+        : 'the rollout refuses before changing anything: fix them first, or set allow-unhealthy-start: true for a change meant to heal them',
+    },
+  ];
 }
 
 const GITOPS = /argocd|kustomize-controller|helm|flux/i;

@@ -2,7 +2,7 @@
 // failure halt or roll back. Every cluster change goes through the Cluster port.
 import { isDeepStrictEqual } from 'node:util';
 import type { Settings } from '../config/settings.ts';
-import type { StatefulSetObservation } from '../engine/observation.ts';
+import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
 import type { ImageChange, RollbackReport } from '../engine/report.ts';
 import { decideStart } from '../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState } from '../engine/state.ts';
@@ -20,6 +20,7 @@ import { finishInterruptedRollback } from './interrupted.ts';
 import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf, withPartition } from './objects.ts';
 import type { Progress } from './progress.ts';
 import { stageRollout } from './staging.ts';
+import { checkStartHealth } from './start-health.ts';
 
 /** A StatefulSet manifest, and the same object as the API server's dry-run returned it (defaulted). */
 export interface Manifest {
@@ -38,7 +39,13 @@ export async function rolloutStatefulSet(
   const found = await deps.cluster.observe(refOf(manifest.object));
   if (found === undefined) return createStatefulSet(deps, settings, run, manifest, signal);
   const { observation, finished } = await finishInterruptedRollback(deps, settings, run, found);
-  return updateStatefulSet(deps, settings, run, { manifest, sts: observation.statefulSet, signal, finished });
+  return updateStatefulSet(deps, settings, run, {
+    manifest,
+    sts: observation.statefulSet,
+    pods: observation,
+    signal,
+    finished,
+  });
 }
 
 /** The rollout of a change to a StatefulSet that exists: resume it, or freeze and apply it. */
@@ -55,6 +62,8 @@ export async function updateStatefulSet(
     readonly originalPartition?: number;
     /** An interrupted automatic rollback this run finished first, for the report. */
     readonly finished?: RollbackReport | undefined;
+    /** The StatefulSet with its pods, to check their health before anything changes. */
+    readonly pods?: Observation;
   },
 ): Promise<StatefulSetResult> {
   const { manifest, sts, signal } = update;
@@ -111,6 +120,7 @@ export async function updateStatefulSet(
         signal,
       });
     case 'fresh': {
+      if (update.pods) await checkStartHealth(deps, settings, update.pods, replicas);
       noteSuperseded(deps, progress, sts);
       deps.log.info(
         `${ref.namespace}/${ref.name}: applying the new template with the partition held at ${replicas}`,

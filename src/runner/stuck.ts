@@ -90,38 +90,12 @@ export class StuckPods {
     return this.read(pods, '');
   }
 
-  /** Evidence from the watch's own observation, for a pod the cluster would not let us read. */
-  private fromObservation(evidence: PodEvidence): PodEvidence {
-    const pod = this.observed?.pods.find((p) => p.name === evidence.pod);
-    if (!pod) return { ...evidence, phase: 'Unknown' };
-    const containers = pod.containers.map((c) => ({
-      name: c.name,
-      ready: c.ready,
-      waitingReason: c.waitingReason,
-      waitingMessage: c.waitingMessage,
-      lastTermination: c.lastTerminationReason
-        ? { reason: c.lastTerminationReason, exitCode: 1, message: c.lastTerminationMessage }
-        : undefined,
-    }));
-    return { ...evidence, phase: pod.phase, deleting: pod.deleting, containers };
-  }
-
   private async read(pods: readonly string[], key: string): Promise<StuckReport> {
-    const { cluster, clock, log } = this.deps;
+    const { clock, log } = this.deps;
     this.readAt = clock.now();
     this.readFor = key;
-    if (!cluster.evidence || pods.length === 0) return { lines: [], fatal: undefined };
-    let diagnoses: PodDiagnosis[];
-    try {
-      const evidence = await cluster.evidence(this.ref, pods);
-      diagnoses = evidence.map((e) => diagnose(e.phase === '' ? this.fromObservation(e) : e));
-    } catch (error) {
-      // A diagnosis never stops a rollout.
-      log.debug(
-        `could not read why ${pods.join(', ')} are stuck: ${error instanceof Error ? error.message : error}`,
-      );
-      return { lines: this.lines, fatal: undefined };
-    }
+    const diagnoses = await diagnosePods(this.deps, this.ref, pods, this.observed);
+    if (diagnoses === undefined) return { lines: this.lines, fatal: undefined };
     const now = clock.now();
     this.readAt = now;
     this.readFor = key;
@@ -130,5 +104,44 @@ export class StuckPods {
     this.lines = lines;
     if (changed) for (const line of lines) log.info(`Stuck: ${line}`);
     return { lines, fatal: diagnoses.find((d) => d.fatal !== undefined) };
+  }
+}
+
+/** Evidence from an observation, for a pod the cluster would not let us read. */
+function fromObservation(evidence: PodEvidence, observed: Observation | undefined): PodEvidence {
+  const pod = observed?.pods.find((p) => p.name === evidence.pod);
+  if (!pod) return { ...evidence, phase: 'Unknown' };
+  const containers = pod.containers.map((c) => ({
+    name: c.name,
+    ready: c.ready,
+    waitingReason: c.waitingReason,
+    waitingMessage: c.waitingMessage,
+    lastTermination: c.lastTerminationReason
+      ? { reason: c.lastTerminationReason, exitCode: 1, message: c.lastTerminationMessage }
+      : undefined,
+  }));
+  return { ...evidence, phase: pod.phase, deleting: pod.deleting, containers };
+}
+
+/**
+ * Why these pods are where they are, from what the cluster says about them; undefined when it
+ * could not be read at all (a diagnosis never stops a run: the reason is logged at debug).
+ */
+export async function diagnosePods(
+  deps: { readonly cluster: Cluster; readonly log: Log },
+  ref: StatefulSetRef,
+  pods: readonly string[],
+  observed: Observation | undefined,
+): Promise<PodDiagnosis[] | undefined> {
+  const { cluster, log } = deps;
+  if (!cluster.evidence || pods.length === 0) return [];
+  try {
+    const evidence = await cluster.evidence(ref, pods);
+    return evidence.map((e) => diagnose(e.phase === '' ? fromObservation(e, observed) : e));
+  } catch (error) {
+    log.debug(
+      `could not read why ${pods.join(', ')} are stuck: ${error instanceof Error ? error.message : error}`,
+    );
+    return undefined;
   }
 }
