@@ -7,6 +7,7 @@ import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import type { GitHubRunContext } from '../../src/adapters/github/context.ts';
 import { forkOf, planCannotRun } from '../../src/adapters/github/fork.ts';
+import { plansOnPullRequest } from '../../src/adapters/github/plan-comment.ts';
 import { renderPlan, renderPlanSkipped, renderStatefulSetPlan } from '../../src/adapters/markdown-plan.ts';
 import type { PlanReport, StatefulSetPlan } from '../../src/engine/plan-report.ts';
 
@@ -206,5 +207,15 @@ describe('a plan on a pull request from a fork', () => {
       planCannotRun('plan', 'apiVersion: v1', run('pull_request', pr('acme/shop')), missing),
       undefined,
     );
+  });
+});
+
+describe('where a plan is commented', () => {
+  it('on the pull request of a pull request run or the pull-request input, never on a push', () => {
+    assert.equal(plansOnPullRequest(run('pull_request', pr('acme/shop')), undefined), true);
+    assert.equal(plansOnPullRequest(run('issue_comment', {}), undefined), true);
+    assert.equal(plansOnPullRequest(run('push', {}), undefined), false, 'the merged pull requests are done');
+    assert.equal(plansOnPullRequest(run('schedule', {}), undefined), false);
+    assert.equal(plansOnPullRequest(run('workflow_dispatch', {}), 12), true);
   });
 });

@@ -14,6 +14,7 @@ import {
   updateComment,
 } from './comment.ts';
 import type { GitHubRunContext } from './context.ts';
+import { pullRequestEvents } from './pull-request.ts';
 import type { GitHubSession } from './session.ts';
 
 /** The commit a pull_request run plans: the pull request's head (GITHUB_SHA is the test merge). */
@@ -34,16 +35,33 @@ function comments(plan: PlanReport): { marker: string; target: string | undefine
 
 export type PlanPublisher = (plan: PlanReport, plannedAt: number) => Promise<void>;
 
+/**
+ * A plan is commented on the pull request it is for: that of a pull request's event (or a
+ * comment on it), or the `pull-request` input. A plan on push or on a schedule (a drift check)
+ * would otherwise land on the pull requests the push merged, which are done.
+ */
+export function plansOnPullRequest(run: GitHubRunContext, pullRequestInput: number | undefined): boolean {
+  const event = run.eventName ?? '';
+  return pullRequestInput !== undefined || pullRequestEvents.has(event) || event === 'issue_comment';
+}
+
 export function createPlanPublisher(
   session: GitHubSession,
   pullRequests: () => Promise<readonly number[]>,
   hasToken: boolean,
+  pullRequestInput: number | undefined,
 ): PlanPublisher {
   let identity: Promise<Identity> | undefined;
   return async (plan, plannedAt) => {
     const { run } = session;
     const repository = run.repository;
     if (!hasToken || repository === undefined || session.isOff('comment')) return;
+    if (!plansOnPullRequest(run, pullRequestInput)) {
+      session.log.info(
+        'The plan is in the log and the job summary: it is commented only on a pull request run (or with the `pull-request` input).',
+      );
+      return;
+    }
     const prs = await pullRequests();
     const commit = plannedCommit(run);
     for (const pr of prs) {

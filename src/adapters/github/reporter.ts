@@ -81,7 +81,7 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
     pullRequests,
     pullRequest: async () => (await pullRequests())[0],
     hurry: () => session.hurry(),
-    publishPlan: createPlanPublisher(session, pullRequests, settings.token !== ''),
+    publishPlan: createPlanPublisher(session, pullRequests, settings.token !== '', settings.pullRequest),
   };
 }
 
