@@ -55,7 +55,11 @@ export interface StatefulSetObservation {
   readonly partition: number;
   /** The field manager that last wrote the partition (from managedFields), to name who changed it. */
   readonly partitionManager?: string | undefined;
-  /** Every field manager that owns the partition (managedFields), for ownership conflicts. */
+  /**
+   * Field managers that own the partition and will set it again on their next sync (server-side
+   * appliers, GitOps controllers, Helm, kubectl apply when its last-applied sets it), for ownership
+   * conflicts. A manager that only created the object is not one: its ownership is taken over.
+   */
   readonly partitionOwners?: readonly string[];
   readonly updateStrategy: string;
   readonly podManagementPolicy: string;

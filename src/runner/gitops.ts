@@ -95,7 +95,9 @@ export async function rolloutSynced(
   const ending = { ref, revision: sts.updateRevision, previous: sts.currentRevision };
   const start = decideStart({ kind: 'rollout', sts, recorded, targetIsLive: true, replicas: sts.replicas });
   if (start.kind === 'no-change' || start.kind === 'refuse' || start.kind === 'fresh') {
-    const gated = recorded?.targetRevision === sts.updateRevision;
+    // Gated by an earlier run, or the revert (in Git) of a change an earlier run rolled back.
+    const reverted = recorded?.phase === 'rolled-back' && recorded.previousRevision === sts.updateRevision;
+    const gated = recorded?.targetRevision === sts.updateRevision || reverted;
     progress.revisions(sts.currentRevision, sts.updateRevision, [], deps.clock.now(), !gated);
     if (!gated) {
       const message =

@@ -50,7 +50,7 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     partition: spec.updateStrategy?.rollingUpdate?.partition ?? 0,
     maxUnavailable: spec.updateStrategy?.rollingUpdate?.maxUnavailable,
     partitionManager: ownerOf(meta.managedFields, PARTITION_PATH),
-    partitionOwners: ownersOf(meta.managedFields, PARTITION_PATH),
+    partitionOwners: reapplyingOwners(meta, PARTITION_PATH),
     updateStrategy: spec.updateStrategy?.type ?? 'RollingUpdate',
     podManagementPolicy: spec.podManagementPolicy ?? 'OrderedReady',
     minReadySeconds: spec.minReadySeconds ?? 0,
@@ -67,16 +67,23 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
 
 const PARTITION_PATH = ['f:spec', 'f:updateStrategy', 'f:rollingUpdate', 'f:partition'];
 
-/** Every manager that owns the field at `path` (a managedFields fieldsV1 path), once each. */
-export function ownersOf(
-  entries: readonly RawManagedFields[] | undefined,
-  path: readonly string[],
-): string[] {
+/**
+ * The managers of the field at `path` that will write it again: server-side appliers (an Apply
+ * entry: Argo CD with ServerSideApply, Flux, kubectl --server-side) own only what their manifests
+ * set, and client-side appliers (kubectl apply, Argo CD without ServerSideApply) set it again when
+ * their last-applied configuration has it. A manager that only created the object, or patched the
+ * field once (an Update), owns the field without setting it again: this action takes it over.
+ */
+export function reapplyingOwners(meta: RawMeta, path: readonly string[]): string[] {
+  const lastApplied = meta.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] ?? '';
+  const leaf = (path[path.length - 1] ?? '').replace(/^f:/, '');
   const owners = new Set<string>();
-  for (const entry of entries ?? []) {
+  for (const entry of meta.managedFields ?? []) {
     let node: unknown = entry.fieldsV1;
     for (const key of path) node = (node as Record<string, unknown> | undefined)?.[key];
-    if (node !== undefined && entry.manager) owners.add(entry.manager);
+    if (node === undefined || !entry.manager || entry.subresource) continue;
+    const clientSide = entry.operation === 'Update' && lastApplied.includes(`"${leaf}"`);
+    if (entry.operation === 'Apply' || clientSide) owners.add(entry.manager);
   }
   return [...owners];
 }
