@@ -3,12 +3,14 @@
 // Service beside it, a new StatefulSet and a forbidden change; every request it made is
 // recorded through a proxy, and the Role grants exactly what they needed. Nothing changes in
 // the cluster. A dry-run needs the same verbs as the real write: without create, planning a new
-// StatefulSet is refused by RBAC, not by the dry-run.
+// StatefulSet is refused by RBAC, not by the dry-run. With the example's ValidatingAdmissionPolicy
+// the identity can only dry-run: the plan still works, a real create is refused.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  AdmissionregistrationV1Api,
   AppsV1Api,
   AuthorizationV1Api,
   CoreV1Api,
@@ -18,6 +20,8 @@ import {
   type V1RoleBinding,
   type V1Service,
   type V1StatefulSet,
+  type V1ValidatingAdmissionPolicy,
+  type V1ValidatingAdmissionPolicyBinding,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { adminKubeConfig, freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
@@ -32,6 +36,10 @@ const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac-plan.yaml')
 }[];
 const role = documents.find((d) => d.kind === 'Role') as V1Role;
 const binding = documents.find((d) => d.kind === 'RoleBinding') as V1RoleBinding;
+const policy = documents.find((d) => d.kind === 'ValidatingAdmissionPolicy') as V1ValidatingAdmissionPolicy;
+const policyBinding = documents.find(
+  (d) => d.kind === 'ValidatingAdmissionPolicyBinding',
+) as V1ValidatingAdmissionPolicyBinding;
 
 const service: V1Service = {
   apiVersion: 'v1',
@@ -139,6 +147,43 @@ describe('a service account bound to exactly the Role in examples/rbac-plan.yaml
       ),
       'every write was a dry-run',
     );
+  });
+
+  it("with the example's ValidatingAdmissionPolicy the identity only dry-runs: the plan works, a real apply is refused", async () => {
+    const admission = (await adminKubeConfig()).makeApiClient(AdmissionregistrationV1Api);
+    // Cluster-wide objects, as in the example (its match condition too), named for this test.
+    const name = `${policy.metadata?.name}-${ns.name}`;
+    await admission.createValidatingAdmissionPolicy({ body: { ...policy, metadata: { name } } });
+    await admission.createValidatingAdmissionPolicyBinding({
+      body: { ...policyBinding, metadata: { name }, spec: { ...policyBinding.spec, policyName: name } },
+    });
+    try {
+      const apps = kubeConfig.makeApiClient(AppsV1Api);
+      let last = 'the write succeeded';
+      const refusedForReal = async () => {
+        try {
+          // RBAC allows it (create), the policy does not: it is not a dry-run.
+          await apps.createNamespacedStatefulSet({
+            namespace: ns.name,
+            body: db('registry.local/db:v1', 'db9'),
+          });
+          return false;
+        } catch (error) {
+          const text = String((error as { body?: unknown }).body ?? error);
+          last = text;
+          return /may only read and dry-run/.test(text);
+        }
+      };
+      await waitFor(refusedForReal, 10_000, 'the policy to refuse a real write of the plan identity').catch(
+        (error: Error) => assert.fail(`${error.message}: ${last}`),
+      );
+      const change = await plan([service, db('registry.local/db:v3')]);
+      assert.equal(change.outcome.failure, undefined, change.logs.join('\n'));
+      assert.match(change.outcome.text ?? '', /registry\.local\/db:v1 -> registry\.local\/db:v3/);
+    } finally {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name });
+      await admission.deleteValidatingAdmissionPolicy({ name });
+    }
   });
 
   it('a dry-run needs the real verb: without create, a new StatefulSet cannot be planned', async () => {
