@@ -65,70 +65,37 @@ export interface ComposedApp {
   run(signal: AbortSignal): Promise<Outcome>;
 }
 
+/** What the origin of a run adds: where reports and plans go, and the run's context. */
+interface Reporting {
+  readonly reporters: readonly Reporter[];
+  readonly run: RunContext;
+  flush(): Promise<void>;
+  hurry(): void;
+  readonly publishPlan: ((plan: PlanReport) => Promise<void>) | undefined;
+}
+
 export async function composeApp(options: CompositionOptions): Promise<ComposedApp> {
-  const { settings, kube, log, origin } = options;
+  const { settings, kube, log } = options;
   const clock = options.clock ?? systemClock;
+  const onRetry = options.onRetry ? { onRetry: options.onRetry } : {};
   const cluster = createCluster({
     kubeConfig: kube.kubeConfig,
     fieldManager: settings.fieldManager,
     defaultNamespace: kube.defaultNamespace,
     clock,
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...onRetry,
   });
-  const lock = createLock(kube.kubeConfig, {
-    ...options.lock,
-    clock,
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-  });
-  const reporters: Reporter[] = options.observer ? [options.observer] : [];
-  let run: RunContext;
-  let flush = (): Promise<void> => Promise.resolve();
-  let hurry = (): void => {};
-  let publishPlan: ((plan: PlanReport) => Promise<void>) | undefined;
-  if (origin.kind === 'github') {
-    for (const problem of origin.run.problems) log.warning(problem);
-    const github = await githubReporting({
-      settings,
-      run: origin.run,
-      log,
-      cluster,
-      defaultNamespace: kube.defaultNamespace,
-      cwd: options.cwd ?? process.cwd(),
-      ...(origin.retry ? { retry: origin.retry } : {}),
-    });
-    if (origin.jobSummary) reporters.push(jobSummaryReporter());
-    // A rerun that changes nothing must not overwrite the pull request's record of the change.
-    reporters.push(skipNoChange(github.reporter));
-    flush = () => github.flush();
-    hurry = () => github.hurry();
-    const { jobSummary, run: ghRun } = origin;
-    // The plan: the job summary and one sticky comment per StatefulSet on the pull request.
-    publishPlan = async (plan) => {
-      if (jobSummary) await writePlanSummary(plan, ghRun, clock.now());
-      await github.publishPlan(plan, clock.now());
-    };
-    run = {
-      contextName: kube.contextName,
-      runUrl: origin.run.runUrl,
-      commit: origin.run.sha,
-      pullRequest: github.pullRequest,
-    };
-  } else {
-    run = {
-      contextName: kube.contextName,
-      runUrl: origin.runUrl,
-      commit: origin.commit,
-      pullRequest: origin.pullRequest,
-    };
-  }
-  const reporter = fanOut(reporters);
+  const lock = createLock(kube.kubeConfig, { ...options.lock, clock, ...onRetry });
+  const reporting = await reportingFor(options, cluster, clock);
+  const reporter = fanOut([...(options.observer ? [options.observer] : []), ...reporting.reporters]);
+  const { run, publishPlan } = reporting;
   return {
     cluster,
     pullRequest: run.pullRequest,
     async run(signal) {
       // A cancel (SIGINT/SIGTERM) leaves the runner seconds: the last reports must fit in them.
-      if (signal.aborted) hurry();
-      else signal.addEventListener('abort', hurry, { once: true });
+      if (signal.aborted) reporting.hurry();
+      else signal.addEventListener('abort', () => reporting.hurry(), { once: true });
       const deps = {
         cluster,
         lock,
@@ -136,11 +103,59 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
         log,
         reporter,
         defaultNamespace: kube.defaultNamespace,
+        cwd: options.cwd ?? process.cwd(),
         ...(publishPlan === undefined ? {} : { publishPlan }),
       };
-      const outcome = await execute(settings, { ...deps, cwd: options.cwd ?? process.cwd() }, run, signal);
-      await flush();
+      const outcome = await execute(settings, deps, run, signal);
+      await reporting.flush();
       return outcome;
+    },
+  };
+}
+
+/** GitHub reporting for a GitHub Actions job; none for a terminal. */
+async function reportingFor(
+  options: CompositionOptions,
+  cluster: KubernetesCluster,
+  clock: Clock,
+): Promise<Reporting> {
+  const { settings, kube, log, origin } = options;
+  if (origin.kind !== 'github') {
+    const { runUrl, commit, pullRequest } = origin;
+    return {
+      reporters: [],
+      run: { contextName: kube.contextName, runUrl, commit, pullRequest },
+      flush: () => Promise.resolve(),
+      hurry: () => undefined,
+      publishPlan: undefined,
+    };
+  }
+  for (const problem of origin.run.problems) log.warning(problem);
+  const github = await githubReporting({
+    settings,
+    run: origin.run,
+    log,
+    cluster,
+    defaultNamespace: kube.defaultNamespace,
+    cwd: options.cwd ?? process.cwd(),
+    ...(origin.retry ? { retry: origin.retry } : {}),
+  });
+  const { jobSummary, run } = origin;
+  return {
+    // A rerun that changes nothing must not overwrite the pull request's record of the change.
+    reporters: [...(jobSummary ? [jobSummaryReporter()] : []), skipNoChange(github.reporter)],
+    run: {
+      contextName: kube.contextName,
+      runUrl: run.runUrl,
+      commit: run.sha,
+      pullRequest: github.pullRequest,
+    },
+    flush: () => github.flush(),
+    hurry: () => github.hurry(),
+    // The plan: the job summary and one sticky comment per StatefulSet on the pull request.
+    publishPlan: async (plan) => {
+      if (jobSummary) await writePlanSummary(plan, run, clock.now());
+      await github.publishPlan(plan, clock.now());
     },
   };
 }
