@@ -124,8 +124,9 @@ function refusal(plan: PlanReport, target: string | undefined): string[] {
     '> [!CAUTION]',
     '> **The API server refuses these manifests:** a rollout after the merge would fail the same way, before any pod restarts. Change the manifests as it says:',
     '>',
-    // Escaped, not fenced: the API server's message is one long line that should wrap.
-    `> ${escapeMarkdown(plan.refusal ?? '', 4000)}`,
+    // A code span, not a fenced block: the API server's message is one long line that should
+    // wrap, and reads as written (no backslash escapes) in the raw Markdown and in emails.
+    `> ${code(plan.refusal ?? '', { max: 4000 })}`,
   ];
 }
 

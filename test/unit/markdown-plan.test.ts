@@ -108,7 +108,7 @@ describe('the plan comment of a StatefulSet', () => {
       html,
       /<blockquote>\n<p>\[!CAUTION\]\n<strong>The API server refuses these manifests:<\/strong>/,
     );
-    assert.match(html, /<p>StatefulSet\.apps &quot;db&quot; is invalid: spec: Forbidden/);
+    assert.match(html, /<p><code>StatefulSet.apps &quot;db&quot; is invalid: spec: Forbidden/);
     assert.match(renderPlan(refused), /the change would be refused/);
   });
 
