@@ -186,3 +186,19 @@ export function renderPlan(plan: PlanReport, options: PlanRenderOptions = {}): s
 export function renderPlanSkipped(why: string): string {
   return `### ⏭️ Plan not run\n\nThe plan cannot run: ${escapeMarkdown(why, 1000)}.\n\nThe check does not fail for this.\n`;
 }
+
+/** An old plan comment whose StatefulSet (`target`, or none) left the manifests. */
+export function renderPlanGone(target: string | undefined, note: string, options: PlanRenderOptions): string {
+  const what =
+    target === undefined ? 'The plan of manifests without a StatefulSet' : `StatefulSet ${code(target)}`;
+  return join(
+    [
+      [`### ⚪ Plan: ${target === undefined ? 'superseded' : `${code(target)} not in the manifests`}`],
+      [
+        `${what} ${note}: a merge does not roll it out. The plans of the StatefulSets it holds are in their own comments.`,
+      ],
+      [footer(options)],
+    ],
+    options.marker,
+  );
+}

@@ -142,4 +142,32 @@ describe('the plan comment on a pull request, on the real cluster', () => {
     assert.equal(run.calls.filter((c) => /^GET .*\/issues\/21\/comments$/.test(c)).length, 1);
     assert.deepEqual(fake.violations, []);
   });
+  it('says so in the plan of a StatefulSet that a later push took out of the manifests, once', async () => {
+    const plan = (objects: unknown[]) =>
+      runWithGitHub(ns, fake, {
+        event: 'pull_request',
+        payload: prEvent(22),
+        inputs: { command: 'plan', manifests: manifestFile(objects), ...fast },
+      });
+    const both = await plan([
+      canaryManifest({ image: 'registry.local/db:v3', replicas: 5 }),
+      canaryManifest({ name: 'cache', image: 'registry.local/cache:v1', replicas: 2 }),
+    ]);
+    assert.equal(both.outcome.failure, undefined, both.log.lines.join('\n'));
+    assert.equal(planComments(22).length, 2);
+    const cache = planComments(22).find((c) => c.body.includes(`plan: local/${ns.name}/cache -->`));
+    assert.match(cache?.body ?? '', /🆕 new StatefulSet, created without canary stages/);
+    const one = await plan([canaryManifest({ image: 'registry.local/db:v3', replicas: 5 })]);
+    assert.equal(one.outcome.failure, undefined);
+    assert.equal(planComments(22).length, 2, 'no comment more');
+    const gone = planComments(22).find((c) => c.id === cache?.id);
+    assert.match(gone?.body ?? '', /### ⚪ Plan: `[^`]+\/cache` not in the manifests/);
+    assert.match(
+      gone?.body ?? '',
+      /is no longer in the manifests of this pull request: a merge does not roll it out/,
+    );
+    const again = await plan([canaryManifest({ image: 'registry.local/db:v3', replicas: 5 })]);
+    assert.equal(again.calls.filter((c) => /^PATCH /.test(c)).length, 1, 'the old plan is not edited again');
+    assert.deepEqual(fake.violations, []);
+  });
 });

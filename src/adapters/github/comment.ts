@@ -88,6 +88,40 @@ export async function findComment(
   return (await findComments(octokit, policy, target, [marker], identity)).get(marker)?.id;
 }
 
+/**
+ * Our plan comments of `context` on the pull request (every page), by their marker: those of
+ * StatefulSets the manifests no longer hold are found too.
+ */
+export async function findPlanComments(
+  octokit: Octokit,
+  policy: RetryPolicy,
+  target: CommentTarget,
+  context: string,
+  identity: Identity,
+): Promise<Map<string, { readonly id: number; readonly body: string }>> {
+  const found = new Map<string, { readonly id: number; readonly body: string }>();
+  const own = encodeURIComponent(context);
+  for (let page = 1; page <= 50; page++) {
+    const comments = await withRetry(policy, async (signal) => {
+      const response = await octokit.rest.issues.listComments({
+        ...target.repository,
+        issue_number: target.pullRequest,
+        per_page: 100,
+        page,
+        request: { signal },
+      });
+      return response.data;
+    });
+    for (const c of comments) {
+      const marker = /<!-- statefulset-canary plan: ([^\s/]+)(?:\/[^\s]*)? -->/.exec(c.body ?? '');
+      if (marker?.[1] === own && isOwnComment(identity, c.user) && !found.has(marker[0]))
+        found.set(marker[0], { id: c.id, body: c.body ?? '' });
+    }
+    if (comments.length < 100) break;
+  }
+  return found;
+}
+
 export interface FoundComment {
   readonly id: number;
   readonly url: string;

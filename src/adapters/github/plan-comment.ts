@@ -4,10 +4,10 @@
 // in the comment of each StatefulSet of the manifests. Publishing never fails the step: a
 // failure warns with the fix, as the rollout comment does (session.ts).
 import type { PlanReport } from '../../engine/plan-report.ts';
-import { renderStatefulSetPlan } from '../markdown-plan.ts';
+import { type PlanRenderOptions, renderPlanGone, renderStatefulSetPlan } from '../markdown-plan.ts';
 import {
   createComment,
-  findComment,
+  findPlanComments,
   type Identity,
   planMarker,
   resolveIdentity,
@@ -31,6 +31,15 @@ function comments(plan: PlanReport): { marker: string; target: string | undefine
     const [namespace = '', name = ''] = target.split('/');
     return { marker: planMarker(plan.context, { namespace, name }), target };
   });
+}
+
+/** What an old plan comment says once its StatefulSet left the manifests (and how it is recognised). */
+const goneNote = 'is no longer in the manifests of this pull request';
+
+function renderGone(marker: string, options: PlanRenderOptions): string {
+  const parts = /plan: (\S+) -->/.exec(marker)?.[1]?.split('/').map(decodeURIComponent) ?? [];
+  const target = parts.length === 3 ? `${parts[1]}/${parts[2]}` : undefined;
+  return renderPlanGone(target, goneNote, { ...options, marker });
 }
 
 export type PlanPublisher = (plan: PlanReport, plannedAt: number) => Promise<void>;
@@ -64,31 +73,41 @@ export function createPlanPublisher(
     }
     const prs = await pullRequests();
     const commit = plannedCommit(run);
+    const options = {
+      plannedAt,
+      ...(commit === undefined ? {} : { commit }),
+      ...(run.runUrl === undefined ? {} : { runUrl: run.runUrl }),
+    };
     for (const pr of prs) {
-      for (const { marker, target } of comments(plan)) {
-        if (session.isOff('comment')) return;
-        const subject = `the plan of ${target ?? 'the manifests'}`;
-        const body = renderStatefulSetPlan(plan, target, {
-          marker,
-          plannedAt,
-          ...(commit === undefined ? {} : { commit }),
-          ...(run.runUrl === undefined ? {} : { runUrl: run.runUrl }),
-        });
-        try {
-          identity ??= resolveIdentity(session.client(), session.policy);
-          const where = { repository, pullRequest: pr };
-          const id = await findComment(session.client(), session.policy, where, marker, await identity);
-          if (id === undefined) {
-            await createComment(session.client(), session.policy, where, body);
+      if (session.isOff('comment')) return;
+      const where = { repository, pullRequest: pr };
+      let subject = `the plan on pull request #${pr}`;
+      try {
+        identity ??= resolveIdentity(session.client(), session.policy);
+        const client = session.client();
+        const existing = await findPlanComments(client, session.policy, where, plan.context, await identity);
+        for (const { marker, target } of comments(plan)) {
+          subject = `the plan of ${target ?? 'the manifests'}`;
+          const body = renderStatefulSetPlan(plan, target, { ...options, marker });
+          const found = existing.get(marker);
+          existing.delete(marker);
+          if (found === undefined) {
+            await createComment(client, session.policy, where, body);
             session.log.info(`Commented on pull request #${pr} with ${subject}.`);
           } else {
-            await updateComment(session.client(), session.policy, repository, id, body);
+            await updateComment(client, session.policy, repository, found.id, body);
             session.log.info(`Updated ${subject} on pull request #${pr}.`);
           }
-        } catch (error) {
-          identity = undefined;
-          session.fail('comment', error, subject, pr);
         }
+        // Plans of StatefulSets a later push took out of the manifests: say so, once.
+        for (const [marker, found] of existing) {
+          if (found.body.includes(goneNote)) continue;
+          subject = `the old plan ${marker}`;
+          await updateComment(client, session.policy, repository, found.id, renderGone(marker, options));
+        }
+      } catch (error) {
+        identity = undefined;
+        session.fail('comment', error, subject, pr);
       }
     }
   };
