@@ -27,7 +27,7 @@ export function plannedCommit(run: GitHubRunContext): string | undefined {
 /** One comment per StatefulSet of the plan (one for the whole plan when it names none). */
 function comments(plan: PlanReport): { marker: string; target: string | undefined }[] {
   if (plan.targets.length === 0) return [{ marker: planMarker(plan.context), target: undefined }];
-  return plan.targets.map((target) => {
+  return [...new Set(plan.targets)].map((target) => {
     const [namespace = '', name = ''] = target.split('/');
     return { marker: planMarker(plan.context, { namespace, name }), target };
   });
