@@ -3,11 +3,13 @@
 // the plan cannot run and why, says so in the job summary, sets result skipped and succeeds,
 // without a request to the cluster or to GitHub. A same-repository pull request without any
 // kubeconfig (Dependabot's) is skipped the same way; a broken kubeconfig still fails the step.
+// With a kubeconfig, the bundle writes the plan to the job summary and the plan comment.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile } from '../support/run-action.ts';
@@ -89,5 +91,45 @@ describe('command: plan on a pull request that has no secrets', () => {
     const run = await plan('acme/shop', 'apiVersion: v1\nkind: Config\nclusters: []\n');
     assert.equal(run.code, 1, run.stdout);
     assert.equal(run.outputs.get('result'), 'failed');
+  });
+});
+
+describe('command: plan on a pull request of this repository, as the runner runs the bundle', () => {
+  let ns: TestNamespace;
+  let fake: FakeGitHub;
+  before(async () => {
+    ns = await freshNamespace('plan-bundle');
+    fake = await startFakeGitHub();
+  });
+  after(async () => {
+    await fake?.close();
+    await ns?.cleanup();
+  });
+
+  it('writes the plan to the job summary and the plan comment, result no-change, exit code 0', async () => {
+    const run = await runBundle({
+      ...inputEnv(
+        {
+          command: 'plan',
+          manifests: manifestFile([canaryManifest({ image: 'registry.local/db:v1', replicas: 3 })]),
+          kubeconfig: readFileSync(ns.kubeconfigPath, 'utf8'),
+        },
+        fake.token,
+      ),
+      ...githubEnv(fake.url, 'pull_request', pullRequest('acme/shop')),
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal(run.outputs.get('result'), 'no-change');
+    const heading = `### Plan for StatefulSet \`${ns.name}/db\`: 🆕 new StatefulSet, created without canary stages`;
+    assert.ok(run.summary.includes(heading), run.summary);
+    assert.match(run.summary, /Planned for commit `feedfacefeed`/);
+    const [comment, ...more] = fake.comments;
+    assert.equal(more.length, 0);
+    assert.equal(comment?.issue, 31);
+    assert.ok(
+      comment?.body.startsWith(`<!-- statefulset-canary plan: local/${ns.name}/db -->\n${heading}`),
+      comment?.body,
+    );
+    assert.deepEqual(fake.violations, []);
   });
 });
