@@ -79,7 +79,8 @@ export async function validate(
         return object;
       }
       throw new ValidationError(
-        `${item.source}: ${describe(item.object)} was rejected by the API server in a server-side dry-run: ${why}. ` +
+        `${item.source}: ${describe(item.object)} was rejected by the API server in a server-side dry-run: ` +
+          `${why.replace(/[.\s]+$/, '')}. ` +
           `${fixFor(why)}Nothing was changed in the cluster.`,
       );
     }
