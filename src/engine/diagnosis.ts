@@ -37,6 +37,11 @@ export interface ClaimEvidence {
   readonly storageClass: string | undefined;
   /** Whether that StorageClass exists; undefined when unknown (no class, or not readable). */
   readonly storageClassExists: boolean | undefined;
+  /**
+   * Read only for a class that does not exist: whether PersistentVolumes of that class exist
+   * (static provisioning names a class with no StorageClass object); undefined when unknown.
+   */
+  readonly staticVolumes?: boolean | undefined;
   readonly events: readonly EventEvidence[];
 }
 
@@ -71,7 +76,8 @@ export interface PodDiagnosis {
  * A scheduler message an autoscaler could fix (Insufficient cpu, no node matches) is not here.
  */
 export const FATAL_CAUSES = {
-  StorageClassNotFound: 'a claim names a StorageClass that does not exist',
+  StorageClassNotFound:
+    'a claim names a StorageClass that does not exist, and no volume of that class either',
   ClaimLost: 'a claim is Lost: its PersistentVolume is gone',
   VolumeSourceNotFound: 'a volume mounts a ConfigMap or Secret that does not exist',
 } as const;
@@ -100,13 +106,13 @@ function claimCause(claims: readonly ClaimEvidence[]): Cause | undefined {
     if (claim.phase === 'Lost')
       return { cause: `${what} is Lost: its PersistentVolume is gone`, fatal: 'ClaimLost' };
     if (claim.phase !== 'Pending') continue;
-    if (claim.storageClass && claim.storageClassExists === false) {
-      return {
-        cause: `${what} is Pending: storageclass "${claim.storageClass}" not found`,
-        fatal: 'StorageClassNotFound',
-      };
-    }
     const event = latest(claim.events);
+    if (claim.storageClass && claim.storageClassExists === false && !claim.staticVolumes) {
+      const missing = `${what} is Pending: storageclass "${claim.storageClass}" not found`;
+      // Fatal only when no volume of that class exists either: a static one could still bind.
+      if (claim.staticVolumes === false) return { cause: missing, fatal: 'StorageClassNotFound' };
+      return { cause: missing };
+    }
     if (event) return { cause: `${what} is Pending: ${event.message}` };
     const waiting = claim.storageClass
       ? `waiting for storageclass "${claim.storageClass}" to provision a volume`
@@ -197,5 +203,7 @@ export function ageText(ms: number): string {
 export function diagnosisLine(diagnosis: PodDiagnosis, now: number): string {
   const age = diagnosis.since === undefined ? '' : ` for ${ageText(now - diagnosis.since)}`;
   const unread = diagnosis.unreadable.length ? ` (could not read ${diagnosis.unreadable.join(', ')})` : '';
-  return `${diagnosis.pod} ${diagnosis.state}${age}: ${diagnosis.cause}${unread}`;
+  // One line: the kubelet's mount errors span several.
+  const cause = diagnosis.cause.replace(/\s*\n\s*/g, ' ');
+  return `${diagnosis.pod} ${diagnosis.state}${age}: ${cause}${unread}`;
 }

@@ -52,7 +52,7 @@ describe('diagnosis: why a pod is stuck, in one line', () => {
   it('A claim whose StorageClass does not exist is named, and waiting cannot help', () => {
     const evidence = pod({
       conditions: [unschedulable],
-      claims: [claim({ storageClass: 'gluster-dynamic', storageClassExists: false })],
+      claims: [claim({ storageClass: 'gluster-dynamic', storageClassExists: false, staticVolumes: false })],
     });
     assert.equal(
       line(evidence),
@@ -72,6 +72,39 @@ describe('diagnosis: why a pod is stuck, in one line', () => {
       `myapp-4 Pending for 45 s: PersistentVolumeClaim myappdata-myapp-4 is Pending: ${message}`,
     );
     assert.equal(diagnose(evidence).fatal, undefined);
+  });
+
+  it('A class with no StorageClass object but static volumes of that class waits (they may free up)', () => {
+    const manual = claim({ storageClass: 'manual', storageClassExists: false, staticVolumes: true });
+    const evidence = pod({
+      claims: [
+        {
+          ...manual,
+          events: [
+            {
+              reason: 'FailedBinding',
+              message: 'no persistent volumes available for this claim',
+              count: 2,
+              lastSeen: t0,
+            },
+          ],
+        },
+      ],
+    });
+    assert.equal(
+      line(evidence),
+      'myapp-4 Pending for 45 s: PersistentVolumeClaim myappdata-myapp-4 is Pending: no persistent volumes available for this claim',
+    );
+    assert.equal(diagnose(evidence).fatal, undefined);
+    const unknown = pod({ claims: [claim({ storageClass: 'x', storageClassExists: false })] });
+    assert.equal(diagnose(unknown).fatal, undefined, 'volumes not readable: not fatal');
+  });
+
+  it('A multi-line message stays on one line', () => {
+    const evidence = pod({
+      events: [{ reason: 'FailedMount', message: 'a\nb\n  c', count: 1, lastSeen: t0 }],
+    });
+    assert.match(line(evidence), /: FailedMount: a b c$/);
   });
 
   it('A Lost claim is fatal', () => {

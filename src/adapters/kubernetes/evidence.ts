@@ -89,7 +89,10 @@ async function warningEvents(
     {
       method: 'GET',
       path: `/api/v1/namespaces/${enc(namespace)}/events`,
-      query: { fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name},type=Warning` },
+      // A claim's binder events are Normal (FailedBinding, ExternalProvisioning): all of them.
+      query: {
+        fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}${kind === 'Pod' ? ',type=Warning' : ''}`,
+      },
     },
   );
   return (list.items ?? []).map((e) => ({
@@ -146,6 +149,18 @@ function classExists(reader: Reader, name: string): Promise<boolean | undefined>
   return found;
 }
 
+/** Whether PersistentVolumes of a class exist (static provisioning); undefined when not readable. */
+function volumesOfClass(reader: Reader, name: string): Promise<boolean | undefined> {
+  const read = async () => {
+    const list = await reader.api.request<{ items?: { spec?: { storageClassName?: string } }[] }>(
+      { verb: 'list', kind: 'persistentvolumes' },
+      { method: 'GET', path: '/api/v1/persistentvolumes' },
+    );
+    return (list.items ?? []).some((pv) => pv.spec?.storageClassName === name);
+  };
+  return tryRead<boolean | undefined>(reader, 'persistentvolumes', read, undefined);
+}
+
 async function claimEvidence(reader: Reader, name: string): Promise<ClaimEvidence> {
   const { api, namespace } = reader;
   const path = `/api/v1/namespaces/${enc(namespace)}/persistentvolumeclaims/${enc(name)}`;
@@ -164,7 +179,9 @@ async function claimEvidence(reader: Reader, name: string): Promise<ClaimEvidenc
       : [];
   const storageClassExists =
     storageClass && phase === 'Pending' ? await classExists(reader, storageClass) : undefined;
-  return { name, phase, storageClass, storageClassExists, events };
+  const staticVolumes =
+    storageClass && storageClassExists === false ? await volumesOfClass(reader, storageClass) : undefined;
+  return { name, phase, storageClass, storageClassExists, staticVolumes, events };
 }
 
 /** A pod that could not be read: phase '' says so. */
