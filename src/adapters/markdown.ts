@@ -251,6 +251,26 @@ function footer(report: RolloutReport, planUrl: string | undefined): string {
  * The whole report as Markdown. `marker` (trusted, e.g. a hidden HTML comment that lets the
  * comment be found again) goes first, verbatim.
  */
+/** What was paused and how to go on, for the people watching the pull request. */
+function pausedSection(report: RolloutReport): string[] {
+  const passed = report.stages.filter((s) => s.state === 'passed');
+  const last = passed[passed.length - 1];
+  const where =
+    last === undefined
+      ? 'before its first stage'
+      : `after stage ${last.stage} of ${report.stages.length}, with ${last.updated}/${report.replicas} pods on the new revision (partition ${last.partition})`;
+  const target = code(`${report.namespace}/${report.name}`);
+  return [
+    '#### ⏯️ Paused',
+    '',
+    `The rollout of ${target} is paused ${where}. No runner waits; the partition holds.`,
+    '',
+    '- **To go on:** comment `/canary promote` (with the pull request commands workflow), or run the action with `command: promote`.',
+    '- **To go back:** comment `/canary abort`, or run `command: abort`.',
+    '- **To look:** comment `/canary status`, or run `command: status`.',
+  ];
+}
+
 export function renderReport(
   report: RolloutReport,
   options: {
@@ -265,6 +285,7 @@ export function renderReport(
     stagesTable(report),
     stuckSection(report),
   ];
+  if (report.verdict === 'paused') blocks.push(pausedSection(report));
   if (report.failure !== undefined) blocks.push(failureSection(report.failure));
   if (report.rollback !== undefined) blocks.push(rollbackSection(report.rollback));
   blocks.push([footer(report, options.planUrl)]);

@@ -74,7 +74,7 @@ export async function promoteStatefulSet(
     {
       ref,
       progress: newProgress(deps, run, ref, 'rollout', sts.replicas),
-      images: imageChanges({}, sts.images),
+      images: imageChanges(await imagesOf(deps, ref, state.previousRevision), sts.images),
       target: state.targetRevision,
       previous: state.previousRevision,
       originalPartition: state.originalPartition,
@@ -118,4 +118,14 @@ export async function abortStatefulSet(
     },
     observation,
   });
+}
+
+/** The images of a revision (the one a promoted rollout started from), for the report. */
+async function imagesOf(
+  deps: RunDeps,
+  ref: StatefulSetRef,
+  revision: string,
+): Promise<Record<string, string>> {
+  const found = (await deps.cluster.revisions(ref)).find((r) => r.name === revision);
+  return { ...(found?.images ?? {}) };
 }

@@ -261,6 +261,16 @@ describe('renderReport', () => {
     assert.match(html, /<strong>Pods deleted to unstick the controller:<\/strong> <code>web-4<\/code>/);
   });
 
+  it('says what a paused rollout paused and how to go on', () => {
+    const md = renderReport(report({ verdict: 'paused' }));
+    const html = toHtml(md);
+    assert.match(html, /<h4>⏯️ Paused<\/h4>/);
+    assert.match(html, /is paused after stage 1 of 3, with 1\/5 pods on the new revision \(partition 4\)/);
+    assert.match(html, /<code>\/canary promote<\/code>/);
+    assert.match(html, /<code>command: abort<\/code>/);
+    assert.doesNotMatch(toHtml(renderReport(report({ verdict: 'succeeded' }))), /Paused/);
+  });
+
   it('prints a run URL that is not http(s) as text, not a link', () => {
     const html = toHtml(renderReport(report({ runUrl: 'javascript:alert(1)' })));
     assert.doesNotMatch(html, /<a /);
