@@ -11,6 +11,7 @@ import { INT32_MAX } from '../manifests/checks.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
 import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from './common.ts';
 import { refOf, templateImages, templateOf } from './objects.ts';
+import type { Progress } from './progress.ts';
 import { imageChanges, type Manifest } from './rollout.ts';
 import { stageRollout } from './staging.ts';
 import { ValidationError } from './validate.ts';
@@ -95,22 +96,7 @@ export async function rolloutSynced(
   const ending = { ref, revision: sts.updateRevision, previous: sts.currentRevision };
   const start = decideStart({ kind: 'rollout', sts, recorded, targetIsLive: true, replicas: sts.replicas });
   if (start.kind === 'no-change' || start.kind === 'refuse' || start.kind === 'fresh') {
-    // Gated by an earlier run, or the revert (in Git) of a change an earlier run rolled back.
-    const reverted = recorded?.phase === 'rolled-back' && recorded.previousRevision === sts.updateRevision;
-    const gated = recorded?.targetRevision === sts.updateRevision || reverted;
-    progress.revisions(sts.currentRevision, sts.updateRevision, [], deps.clock.now(), !gated);
-    if (!gated) {
-      const message =
-        `not gated: the controller rolled every pod to ${sts.updateRevision} before the partition was parked. ` +
-        'Run `command: park` once (or this rollout before the next sync) so later syncs are gated.';
-      deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
-      await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
-      return finish(deps, progress, { ...ending, result: 'not-gated', message });
-    }
-    deps.log.info(
-      `${ref.namespace}/${ref.name}: revision ${sts.updateRevision} is rolled out already; nothing to do`,
-    );
-    return finish(deps, progress, { ...ending, result: 'no-change' });
+    return alreadyRolled(deps, progress, synced);
   }
   if (recorded?.targetRevision === sts.updateRevision && recorded.phase === 'rolled-back') {
     const message =
@@ -133,6 +119,34 @@ export async function rolloutSynced(
     signal,
     parkAt: PARKED,
   });
+}
+
+/** Every pod runs the synced template already: gated by an earlier run, or not gated at all. */
+async function alreadyRolled(
+  deps: RunDeps,
+  progress: Progress,
+  synced: Observation,
+): Promise<StatefulSetResult> {
+  const sts = synced.statefulSet;
+  const ref = { namespace: sts.namespace, name: sts.name };
+  const recorded = decodeState(sts.annotations);
+  const ending = { ref, revision: sts.updateRevision, previous: sts.currentRevision };
+  // Gated by an earlier run, or the revert (in Git) of a change an earlier run rolled back.
+  const reverted = recorded?.phase === 'rolled-back' && recorded.previousRevision === sts.updateRevision;
+  const gated = recorded?.targetRevision === sts.updateRevision || reverted;
+  progress.revisions(sts.currentRevision, sts.updateRevision, [], deps.clock.now(), !gated);
+  if (!gated) {
+    const message =
+      `not gated: the controller rolled every pod to ${sts.updateRevision} before the partition was parked. ` +
+      'Run `command: park` once (or this rollout before the next sync) so later syncs are gated.';
+    deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
+    await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
+    return finish(deps, progress, { ...ending, result: 'not-gated', message });
+  }
+  deps.log.info(
+    `${ref.namespace}/${ref.name}: revision ${sts.updateRevision} is rolled out already; nothing to do`,
+  );
+  return finish(deps, progress, { ...ending, result: 'no-change' });
 }
 
 /** The StatefulSet, once the GitOps controller has created it (polled: nothing to watch before). */

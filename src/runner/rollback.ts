@@ -19,7 +19,7 @@ import {
 import { finishInterruptedRollback } from './interrupted.ts';
 import type { Progress } from './progress.ts';
 import { imageChanges } from './rollout.ts';
-import { driveStages, type StageHooks } from './stages.ts';
+import { driveStages, type StageHooks, type StagesOutcome } from './stages.ts';
 
 export class RollbackTargetError extends Error {
   override name = 'RollbackTargetError';
@@ -234,15 +234,29 @@ async function stageRollback(
     partitions.length === 0
       ? undefined
       : await driveStages(deps, ref, spec, firstStage, hooks, staging.signal);
-  // A rollback has no pause hook: it never pauses.
-  const done = outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused';
-  section(done ? 'succeeded' : 'failed');
+  section(
+    outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused'
+      ? 'succeeded'
+      : 'failed',
+  );
+  return endRollback(deps, staging, outcome, partitions.length);
+}
+
+/** Records how the manual rollback ended. `undefined`: there were no pods to stage. */
+async function endRollback(
+  deps: RunDeps,
+  staging: RollbackStaging,
+  outcome: StagesOutcome | undefined,
+  stages: number,
+): Promise<StatefulSetResult> {
+  const { ref, progress, target, previous } = staging;
   const ending = { ref, revision: target.name, previous };
-  if (done) {
+  // A rollback has no pause hook: it never pauses.
+  if (outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused') {
     const partition = outcome === undefined ? { partition: 0 } : {};
     await deps.cluster.patchStatefulSet(ref, {
       ...partition,
-      annotations: encodeProgress('rolled-back', partitions.length),
+      annotations: encodeProgress('rolled-back', stages),
     });
     return finish(deps, progress, { ...ending, result: 'rolled-back' });
   }

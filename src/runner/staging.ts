@@ -57,14 +57,9 @@ export async function stageRollout(
   await recordStart(deps, settings, run, staging);
   const { partitions, firstStage } = planStages(deps, settings, staging);
   const ending = { ref, revision: target, previous };
-  if (partitions.length === 0) {
-    // No pods (replicas 0): nothing to gate; the template is in place for when it scales up.
-    await deps.cluster.patchStatefulSet(ref, {
-      partition: staging.originalPartition,
-      annotations: encodeProgress('succeeded', 0),
-    });
-    return finish(deps, progress, { ...ending, result: 'succeeded' });
-  }
+  // No pods (replicas 0): nothing to gate; the template is in place for when it scales up.
+  if (partitions.length === 0)
+    return finishSucceeded(deps, staging, { partition: staging.originalPartition }, 0);
   const spec: StagedSpec = {
     targetRevision: target,
     partitions,
@@ -83,14 +78,13 @@ export async function stageRollout(
   const outcome = await driveStages(deps, ref, spec, firstStage, hooks, staging.signal);
   switch (outcome.kind) {
     case 'complete':
-      await deps.cluster.patchStatefulSet(ref, {
-        // Parked again, so the next sync creates a new revision and restarts no pod.
-        ...(staging.parkAt === undefined ? {} : { partition: staging.parkAt }),
-        annotations: encodeProgress('succeeded', partitions.length),
-        // A revision that failed once and now passed is good again.
-        revisionFailures: { [target]: null },
-      });
-      return finish(deps, progress, { ...ending, result: 'succeeded' });
+      // Parked again (apply: false), so the next sync creates a new revision and restarts no pod.
+      return finishSucceeded(
+        deps,
+        staging,
+        staging.parkAt === undefined ? {} : { partition: staging.parkAt },
+        partitions.length,
+      );
     case 'cancelled':
       await writePhase(deps, ref, 'cancelled', outcome.stage);
       return finish(deps, progress, {
@@ -100,19 +94,45 @@ export async function stageRollout(
       });
     case 'failed':
       return stageFailed(deps, settings, run, staging, { spec, ...outcome });
-    case 'paused': {
-      const at = deps.clock.now();
-      await deps.cluster.patchStatefulSet(ref, {
-        annotations: { ...encodeProgress('paused', outcome.stage), ...encodePausedAt(at) },
-      });
-      const how =
-        `paused after stage ${outcome.stage} of ${partitions.length} with the partition at ` +
-        `${partitions[outcome.stage - 1]}: to go on, run command promote (or comment /canary promote on the ` +
-        'pull request); to go back, command abort (or /canary abort)';
-      deps.log.notice(`${ref.namespace}/${ref.name}: ${how}`);
-      return finish(deps, progress, { ...ending, result: 'paused', message: how });
-    }
+    case 'paused':
+      return stagePaused(deps, staging, partitions, outcome.stage);
   }
+}
+
+/** Every stage passed: recorded, with the partition to leave (if any). */
+async function finishSucceeded(
+  deps: RunDeps,
+  staging: Staging,
+  partition: { readonly partition?: number },
+  stages: number,
+): Promise<StatefulSetResult> {
+  const { ref, progress, target, previous } = staging;
+  await deps.cluster.patchStatefulSet(ref, {
+    ...partition,
+    annotations: encodeProgress('succeeded', stages),
+    // A revision that failed once and now passed is good again.
+    revisionFailures: { [target]: null },
+  });
+  return finish(deps, progress, { ref, revision: target, previous, result: 'succeeded' });
+}
+
+/** Stopped after `stage` as pause-after asked: recorded, and said how to go on. */
+async function stagePaused(
+  deps: RunDeps,
+  staging: Staging,
+  partitions: readonly number[],
+  stage: number,
+): Promise<StatefulSetResult> {
+  const { ref, progress, target, previous } = staging;
+  await deps.cluster.patchStatefulSet(ref, {
+    annotations: { ...encodeProgress('paused', stage), ...encodePausedAt(deps.clock.now()) },
+  });
+  const how =
+    `paused after stage ${stage} of ${partitions.length} with the partition at ` +
+    `${partitions[stage - 1]}: to go on, run command promote (or comment /canary promote on the ` +
+    'pull request); to go back, command abort (or /canary abort)';
+  deps.log.notice(`${ref.namespace}/${ref.name}: ${how}`);
+  return finish(deps, progress, { ref, revision: target, previous, result: 'paused', message: how });
 }
 
 /** Records the rollout on the StatefulSet, so a rerun resumes and a rollback knows the original partition. */
