@@ -156,11 +156,14 @@ function causeOf(evidence: PodEvidence): Cause {
   return { cause: 'no condition, container state or Warning event says why' };
 }
 
+/**
+ * The exit code and reason only: the termination message is the application's own text, which
+ * the report shows in a fenced block of its own (never inline).
+ */
 function lastExit(container: ContainerEvidence): string {
   const last = container.lastTermination;
   if (!last) return '';
-  const message = last.message ? `: ${last.message.trim().split('\n')[0]}` : '';
-  return ` (last exit ${last.exitCode}${last.reason ? ` ${last.reason}` : ''}${message})`;
+  return ` (last exit ${last.exitCode}${last.reason ? ` ${last.reason}` : ''})`;
 }
 
 /** What the pod looks like, and since when, in `kubectl get pods` words. */
