@@ -30,6 +30,17 @@ const controllers = [
   'serviceaccount-token',
 ];
 
+/**
+ * Volume binding, for the cluster with a scheduler (names checked in
+ * cmd/kube-controller-manager/names of v1.36.3): claims bind to volumes, and claims and
+ * volumes in use are not deleted from under a pod.
+ */
+const volumeControllers = [
+  'persistentvolume-binder-controller',
+  'persistentvolumeclaim-protection-controller',
+  'persistentvolume-protection-controller',
+];
+
 function assertAlive(p: ClusterProcess): void {
   if (!isAlive(p.pid)) {
     throw new Error(`${p.name} (pid ${p.pid}) exited during start; see ${join(logsDir, `${p.name}.log`)}`);
@@ -122,7 +133,7 @@ function apiServerArgs(pki: Pki, etcdPort: number, port: number): string[] {
 function controllerManagerArgs(pki: Pki, port: number): string[] {
   return [
     `--kubeconfig=${kubeconfigFile}`,
-    `--controllers=${controllers.join(',')}`,
+    `--controllers=${[...controllers, ...(clusterOptions.scheduler ? volumeControllers : [])].join(',')}`,
     '--leader-elect=false',
     '--use-service-account-credentials=false',
     '--bind-address=127.0.0.1',
@@ -202,6 +213,26 @@ export async function startControlPlane(binDir: string): Promise<ClusterState> {
     'kube-controller-manager /healthz',
   );
 
+  if (clusterOptions.scheduler) {
+    const port = await take();
+    const scheduler = startDetached('kube-scheduler', join(binDir, 'kube-scheduler'), [
+      `--kubeconfig=${kubeconfigFile}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      // As the controller-manager's: a burst of pods must not wait on client rate limits.
+      '--kube-api-qps=500',
+      '--kube-api-burst=1000',
+      '--profiling=false',
+      ...(clusterOptions.featureGates ? [`--feature-gates=${clusterOptions.featureGates}`] : []),
+    ]);
+    record(scheduler);
+    await waitHealthy(
+      scheduler,
+      async () => (await httpGet(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200,
+      'kube-scheduler /healthz',
+    );
+  }
   record(await startKubelet(state));
   return state;
 }
@@ -215,6 +246,8 @@ export async function startKubelet(state: ClusterState): Promise<ClusterProcess>
     `--node-name=${nodeName}`,
     `--ready-file=${kubeletReadyFile}`,
     ...(process.env.KUBELET_VERBOSE ? ['--verbose'] : []),
+    // With a scheduler, the scheduler binds pods and the stand-in provisions StorageClass `local`.
+    ...(clusterOptions.scheduler ? ['--no-bind', '--provision'] : []),
   ]);
   const ca = readFileSync(join(pkiDir, 'ca.crt'), 'utf8');
   await waitHealthy(

@@ -94,4 +94,13 @@ export async function ensureNodeReady(core: CoreV1Api, name: string): Promise<vo
     core.patchNodeStatus({ name, body: { status: nodeStatus() } }, mergePatch),
   );
   if (patched === 'failed' || patched === 'gone') throw new Error(`could not mark Node ${name} Ready`);
+  if (created !== 'gone') {
+    // The TaintNodesByCondition admission plugin taints a new Node not-ready; the node lifecycle
+    // controller (not run here) would lift the taint once the Node is Ready. A scheduler would
+    // place no pod on it.
+    const untainted = await call(`lift the not-ready taint of Node ${name}`, () =>
+      core.patchNode({ name, body: { spec: { taints: null } } }, mergePatch),
+    );
+    if (untainted === 'failed') throw new Error(`could not lift the not-ready taint of Node ${name}`);
+  }
 }

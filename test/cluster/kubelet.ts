@@ -7,7 +7,7 @@
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, StorageV1Api, type V1Pod } from '@kubernetes/client-node';
 import { call, ensureNodeReady, log, mergePatch } from './kubelet-api.ts';
 import { initialSim } from './kubelet-sim.ts';
 import {
@@ -23,6 +23,16 @@ import {
   readyAfterAnnotation,
   type SimState,
 } from './kubelet-status.ts';
+import {
+  ensureLocalStorageClass,
+  failedMountMessage,
+  failingNfsMount,
+  hasHttpReadinessProbe,
+  PodWarnings,
+  readinessFailedMessage,
+  runProvisioner,
+  warningIntervalMs,
+} from './kubelet-volumes.ts';
 import { stopWatching, watchAllPods } from './kubelet-watch.ts';
 
 const { values: args } = parseArgs({
@@ -33,6 +43,8 @@ const { values: args } = parseArgs({
     verbose: { type: 'boolean', default: false },
     // --no-bind: only drive pods already on this node (a second stand-in must not race the first).
     bind: { type: 'boolean', default: true },
+    // --provision: serve StorageClass `local` (the cluster with a scheduler, issue 13).
+    provision: { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -42,6 +54,7 @@ const nodeName = args['node-name'];
 const kc = new KubeConfig();
 kc.loadFromFile(args.kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
+const warnings = new PodWarnings(core, nodeName);
 const trace = (message: string): void => {
   if (args.verbose) log(message);
 };
@@ -68,6 +81,7 @@ function forget(uid: string): void {
   const t = tracked.get(uid);
   if (t) for (const timer of t.timers) clearTimeout(timer);
   tracked.delete(uid);
+  warnings.forget(uid);
   binding.delete(uid);
   const d = deleting.get(uid);
   if (d) clearTimeout(d);
@@ -115,6 +129,33 @@ function start(pod: V1Pod, uid: string): void {
   const { sim, elapsedMs } = initialSim(pod, uid, podIp(), Date.now());
   const t: Tracked = { info, sim, timers: new Set(), writing: false, dirty: false };
   tracked.set(uid, t);
+  const mounts = pod.spec?.volumes?.some((v) => v.nfs || v.persistentVolumeClaim);
+  if (!mounts) {
+    live(t, pod, elapsedMs);
+    return;
+  }
+  void failingNfsMount(core, pod).then((mount) => {
+    if (tracked.get(uid) !== t) return;
+    if (!mount) {
+      live(t, pod, elapsedMs);
+      return;
+    }
+    // As the kubelet: the containers never start, the pod stays in ContainerCreating.
+    void write(uid);
+    repeat(t, () => warnings.emit(pod, 'FailedMount', failedMountMessage(pod, mount)));
+  });
+}
+
+/** Runs `emit` now and every warningIntervalMs while the pod is tracked. */
+function repeat(t: Tracked, emit: () => Promise<void>): void {
+  void emit();
+  const timer = setInterval(() => void emit(), warningIntervalMs);
+  t.timers.add(timer);
+}
+
+/** The pod's life once its volumes are mounted. */
+function live(t: Tracked, pod: V1Pod, elapsedMs: number): void {
+  const { info, sim } = t;
   const behaviours = new Set(info.containers.map((c) => behaviourOf(c.image)));
   const readyAfter = parseDuration(info.annotations[readyAfterAnnotation], defaultReadyAfterMs);
   const startAfter = Math.min(defaultReadyAfterMs, readyAfter);
@@ -125,6 +166,9 @@ function start(pod: V1Pod, uid: string): void {
     sim.startedAt ||= kubeTime(Date.now());
     sim.readyReached = readyAfter <= startAfter || elapsedMs >= readyAfter;
     if (behaviours.has('crashloop')) crashTick(t);
+    if (behaviours.has('unready') && hasHttpReadinessProbe(pod)) {
+      repeat(t, () => warnings.emit(pod, 'Unhealthy', readinessFailedMessage));
+    }
   });
   if (readyAfter > startAfter && elapsedMs < readyAfter) {
     at(t, after(readyAfter), () => {
@@ -198,6 +242,10 @@ function handle(pod: V1Pod): void {
 
 async function main(): Promise<void> {
   await ensureNodeReady(core, nodeName);
+  if (args.provision) {
+    await ensureLocalStorageClass(kc.makeApiClient(StorageV1Api));
+    void runProvisioner(kc, core);
+  }
   setInterval(
     () => {
       void ensureNodeReady(core, nodeName).catch((e: unknown) => log(String(e)));

@@ -64,6 +64,19 @@ export function buildBinaries(): Promise<string> {
   });
 }
 
+/** Runs test/cluster/build-scheduler.sh into the same bin dir (a no-op when cached). */
+function buildScheduler(binDir: string): Promise<void> {
+  return new Promise((resolveDone, reject) => {
+    const child = spawn('bash', [join(repoRoot, 'test/cluster/build-scheduler.sh'), binDir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolveDone() : reject(new Error(`test/cluster/build-scheduler.sh failed (exit ${code})`)),
+    );
+  });
+}
+
 /** Only signal a recorded pid if it still runs the program we started (pids get reused). */
 function stillOurs(p: ClusterProcess): boolean {
   if (!isAlive(p.pid)) return false;
@@ -143,6 +156,7 @@ export async function ensureClusterUp(): Promise<UpResult> {
     if (existing) console.error('found state of a cluster that is not running: cleaning it up');
     await clearStale(existing);
     const binDir = await buildBinaries();
+    if (clusterOptions.scheduler) await buildScheduler(binDir);
     const startBegin = Date.now();
     let state: ClusterState | undefined;
     try {

@@ -40,11 +40,19 @@ export interface ClusterOptions {
   readonly featureGates: string;
   /** More kube-apiserver flags, e.g. --watch-cache-sizes=pods#0. */
   readonly apiServerArgs: readonly string[];
+  /**
+   * The more real cluster (issue 13): kube-scheduler places pods (the kubelet stand-in no longer
+   * binds them), the controller-manager binds volumes (persistent-volume binder, pvc/pv
+   * protection), and StorageClass `local` is served by the stand-in's provisioner.
+   */
+  readonly scheduler?: boolean;
 }
 
 export const clusterOptions: ClusterOptions = {
   featureGates: process.env.STATEFULSET_CANARY_FEATURE_GATES ?? '',
   apiServerArgs: (process.env.STATEFULSET_CANARY_APISERVER_ARGS ?? '').split(/\s+/).filter(Boolean),
+  // Only when set: a cluster started before this option records none, and must still match.
+  ...(process.env.STATEFULSET_CANARY_SCHEDULER === '1' ? { scheduler: true } : {}),
 };
 export const logsDir = join(clusterDir, 'logs');
 export const pkiDir = join(clusterDir, 'pki');
@@ -55,7 +63,7 @@ export const kubeletReadyFile = join(clusterDir, 'kubelet.ready');
 export const nodeName = 'local-node';
 
 export interface ClusterProcess {
-  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubelet';
+  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet';
   pid: number;
 }
 

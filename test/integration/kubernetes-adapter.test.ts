@@ -13,6 +13,7 @@ import type { Clock } from '../../src/ports/clock.ts';
 import type { KubeObject, StatefulSetRef } from '../../src/ports/cluster.ts';
 import { freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { type CanaryManifestOptions, canaryObject } from '../support/manifests.ts';
+import { forbiddenSpecChange } from '../support/versions.ts';
 
 /** StatefulSet `web` as this file applies it: with its partition (0 unless set) and annotations. */
 const web = {
@@ -185,7 +186,7 @@ describe('Kubernetes adapter on the local control plane', () => {
         assert.ok(error instanceof KubeError);
         assert.equal(error.status, 422);
         assert.match(error.message, new RegExp(`StatefulSet ${ns.name}/web`));
-        assert.match(error.message, /Forbidden|forbidden/);
+        assert.match(error.message, forbiddenSpecChange);
         assert.match(error.message, /fix the manifest/);
         return true;
       });

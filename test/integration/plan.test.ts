@@ -6,6 +6,7 @@ import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1StatefulSet } from '
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
+import { forbiddenSpecChange } from '../support/versions.ts';
 
 describe('plan', () => {
   let ns: TestNamespace;
@@ -77,7 +78,7 @@ describe('plan', () => {
     forbidden.spec = { ...forbidden.spec!, serviceName: 'other' };
     const run = await plan([forbidden]);
     assert.equal(run.outcome.result, 'failed');
-    assert.match(run.outcome.text ?? '', /would be refused: .*Forbidden: updates to statefulset spec/);
+    assert.match(run.outcome.text ?? '', new RegExp(`would be refused: .*(${forbiddenSpecChange.source})`));
     assert.match(run.outcome.text ?? '', /recreate the StatefulSet/);
   });
 

@@ -30,6 +30,7 @@ import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/f
 import { runEngine } from '../support/faults/run-engine.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
+import { forbiddenSpecChange } from '../support/versions.ts';
 
 const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac-plan.yaml'), 'utf8')) as {
   kind: string;
@@ -135,7 +136,7 @@ describe('a service account bound to exactly the Role in examples/rbac-plan.yaml
     const forbidden = db('registry.local/db:v2');
     forbidden.spec = { ...forbidden.spec!, serviceName: 'other' };
     const refused = await plan([forbidden]);
-    assert.match(refused.outcome.failure ?? '', /spec: Forbidden: updates to statefulset spec/);
+    assert.match(refused.outcome.failure ?? '', forbiddenSpecChange);
     const after = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
     assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, 'nothing changed');
     await assert.rejects(apps.readNamespacedStatefulSet({ name: 'db2', namespace: ns.name }));

@@ -18,6 +18,8 @@ export interface PrivateClusterOptions {
   readonly featureGates?: string;
   /** More kube-apiserver flags. */
   readonly apiServerArgs?: readonly string[];
+  /** kube-scheduler, volume binding and StorageClass `local` (see ClusterOptions.scheduler). */
+  readonly scheduler?: boolean;
 }
 
 /** Points this process's harness at cluster `.cluster-<name>` (started with these options). */
@@ -27,4 +29,5 @@ export function selectPrivateCluster(name: string, options: PrivateClusterOption
   process.env.STATEFULSET_CANARY_CLUSTER = name;
   process.env.STATEFULSET_CANARY_FEATURE_GATES = options.featureGates ?? '';
   process.env.STATEFULSET_CANARY_APISERVER_ARGS = (options.apiServerArgs ?? []).join(' ');
+  process.env.STATEFULSET_CANARY_SCHEDULER = options.scheduler ? '1' : '';
 }
