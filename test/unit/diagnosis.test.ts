@@ -208,10 +208,7 @@ describe('diagnosis: why a pod is stuck, in one line', () => {
         },
       ],
     });
-    assert.match(
-      line(evidence),
-      /container app CrashLoopBackOff: back-off 10s .* \(last exit 3 Error\)$/,
-    );
+    assert.match(line(evidence), /container app CrashLoopBackOff: back-off 10s .* \(last exit 3 Error\)$/);
   });
 
   it('What could not be read is said, and the line still says what is known', () => {
