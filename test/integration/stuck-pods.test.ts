@@ -13,6 +13,7 @@ const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts')
 const { canaryManifest } = await import('../support/manifests.ts');
 const { manifestFile, runAction } = await import('../support/run-action.ts');
 const { CoreV1Api } = await import('@kubernetes/client-node');
+const { renderReport } = await import('../../src/adapters/markdown.ts');
 type TestNamespace = Awaited<ReturnType<typeof freshNamespace>>;
 
 interface Variant {
@@ -85,6 +86,16 @@ describe('stuck canaries on a cluster with a scheduler and volume binding', () =
     const lines = result.logs.filter((l) => l.includes('Stuck: '));
     for (const line of lines) t.diagnostic(line);
     t.diagnostic(`failure: ${result.outcome.failure}`);
+    // The same lines reach the comment and the summary: while waiting, and under the failure.
+    const last = result.reports.at(-1);
+    assert.ok(last?.failure?.diagnosis?.length, 'the failure carries the diagnosis');
+    const why = renderReport(last!);
+    assert.match(why, /- \*\*Why:\*\*\n {2}- `+db-2 |- \*\*Why:\*\*\n {2}- `+few-2 /, why);
+    if (!/^StorageClassNotFound$/.test(last?.failure?.reason ?? '')) {
+      const waiting = result.reports.find((r) => r.stages.some((s) => s.stuck?.length));
+      assert.ok(waiting, 'a report while the stage waited listed the stuck pod');
+      assert.match(renderReport(waiting!), /#### ⏳ Waiting on/);
+    }
     return `${result.outcome.failure ?? ''}\n${lines.join('\n')}`;
   }
 
