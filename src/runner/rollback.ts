@@ -197,7 +197,7 @@ async function stageRollback(
   settings: Settings,
   staging: RollbackStaging,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, previous, reason, replicas } = staging;
+  const { ref, progress, target, reason, replicas } = staging;
   const deleted: string[] = [];
   const section = (state: 'in-progress' | 'succeeded' | 'failed') =>
     progress.rollback(
