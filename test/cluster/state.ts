@@ -51,8 +51,9 @@ export interface ClusterOptions {
 export const clusterOptions: ClusterOptions = {
   featureGates: process.env.STATEFULSET_CANARY_FEATURE_GATES ?? '',
   apiServerArgs: (process.env.STATEFULSET_CANARY_APISERVER_ARGS ?? '').split(/\s+/).filter(Boolean),
-  // Only when set: a cluster started before this option records none, and must still match.
-  ...(process.env.STATEFULSET_CANARY_SCHEDULER === '1' ? { scheduler: true } : {}),
+  // The more real cluster is the default (issue 13); STATEFULSET_CANARY_SCHEDULER=0 starts one
+  // where the kubelet stand-in binds pods itself, with no scheduler and no volume binding.
+  ...(process.env.STATEFULSET_CANARY_SCHEDULER === '0' ? {} : { scheduler: true }),
 };
 export const logsDir = join(clusterDir, 'logs');
 export const pkiDir = join(clusterDir, 'pki');

@@ -29,5 +29,5 @@ export function selectPrivateCluster(name: string, options: PrivateClusterOption
   process.env.STATEFULSET_CANARY_CLUSTER = name;
   process.env.STATEFULSET_CANARY_FEATURE_GATES = options.featureGates ?? '';
   process.env.STATEFULSET_CANARY_APISERVER_ARGS = (options.apiServerArgs ?? []).join(' ');
-  process.env.STATEFULSET_CANARY_SCHEDULER = options.scheduler ? '1' : '';
+  process.env.STATEFULSET_CANARY_SCHEDULER = options.scheduler ? '1' : '0';
 }
