@@ -115,6 +115,40 @@ export async function finish(deps: RunDeps, progress: Progress, end: Ending): Pr
 }
 
 /**
+ * Watches the StatefulSet until `accept` takes an observation, `timeoutMs` passes (on the Clock
+ * port, so a fake clock can expire it) or `signal` aborts. Returns what it took, and the last
+ * observation seen (for a message when nothing was taken).
+ */
+export async function watchUntil(
+  deps: RunDeps,
+  ref: StatefulSetRef,
+  accept: (observation: Observation) => boolean,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<{ found: Observation | undefined; latest: Observation | undefined }> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let found: Observation | undefined;
+  let latest: Observation | undefined;
+  const deadline = deps.clock.sleep(timeoutMs, stop.signal).then(() => stop.abort());
+  try {
+    const onChange = (observation: Observation) => {
+      latest = observation;
+      if (!accept(observation)) return;
+      found = observation;
+      stop.abort();
+    };
+    await deps.cluster.watch(ref, onChange, stop.signal);
+  } finally {
+    stop.abort();
+    await deadline;
+    signal.removeEventListener('abort', onAbort);
+  }
+  return { found, latest };
+}
+
+/**
  * Waits (by watch) until the controller has observed the latest generation, and, when
  * `revision` is given, points updateRevision at it. Returns that observation.
  */
@@ -125,28 +159,9 @@ export async function waitForRevision(
   signal: AbortSignal,
   timeoutMs = 120_000,
 ): Promise<Observation> {
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  let found: Observation | undefined;
-  // The deadline goes through the Clock port, so a fake clock can expire it.
-  const deadline = deps.clock.sleep(timeoutMs, stop.signal).then(() => stop.abort());
-  try {
-    await deps.cluster.watch(
-      ref,
-      (observation) => {
-        if (!generationObserved(observation)) return;
-        if (revision !== undefined && observation.statefulSet.updateRevision !== revision) return;
-        found = observation;
-        stop.abort();
-      },
-      stop.signal,
-    );
-  } finally {
-    stop.abort();
-    await deadline;
-    signal.removeEventListener('abort', onAbort);
-  }
+  const accept = (o: Observation) =>
+    generationObserved(o) && (revision === undefined || o.statefulSet.updateRevision === revision);
+  const { found } = await watchUntil(deps, ref, accept, signal, timeoutMs);
   if (found) return found;
   if (signal.aborted)
     throw new Error(`cancelled while waiting for the controller to observe ${ref.namespace}/${ref.name}`);

@@ -9,7 +9,14 @@ import { decideStart } from '../engine/resume.ts';
 import { decodeState } from '../engine/state.ts';
 import { INT32_MAX } from '../manifests/checks.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
-import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from './common.ts';
+import {
+  finish,
+  newProgress,
+  type RunContext,
+  type RunDeps,
+  type StatefulSetResult,
+  watchUntil,
+} from './common.ts';
 import { refOf, templateImages, templateOf } from './objects.ts';
 import type { Progress } from './progress.ts';
 import { imageChanges, type Manifest } from './rollout.ts';
@@ -178,32 +185,13 @@ async function waitForTemplate(
   expected: unknown,
   signal: AbortSignal,
 ): Promise<Observation> {
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  let found: Observation | undefined;
-  let latest: Observation | undefined;
-  const deadline = deps.clock.sleep(settings.syncTimeoutMs, stop.signal).then(() => stop.abort());
   deps.log.info(
     `${ref.namespace}/${ref.name}: waiting up to ${settings.syncTimeoutMs / 1000} s for the sync`,
   );
-  try {
-    await deps.cluster.watch(
-      ref,
-      (observation) => {
-        latest = observation;
-        const sts = observation.statefulSet;
-        if (sts.observedGeneration < sts.generation || !isDeepStrictEqual(sts.template, expected)) return;
-        found = observation;
-        stop.abort();
-      },
-      stop.signal,
-    );
-  } finally {
-    stop.abort();
-    await deadline;
-    signal.removeEventListener('abort', onAbort);
-  }
+  const synced = (o: Observation) =>
+    o.statefulSet.observedGeneration >= o.statefulSet.generation &&
+    isDeepStrictEqual(o.statefulSet.template, expected);
+  const { found, latest } = await watchUntil(deps, ref, synced, signal, settings.syncTimeoutMs);
   if (found) return found;
   if (signal.aborted)
     throw new Error(`cancelled while waiting for ${ref.namespace}/${ref.name} to be synced`);
