@@ -3,7 +3,7 @@
 // rolled out (from this action's own sticky comments); and the answer, written into those
 // sticky comments, never as a new comment.
 import { type Octokit, type RetryPolicy, withRetry } from './api.ts';
-import { type Identity, isOwnComment, resolveIdentity, updateComment } from './comment.ts';
+import { type Identity, ownComments, resolveIdentity, updateComment } from './comment.ts';
 import type { GitHubRunContext, Repository } from './context.ts';
 
 export interface CommentEvent {
@@ -103,29 +103,15 @@ export async function stickyComments(
 ): Promise<StickyComment[]> {
   const identity: Identity = await resolveIdentity(octokit, policy);
   const found: StickyComment[] = [];
-  for (let page = 1; page <= 50; page++) {
-    const comments = await withRetry(policy, async (signal) => {
-      const response = await octokit.rest.issues.listComments({
-        ...event.repository,
-        issue_number: event.pullRequest,
-        per_page: 100,
-        page,
-        request: { signal },
-      });
-      return response.data;
+  for await (const c of ownComments(octokit, policy, event, identity)) {
+    const match = MARKER.exec(c.body);
+    if (!match || decodeURIComponent(match[1] ?? '') !== context) continue;
+    found.push({
+      id: c.id,
+      body: c.body,
+      namespace: decodeURIComponent(match[2] ?? ''),
+      name: decodeURIComponent(match[3] ?? ''),
     });
-    for (const c of comments) {
-      const match = MARKER.exec(c.body ?? '');
-      if (!match || !isOwnComment(identity, c.user) || decodeURIComponent(match[1] ?? '') !== context)
-        continue;
-      found.push({
-        id: c.id,
-        body: c.body ?? '',
-        namespace: decodeURIComponent(match[2] ?? ''),
-        name: decodeURIComponent(match[3] ?? ''),
-      });
-    }
-    if (comments.length < 100) break;
   }
   return found;
 }

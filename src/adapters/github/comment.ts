@@ -88,6 +88,42 @@ export async function findComment(
   return (await findComments(octokit, policy, target, [marker], identity)).get(marker)?.id;
 }
 
+/** One of this action's comments on a pull request. */
+export interface OwnComment {
+  readonly id: number;
+  readonly body: string;
+  readonly url: string;
+}
+
+/**
+ * This action's own comments on the pull request, a page (100) at a time, at most 50 pages (5000
+ * comments: a bound so a pathological thread cannot stall the rollout). Stop early by breaking.
+ */
+export async function* ownComments(
+  octokit: Octokit,
+  policy: RetryPolicy,
+  target: CommentTarget,
+  identity: Identity,
+): AsyncGenerator<OwnComment> {
+  const perPage = 100;
+  for (let page = 1; page <= 50; page++) {
+    const comments = await withRetry(policy, async (signal) => {
+      const response = await octokit.rest.issues.listComments({
+        ...target.repository,
+        issue_number: target.pullRequest,
+        per_page: perPage,
+        page,
+        request: { signal },
+      });
+      return response.data;
+    });
+    for (const c of comments) {
+      if (isOwnComment(identity, c.user)) yield { id: c.id, body: c.body ?? '', url: c.html_url };
+    }
+    if (comments.length < perPage) return;
+  }
+}
+
 /**
  * Our plan comments of `context` on the pull request (every page), by their marker: those of
  * StatefulSets the manifests no longer hold are found too.
@@ -101,23 +137,9 @@ export async function findPlanComments(
 ): Promise<Map<string, { readonly id: number; readonly body: string }>> {
   const found = new Map<string, { readonly id: number; readonly body: string }>();
   const own = encodeURIComponent(context);
-  for (let page = 1; page <= 50; page++) {
-    const comments = await withRetry(policy, async (signal) => {
-      const response = await octokit.rest.issues.listComments({
-        ...target.repository,
-        issue_number: target.pullRequest,
-        per_page: 100,
-        page,
-        request: { signal },
-      });
-      return response.data;
-    });
-    for (const c of comments) {
-      const marker = /<!-- statefulset-canary plan: ([^\s/]+)(?:\/[^\s]*)? -->/.exec(c.body ?? '');
-      if (marker?.[1] === own && isOwnComment(identity, c.user) && !found.has(marker[0]))
-        found.set(marker[0], { id: c.id, body: c.body ?? '' });
-    }
-    if (comments.length < 100) break;
+  for await (const c of ownComments(octokit, policy, target, identity)) {
+    const marker = /<!-- statefulset-canary plan: ([^\s/]+)(?:\/[^\s]*)? -->/.exec(c.body);
+    if (marker?.[1] === own && !found.has(marker[0])) found.set(marker[0], { id: c.id, body: c.body });
   }
   return found;
 }
@@ -136,24 +158,11 @@ export async function findComments(
   identity: Identity,
 ): Promise<Map<string, FoundComment>> {
   const found = new Map<string, FoundComment>();
-  const perPage = 100;
-  // 50 pages = 5000 comments: a bound so a pathological thread cannot stall the rollout.
-  for (let page = 1; page <= 50; page++) {
-    const comments = await withRetry(policy, async (signal) => {
-      const response = await octokit.rest.issues.listComments({
-        ...target.repository,
-        issue_number: target.pullRequest,
-        per_page: perPage,
-        page,
-        request: { signal },
-      });
-      return response.data;
-    });
+  for await (const c of ownComments(octokit, policy, target, identity)) {
     for (const marker of markers) {
-      const ours = comments.find((c) => c.body?.includes(marker) === true && isOwnComment(identity, c.user));
-      if (ours !== undefined && !found.has(marker)) found.set(marker, { id: ours.id, url: ours.html_url });
+      if (c.body.includes(marker) && !found.has(marker)) found.set(marker, { id: c.id, url: c.url });
     }
-    if (found.size === markers.length || comments.length < perPage) return found;
+    if (found.size === markers.length) break;
   }
   return found;
 }

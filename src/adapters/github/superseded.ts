@@ -3,15 +3,7 @@
 // that comment; the comment keeps its last report.
 import type { RolloutReport } from '../../engine/report.ts';
 import { code } from '../markdown.ts';
-import { type Octokit, type RetryPolicy, withRetry } from './api.ts';
-import {
-  type CommentTarget,
-  commentMarker,
-  type Identity,
-  isOwnComment,
-  resolveIdentity,
-  updateComment,
-} from './comment.ts';
+import { commentMarker, type OwnComment, ownComments, resolveIdentity, updateComment } from './comment.ts';
 import type { Repository } from './context.ts';
 import type { GitHubSession, Publisher } from './session.ts';
 
@@ -34,7 +26,13 @@ export function createSupersededPublisher(
       const octokit = session.client();
       const identity = await resolveIdentity(octokit, session.policy);
       const target = { repository, pullRequest: old.pullRequest };
-      const found = await findCommentBody(octokit, session.policy, target, marker, identity);
+      let found: OwnComment | undefined;
+      for await (const c of ownComments(octokit, session.policy, target, identity)) {
+        if (c.body.includes(marker)) {
+          found = c;
+          break;
+        }
+      }
       if (found === undefined) return;
       const kept = found.body.split(`\n${NOTE}\n`)[0]?.trimEnd() ?? '';
       const by = report.runUrl ? ` ([run](${report.runUrl.replace(/[()]/g, '')}))` : '';
@@ -46,30 +44,4 @@ export function createSupersededPublisher(
       session.fail('comment', error, `the superseded note of ${subject}`, old.pullRequest);
     }
   };
-}
-
-/** Our comment with `marker` and its body (the list gives both: no extra request). */
-async function findCommentBody(
-  octokit: Octokit,
-  policy: RetryPolicy,
-  target: CommentTarget,
-  marker: string,
-  identity: Identity,
-): Promise<{ id: number; body: string } | undefined> {
-  for (let page = 1; page <= 50; page++) {
-    const comments = await withRetry(policy, async (signal) => {
-      const response = await octokit.rest.issues.listComments({
-        ...target.repository,
-        issue_number: target.pullRequest,
-        per_page: 100,
-        page,
-        request: { signal },
-      });
-      return response.data;
-    });
-    const ours = comments.find((c) => c.body?.includes(marker) === true && isOwnComment(identity, c.user));
-    if (ours !== undefined) return { id: ours.id, body: ours.body ?? '' };
-    if (comments.length < 100) return undefined;
-  }
-  return undefined;
 }
