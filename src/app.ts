@@ -74,7 +74,10 @@ export async function execute(
   switch (settings.command) {
     case 'rollout': {
       const manifests = await load(settings, deps);
-      const validated = await validate(deps.cluster, deps.log, manifests, { asNew: !settings.apply });
+      const validated = await validate(deps.cluster, deps.log, manifests, {
+        asNew: !settings.apply,
+        analysis: settings.analysis,
+      });
       // The lock (a Lease) lives in the StatefulSet's namespace: a new one must exist first.
       if (settings.apply && validated.newNamespaces.length > 0)
         await deps.cluster.apply(validated.newNamespaces, { dryRun: false });

@@ -1,6 +1,7 @@
 // The command line over the same engine as the action:
 //   statefulset-canary rollout --manifests k8s/web.yaml --steps "1, 50%, 100%" --soak 30s
 // Flags are the action's inputs (same names, same validation); --kubeconfig takes a path.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { consoleLog } from './adapters/console/log.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
@@ -10,6 +11,7 @@ import { outcomeText } from './runner/status.ts';
 
 const VALUE_FLAGS = [
   'manifests',
+  'analysis',
   'namespace',
   'context',
   'steps',
@@ -39,6 +41,7 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --rollback-steps LIST stages of a manual rollback (default "100%")
   --soak DURATION       time each stage's pods stay healthy before the next (default 30s)
   --stage-timeout D     time a stage may take to become healthy (default 10m)
+  --analysis PATH       YAML file of analysis checks (HTTP, Prometheus) gating each stage
   --max-restarts N      restarts tolerated per pod during a stage (default 0)
   --on-failure MODE     rollback (default) or halt
   --apply BOOL          false: a GitOps controller applies; wait for its sync, gate it, park the partition
@@ -83,6 +86,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (name === 'command') return positionals[0] ?? '';
       // --kubeconfig is a path (set as KUBECONFIG below); the kubeconfig input is content.
       if (name === 'kubeconfig') return '';
+      // --analysis is a YAML file of checks; the analysis input is its content.
+      if (name === 'analysis')
+        return typeof values.analysis === 'string' ? readAnalysisFile(values.analysis) : '';
       const value = values[name];
       return Array.isArray(value) ? value.join('\n') : typeof value === 'string' ? value : '';
     });
@@ -103,3 +109,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+
+/** The --analysis file's content; an unreadable file is an input error that names it. */
+function readAnalysisFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      'analysis',
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a YAML file of checks`,
+    );
+  }
+}

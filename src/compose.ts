@@ -6,6 +6,7 @@ import { jobSummaryReporter, writePlanSummary } from './adapters/actions/job-sum
 import type { RetryPolicy } from './adapters/github/api.ts';
 import type { GitHubRunContext } from './adapters/github/context.ts';
 import { githubReporting } from './adapters/github/wiring.ts';
+import { fetchHttp } from './adapters/http.ts';
 import { createCluster, type KubernetesCluster } from './adapters/kubernetes/cluster.ts';
 import { createLock, type LockOptions } from './adapters/kubernetes/lock.ts';
 import type { RetryEvent } from './adapters/kubernetes/retry.ts';
@@ -102,6 +103,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
         clock,
         log,
         reporter,
+        http: fetchHttp,
         defaultNamespace: kube.defaultNamespace,
         cwd: options.cwd ?? process.cwd(),
         ...(publishPlan === undefined ? {} : { publishPlan }),

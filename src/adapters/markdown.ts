@@ -1,6 +1,7 @@
 // Renders a RolloutReport as GitHub-flavoured Markdown, shared by the pull request comment
 // and the job summary. Everything that comes from the cluster or the manifests is untrusted:
 // it goes through escapeMarkdown (inline) or fenced (blocks), never in raw.
+
 import type {
   FailureReport,
   RollbackReport,
@@ -9,6 +10,7 @@ import type {
   StageStatus,
   Verdict,
 } from '../engine/report.ts';
+import { analysisSection } from './markdown-analysis.ts';
 
 /** How much of a container's last termination message the report shows. */
 export const terminationMessageLimit = 1000;
@@ -284,6 +286,7 @@ export function renderReport(
     revisions(report),
     stagesTable(report),
     stuckSection(report),
+    analysisSection(report),
   ];
   if (report.verdict === 'paused') blocks.push(pausedSection(report));
   if (report.failure !== undefined) blocks.push(failureSection(report.failure));

@@ -5,6 +5,7 @@
 import type { Step } from '../engine/plan.ts';
 import { INT32_MAX } from '../manifests/checks.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
+import { parseAnalysis } from './analysis.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
 import type { Command, OnFailure, OnFailureOthers, PauseAfter, Settings } from './settings.ts';
 
@@ -58,6 +59,7 @@ export function readSettings(getInput: InputGetter): Settings {
       `applies only to command rollback (this run is ${command}); leave it empty`,
     );
   }
+  const steps = Object.freeze(parseSteps(read('steps') || '1, 50%, 100%', 'steps'));
   return Object.freeze({
     command,
     manifests: Object.freeze(manifests),
@@ -66,7 +68,8 @@ export function readSettings(getInput: InputGetter): Settings {
     namespace: optionalName('namespace', read('namespace'), dns1123LabelProblem),
     kubeconfig: kubeconfigContent(read('kubeconfig')),
     context: read('context') || undefined,
-    steps: Object.freeze(parseSteps(read('steps') || '1, 50%, 100%', 'steps')),
+    steps,
+    analysis: parseAnalysis(getInput('analysis'), steps.length),
     rollbackSteps: Object.freeze(parseSteps(read('rollback-steps') || '100%', 'rollback-steps')),
     soakMs: duration('soak', read('soak') || '30s', false),
     stageTimeoutMs: duration('stage-timeout', read('stage-timeout') || '10m', true),

@@ -1,5 +1,6 @@
 // The typed, frozen settings of one run. Built once by src/inputs.ts (the action)
 // or src/cli.ts (the command line); nothing else reads inputs.
+import type { AnalysisCheck } from '../engine/analysis.ts';
 import type { Step } from '../engine/plan.ts';
 
 export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort' | 'park' | 'comment';
@@ -60,6 +61,8 @@ export interface Settings {
    * meant to heal them); by default the rollout refuses before changing anything.
    */
   readonly allowUnhealthyStart: boolean;
+  /** Checks measured against each stage's new pods; a failed one fails the stage (input `analysis`). */
+  readonly analysis: readonly AnalysisCheck[];
   /** Container restarts tolerated per pod during a stage. */
   readonly maxRestarts: number;
   /** What a failed stage leads to. */

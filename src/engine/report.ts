@@ -1,5 +1,6 @@
 // The report model of one rollout or rollback: everything a reporter (pull request
 // comment, job summary, console) needs, as plain data. Rendering lives in adapters.
+import type { CheckReport } from './analysis.ts';
 import type { Verdict } from './result.ts';
 
 export type { Verdict } from './result.ts';
@@ -20,6 +21,8 @@ export interface StageReport {
   readonly endedAt: number | undefined;
   /** Why pods of the stage in progress are stuck, one line a pod (cluster text, untrusted). */
   readonly stuck?: readonly string[];
+  /** The stage's analysis checks, once its analysis began (values from pods and Prometheus: untrusted). */
+  readonly analysis?: readonly CheckReport[];
 }
 
 export interface FailureReport {

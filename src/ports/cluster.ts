@@ -2,6 +2,7 @@
 // is src/adapters/kubernetes; tests run it against the real local control plane.
 import type { PodEvidence } from '../engine/diagnosis.ts';
 import type { Observation, RevisionInfo } from '../engine/observation.ts';
+import type { HttpRequest, HttpResponse } from './http.ts';
 
 export interface StatefulSetRef {
   readonly namespace: string;
@@ -58,7 +59,18 @@ export interface Cluster {
    * may not read: it names that in the evidence. Optional: without it there is no diagnosis.
    */
   evidence?(ref: StatefulSetRef, pods: readonly string[]): Promise<PodEvidence[]>;
+  /**
+   * One HTTP request to a pod's port through the API server's pod proxy (an analysis check's
+   * measurement: no retries). Throws HttpUnreachable when no answer came, and an error naming
+   * the missing pods/proxy permission when RBAC refuses. Optional: without it such checks cannot run.
+   */
+  proxyPod?(ref: StatefulSetRef, pod: string, port: number, request: ProxyRequest): Promise<HttpResponse>;
+  /** Whether this run may do `verb` on `resource` (e.g. `pods/proxy`) in `namespace`. */
+  canI?(namespace: string, verb: string, resource: string): Promise<boolean>;
 }
+
+/** A request through the pod proxy: `path` is the path on the pod, from `/`. */
+export type ProxyRequest = Omit<HttpRequest, 'url'> & { readonly path: string };
 
 export interface StatefulSetChange {
   readonly partition?: number;

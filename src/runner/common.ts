@@ -6,6 +6,7 @@ import type { Result } from '../engine/result.ts';
 import { encodeProgress, type Phase } from '../engine/state.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
+import type { HttpClient } from '../ports/http.ts';
 import type { Log } from '../ports/log.ts';
 import type { Reporter } from '../ports/reporter.ts';
 import { Progress, type StageOutput } from './progress.ts';
@@ -17,6 +18,8 @@ export interface RunDeps {
   readonly log: Log;
   /** Where reports go; each report names its StatefulSet, so each gets its own comment. */
   readonly reporter: Reporter;
+  /** For analysis checks that reach a URL or Prometheus. */
+  readonly http?: HttpClient;
 }
 
 export interface RunContext {
@@ -75,6 +78,9 @@ export function stageHooks(progress: Progress, phase: Phase): StageHooks {
     },
     onStuck(stage, lines, at) {
       progress.stage(stage, { stuck: lines }, at);
+    },
+    onAnalysis(stage, checks, at) {
+      progress.stage(stage, { analysis: checks }, at);
     },
     partitionChange(stage) {
       return { annotations: encodeProgress(phase, stage) };

@@ -42,7 +42,10 @@ export async function buildPlan(
   });
   let validated: Awaited<ReturnType<typeof validate>>;
   try {
-    validated = await validate(deps.cluster, deps.log, manifests, { asNew: !settings.apply });
+    validated = await validate(deps.cluster, deps.log, manifests, {
+      asNew: !settings.apply,
+      analysis: settings.analysis,
+    });
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     return { context, refusal: error.message, targets, statefulSets: [], others: [] };

@@ -1,5 +1,6 @@
 // Keeps the report of one StatefulSet's run up to date and hands it to the reporter at
 // each transition, without making the rollout wait for the reporter.
+import type { CheckReport } from '../engine/analysis.ts';
 import type { StageFailure } from '../engine/decide.ts';
 import { ordinalsOfStage } from '../engine/plan.ts';
 import type {
@@ -20,6 +21,8 @@ export interface StageOutput {
   readonly verdict: StageStatus;
   readonly startedAt: string | undefined;
   readonly endedAt: string | undefined;
+  /** The stage's analysis checks, when it had any. */
+  readonly analysis?: readonly CheckReport[];
 }
 
 export class Progress {
@@ -132,6 +135,7 @@ export class Progress {
       verdict: s.state,
       startedAt: s.startedAt === undefined ? undefined : new Date(s.startedAt).toISOString(),
       endedAt: s.endedAt === undefined ? undefined : new Date(s.endedAt).toISOString(),
+      ...(s.analysis?.length ? { analysis: s.analysis } : {}),
     }));
   }
 

@@ -1,5 +1,7 @@
 // Drives a StatefulSet through the stages of a plan: observe (watch) -> decide -> act -> wait.
 // Reacts to watch events, and to timers only for soak ends and stage timeouts.
+
+import type { AnalysisCheck, CheckReport } from '../engine/analysis.ts';
 import {
   beginStage,
   type Decision,
@@ -14,7 +16,9 @@ import type { Observation } from '../engine/observation.ts';
 import { ordinalsOfStage } from '../engine/plan.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetChange, StatefulSetRef } from '../ports/cluster.ts';
+import type { HttpClient } from '../ports/http.ts';
 import type { Log } from '../ports/log.ts';
+import { portsOf, StageAnalysis } from './analysis.ts';
 import { StuckPods } from './stuck.ts';
 
 export interface StageHooks {
@@ -33,6 +37,14 @@ export interface StageHooks {
   onStuck?(stage: number, lines: readonly string[], at: number): void;
   /** Extra fields written together with each partition (progress annotations). */
   partitionChange(stage: number, partition: number): StatefulSetChange;
+  /** The stage's analysis checks measured (every round, and when the analysis begins). */
+  onAnalysis?(stage: number, checks: readonly CheckReport[], at: number): void;
+}
+
+/** Analysis checks to run in each stage, once its pods are Ready on the target revision. */
+export interface StageAnalysisSpec {
+  readonly checks: readonly AnalysisCheck[];
+  readonly soakMs: number;
 }
 
 export type StagesOutcome =
@@ -46,6 +58,8 @@ export interface StageDeps {
   readonly cluster: Cluster;
   readonly clock: Clock;
   readonly log: Log;
+  /** For analysis checks that reach a URL or Prometheus. */
+  readonly http?: HttpClient;
 }
 
 /** Wakes the loop on a watch event, a timer or cancellation, whichever comes first. */
@@ -93,14 +107,16 @@ export async function driveStages(
   firstStage: number,
   hooks: StageHooks,
   signal: AbortSignal,
+  analysis?: StageAnalysisSpec,
 ): Promise<StagesOutcome> {
-  const driver = new StageDriver(deps, { ref, spec, hooks, signal });
+  const driver = new StageDriver(deps, { ref, spec, hooks, signal, analysis });
   const stopWatch = new AbortController();
   const watching = driver.watch(stopWatch.signal);
   try {
     return await driver.run(firstStage);
   } finally {
     stopWatch.abort();
+    await driver.endAnalysis();
     await watching;
   }
 }
@@ -110,6 +126,7 @@ interface Drive {
   readonly spec: StagedSpec;
   readonly hooks: StageHooks;
   readonly signal: AbortSignal;
+  readonly analysis: StageAnalysisSpec | undefined;
 }
 
 /** One drive through the stages: the latest observation, and what to do about it. */
@@ -123,6 +140,10 @@ class StageDriver {
   private readonly drive: Drive;
   private readonly stuck: StuckPods;
   private stuckShown = false;
+  /** The analysis of the stage in progress, once its pods are Ready. */
+  private analysis: { readonly stage: number; readonly run: StageAnalysis } | undefined;
+  /** Ordinals the stage in progress moves to the new revision. */
+  private stageOrdinals: readonly number[] = [];
 
   constructor(deps: StageDeps, drive: Drive) {
     this.deps = deps;
@@ -176,6 +197,13 @@ class StageDriver {
           this.soakingStage = state.stage;
           hooks.onSoaking?.(state.stage + 1, clock.now());
         }
+        if (decision.soaking) {
+          const failed = this.analysisGate(state.stage, observation);
+          if (failed) {
+            log.endGroup();
+            return { kind: 'failed', failure: failed, observation };
+          }
+        }
         const fatal = await this.diagnoseWait(state, observation);
         if (fatal) return { kind: 'failed', failure: fatal, observation };
         const wakeAt = Math.min(decision.wakeAt, this.stuck.nextCheckAt(spec, state, observation));
@@ -183,6 +211,8 @@ class StageDriver {
         return { state };
       }
       case 'advance': {
+        const held = await this.holdForAnalysis(state, observation);
+        if (held) return held;
         const passedAt = clock.now();
         if (hooks.shouldPause?.(state.stage + 1)) {
           hooks.onStagePassed(state.stage + 1, passedAt, observation);
@@ -211,13 +241,87 @@ class StageDriver {
         log.endGroup();
         return { kind: 'failed', failure, observation };
       }
-      case 'complete':
+      case 'complete': {
+        const held = await this.holdForAnalysis(state, observation);
+        if (held) return held;
         hooks.onStagePassed(state.stage + 1, clock.now(), observation);
         log.endGroup();
         return { kind: 'complete', observation };
+      }
       default:
         return assertNever(decision);
     }
+  }
+
+  /**
+   * Starts the stage's analysis once its pods are Ready on the target revision; a failure once a
+   * check that gates has failed.
+   */
+  private analysisGate(stage: number, observation: Observation): StageFailure | undefined {
+    const spec = this.drive.analysis;
+    if (!spec || spec.checks.length === 0) return undefined;
+    if (this.analysis?.stage !== stage) {
+      const { ref } = this.drive;
+      const sts = observation.statefulSet;
+      const run = new StageAnalysis(
+        { ...this.deps, http: this.deps.http ?? noHttp },
+        spec.checks,
+        {
+          ref,
+          revision: this.drive.spec.targetRevision,
+          stage: stage + 1,
+          pods: this.stageOrdinals.map((ordinal) => ({ name: `${ref.name}-${ordinal}`, ordinal })),
+          soakMs: spec.soakMs,
+          ports: portsOf(sts.template),
+        },
+        (reports) => {
+          this.drive.hooks.onAnalysis?.(stage + 1, reports, this.deps.clock.now());
+          this.waker.notify();
+        },
+      );
+      this.analysis = { stage, run };
+      if (!run.empty) run.start(this.drive.signal);
+    }
+    const failure = this.analysis.run.failure();
+    if (!failure) return undefined;
+    const lines = failure.failed.map((m) => `${m.subject}: ${m.value}`);
+    return {
+      stage: stage + 1,
+      pod: failure.failed.at(-1)?.subject ?? '',
+      container: undefined,
+      reason: 'AnalysisFailed',
+      message: `analysis check ${failure.check} failed: ${failure.reason}${lines.length ? ` (${lines.join('; ')})` : ''}`,
+      terminationMessage: undefined,
+    };
+  }
+
+  /**
+   * The pod gate passed: the stage passes only once its analysis has. Returns what to do when
+   * it has not: wait for the next round, or fail.
+   */
+  private async holdForAnalysis(
+    state: StageProgress,
+    observation: Observation,
+  ): Promise<StagesOutcome | { state: StageProgress } | undefined> {
+    const failed = this.analysisGate(state.stage, observation);
+    if (failed) {
+      await this.endAnalysis();
+      this.deps.log.endGroup();
+      return { kind: 'failed', failure: failed, observation };
+    }
+    const run = this.analysis?.run;
+    if (run === undefined || run.verdict === 'passed' || run.empty) {
+      await this.endAnalysis();
+      return undefined;
+    }
+    // Woken by the next round (or a pod change), whichever comes first.
+    await this.waker.until(this.deps.clock.now() + 60_000, this.deps.clock, this.drive.signal);
+    return { state };
+  }
+
+  /** Stops the stage's analysis (dry-run checks still measuring, or a cancel). */
+  async endAnalysis(): Promise<void> {
+    await this.analysis?.run.end();
   }
 
   /** Reads why pods are stuck past the grace period; a failure when waiting cannot help. */
@@ -292,6 +396,7 @@ class StageDriver {
       partition,
       observation.statefulSet.ordinalsStart,
     );
+    this.stageOrdinals = ordinals;
     log.startGroup(
       `Stage ${stage + 1}/${spec.partitions.length}: partition ${partition}` +
         (ordinals.length ? ` (updates ordinal ${ordinals.join(', ')})` : ''),
@@ -319,3 +424,8 @@ function logPodChanges(
 function assertNever(value: never): never {
   throw new Error(`unexpected decision ${JSON.stringify(value)}`);
 }
+
+/** Without an HTTP client (a runner test that has no checks), URL and Prometheus checks cannot run. */
+const noHttp: HttpClient = {
+  request: () => Promise.reject(new Error('no HTTP client was wired into this run')),
+};

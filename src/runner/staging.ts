@@ -75,7 +75,8 @@ export async function stageRollout(
     shouldPause: (stage: number) =>
       pausesAfter(settings.pauseAfter, stage, partitions.length, staging.resumedAfterPause),
   };
-  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, staging.signal);
+  const analysis = { checks: settings.analysis, soakMs: settings.soakMs };
+  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, staging.signal, analysis);
   switch (outcome.kind) {
     case 'complete':
       // Parked again (apply: false), so the next sync creates a new revision and restarts no pod.

@@ -1,9 +1,11 @@
 // Server-side dry-run of every manifest object before anything changes, with prerequisites
 // (Namespaces, CRDs, StorageClasses, ...) first, as kubectl users expect.
+import type { AnalysisCheck } from '../engine/analysis.ts';
 import { describe } from '../manifests/checks.ts';
 import type { ManifestSet, SourcedObject } from '../manifests/load.ts';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
+import { portsOf } from './analysis.ts';
 import { refOf, replicasOf, withPartition } from './objects.ts';
 
 /** A manifest problem the API server found in a dry-run: nothing was changed. */
@@ -55,6 +57,8 @@ export interface ValidateOptions {
    * with the fields the live object has from other field managers.
    */
   readonly asNew?: boolean;
+  /** Checks whose named ports and pod proxy permission are checked against each StatefulSet. */
+  readonly analysis?: readonly AnalysisCheck[];
 }
 
 export async function validate(
@@ -96,6 +100,7 @@ export async function validate(
     const dryRun = await check(item, checked);
     await refuseOrdinalsChange(cluster, item, dryRun);
     statefulSets.push(dryRun);
+    await checkAnalysis(cluster, item, dryRun, options.analysis ?? []);
   }
   const newNamespaceObjects = others
     .filter((o) => o.object.kind === 'Namespace' && newNamespaces.has(o.object.metadata.name))
@@ -134,6 +139,41 @@ async function refuseOrdinalsChange(
       'partition, so no canary stage could gate it. Keep ordinals.start at ' +
       `${from} in the manifests to roll the change out; change ordinals.start on its own, outside a rollout. ` +
       'Nothing was changed in the cluster.',
+  );
+}
+
+/**
+ * Analysis checks against a StatefulSet: a named port must be declared by a container of its
+ * template, and HTTP checks through the pod proxy need get on pods/proxy in its namespace.
+ */
+async function checkAnalysis(
+  cluster: Cluster,
+  item: SourcedObject,
+  dryRun: KubeObject,
+  checks: readonly AnalysisCheck[],
+): Promise<void> {
+  const template = (dryRun.spec as { template?: unknown } | undefined)?.template;
+  const ports = portsOf(template);
+  const proxied = checks.filter((c) => c.probe.kind === 'http' && c.probe.url === undefined);
+  for (const check of proxied) {
+    const port = check.probe.kind === 'http' ? check.probe.port : undefined;
+    if (typeof port === 'string' && ports[port] === undefined) {
+      const known = Object.keys(ports);
+      throw new ValidationError(
+        `Input analysis: check "${check.name}": http.port ${port} is not a port name of ${describe(item.object)} ` +
+          `(${item.source}); ${known.length ? `its containers name ${known.join(', ')}` : 'its containers name no ports'}. ` +
+          'Name a declared port, or give the port number. Nothing was changed in the cluster.',
+      );
+    }
+  }
+  if (proxied.length === 0 || !cluster.canI) return;
+  const namespace = refOf(item.object).namespace;
+  if (await cluster.canI(namespace, 'get', 'pods/proxy')) return;
+  throw new ValidationError(
+    `Input analysis: check "${proxied[0]?.name}" reaches the pods of ${describe(item.object)} through the API server's ` +
+      `pod proxy, but this run may not get pods/proxy in namespace ${namespace}. Add the opt-in rule from the README's ` +
+      'RBAC table (resources: ["pods/proxy"], verbs: ["get"]), or use the url form of the check from a runner that ' +
+      'reaches the pods. Nothing was changed in the cluster.',
   );
 }
 

@@ -1,7 +1,9 @@
 // The scenario the runner unit tests share: 5 replicas of web on OLD roll out to NEW with
 // steps 1, 50%, 100% (partitions 5, 4, 2, 0), soak 2 s, stage timeout 1 m; and the replies
 // of a scripted controller for it.
+
 import { ANNOTATION_PREFIX } from '../../src/engine/state.ts';
+import type { HttpClient } from '../../src/ports/http.ts';
 import {
   afterApply,
   afterDelete,
@@ -77,8 +79,9 @@ export async function startCanary(
   clock: FakeClock,
   cluster: ScriptedCluster,
   inputs: Record<string, string> = {},
+  http?: HttpClient,
 ) {
-  const run = startRun({ cluster, clock, image: V2, replicas: REPLICAS, inputs });
+  const run = startRun({ cluster, clock, image: V2, replicas: REPLICAS, inputs, ...(http ? { http } : {}) });
   const canary = await cluster.written(setsPartition(4));
   await clock.settle();
   return { run, canary };

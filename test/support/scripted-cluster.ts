@@ -5,15 +5,18 @@
 // what the "controller" does in reply. It does not compute revisions, replace pods or
 // count generations by itself: the script says all of that. Kubernetes behaviour is tested
 // on the real control plane (test/integration).
+
 import type { Observation, RevisionInfo, StatefulSetObservation } from '../../src/engine/observation.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type {
   ApplyOptions,
   Cluster,
   KubeObject,
+  ProxyRequest,
   StatefulSetChange,
   StatefulSetRef,
 } from '../../src/ports/cluster.ts';
+import { type HttpResponse, HttpUnreachable } from '../../src/ports/http.ts';
 import { type Change, type Reaction, specOf, type Write } from './cluster-script.ts';
 import { imagesOf, statefulSet } from './observations.ts';
 
@@ -34,6 +37,15 @@ export class ScriptedCluster implements Cluster {
   private readonly clock: Clock;
   private readonly revisionList: RevisionInfo[];
   private version = 1;
+  /** Answers requests through the pod proxy (analysis checks); unset: the pod does not answer. */
+  proxy: ((pod: string, port: number, request: ProxyRequest) => Promise<HttpResponse>) | undefined;
+  /** Every request through the pod proxy, with the clock time it was sent. */
+  readonly proxied: {
+    readonly pod: string;
+    readonly port: number;
+    readonly path: string;
+    readonly at: number;
+  }[] = [];
 
   constructor(options: { clock: Clock; initial?: Observation; revisions?: RevisionInfo[] }) {
     this.clock = options.clock;
@@ -123,6 +135,17 @@ export class ScriptedCluster implements Cluster {
     const write: Write = { kind: 'patch', at: this.clock.now(), change: structuredClone(change) };
     this.afterWrite(write, (current) => storePatch(current, change));
     return (this.state?.statefulSet.generation ?? 0) as unknown as PatchResult;
+  }
+
+  async proxyPod(
+    _ref: StatefulSetRef,
+    pod: string,
+    port: number,
+    request: ProxyRequest,
+  ): Promise<HttpResponse> {
+    this.proxied.push({ pod, port, path: request.path, at: this.clock.now() });
+    if (!this.proxy) throw new HttpUnreachable('connection refused');
+    return this.proxy(pod, port, request);
   }
 
   async deletePod(ref: StatefulSetRef, name: string, uid: string): Promise<void> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { execute, type Outcome } from '../../src/app.ts';
 import { readSettings } from '../../src/config/inputs.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
+import type { HttpClient } from '../../src/ports/http.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { MemoryLock } from './memory-lock.ts';
 import { manifest, NAMESPACE } from './observations.ts';
@@ -32,6 +33,8 @@ export interface RunOptions {
   /** Action inputs over the defaults: rollout, steps 1, 50%, 100%, soak 2s, stage-timeout 1m, on-failure rollback. */
   readonly inputs?: Record<string, string>;
   readonly lock?: MemoryLock;
+  /** For analysis checks that reach a URL or Prometheus. */
+  readonly http?: HttpClient;
 }
 
 let directory: string | undefined;
@@ -77,6 +80,7 @@ export function startRun(options: RunOptions): ScriptedRun {
     },
     defaultNamespace: NAMESPACE,
     cwd: process.cwd(),
+    ...(options.http ? { http: options.http } : {}),
   };
   const run = {
     contextName: 'unit',

@@ -273,6 +273,55 @@ describe('renderReport', () => {
 
   it('prints a run URL that is not http(s) as text, not a link', () => {
     const html = toHtml(renderReport(report({ runUrl: 'javascript:alert(1)' })));
-    assert.doesNotMatch(html, /<a /);
+    const section = html.slice(html.indexOf('Analysis'), html.indexOf('<p><sub>'));
+    assert.doesNotMatch(section, /<a |<img|<\/?details/, section);
+  });
+});
+
+describe('the analysis section', () => {
+  const hostile = '</details><img src=x onerror=alert(1)> @octocat ``` [x](javascript:alert(1)) #1';
+  const failedCheck = {
+    name: 'error-rate',
+    kind: 'prometheus' as const,
+    dryRun: false,
+    state: 'failed' as const,
+    threshold: '<= 0.01',
+    rounds: 1,
+    of: 3,
+    failures: 1,
+    errors: 0,
+    last: { check: 'error-rate', subject: 'web-4', value: hostile, verdict: 'fail' as const, at: t0 },
+    failed: [{ check: 'error-rate', subject: 'web-4', value: '0.5', verdict: 'fail' as const, at: t0 }],
+    reason: `1 failed measurement ${hostile}`,
+  };
+  const withAnalysis = (analysis: RolloutReport['stages'][number]['analysis']) => {
+    const base = report();
+    const [first, ...rest] = base.stages;
+    assert.ok(first);
+    return report({ stages: [{ ...first, analysis }, ...rest] });
+  };
+
+  it('shows each check of a stage on one line, and a failed one with why and what failed', () => {
+    const markdown = renderReport(withAnalysis([failedCheck]));
+    assert.match(
+      markdown,
+      /#### 🔬 Analysis\n\nStage 1:\n\n- `error-rate` \(prometheus\): ❌ failed · 1\/3 rounds · last /,
+    );
+    assert.match(markdown, /threshold `<= 0\.01` · 1 failed\n {2}- Why: /);
+    assert.match(markdown, /\n {2}- `web-4: 0\.5` at 03:04:05/);
+  });
+
+  it('keeps values from pods and Prometheus inert', () => {
+    const html = toHtml(renderReport(withAnalysis([failedCheck])));
+    assert.doesNotMatch(html, /<img|<\/details>|href="javascript/i);
+    const section = html.slice(html.indexOf('Analysis'), html.indexOf('<p><sub>'));
+    assert.doesNotMatch(section, /<a |<img|<\/?details/, section);
+    assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
+  });
+
+  it('marks a failed dry-run check as not gating, and leaves the section out without checks', () => {
+    const markdown = renderReport(withAnalysis([{ ...failedCheck, dryRun: true }]));
+    assert.match(markdown, /`error-rate` \(prometheus\): ⚠️ failed \(dry run: not gating\)/);
+    assert.doesNotMatch(renderReport(report()), /Analysis/);
   });
 });

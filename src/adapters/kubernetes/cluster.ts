@@ -1,5 +1,6 @@
 // The Cluster port on a real API server. Every call goes through one request layer (http.ts)
 // and so through one retry policy; every failure is a KubeError naming the object.
+
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../../ports/clock.ts';
 import type { Cluster, KubeObject, StatefulSetChange, StatefulSetRef } from '../../ports/cluster.ts';
@@ -9,6 +10,7 @@ import { gatherEvidence } from './evidence.ts';
 import { type Api, createApi } from './http.ts';
 import { adoptTemplate, findOrphans, markRevisions } from './ownership.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
+import { canI, proxyPod } from './proxy.ts';
 import type { RetryEvent, RetryOptions } from './retry.ts';
 import { isOwnedBy, selectorString, toObservation, toRevisionInfo } from './translate.ts';
 import type { RawControllerRevision, RawList, RawMeta, RawPod, RawStatefulSet } from './types.ts';
@@ -99,6 +101,8 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     deletePod: (ref, pod, uid) => deletePod(api, ref, pod, uid),
     orphans: (ref, selector) => findOrphans(api, ref, selector),
     evidence: (ref, pods) => gatherEvidence(api, ref.namespace, pods),
+    proxyPod: (ref, pod, port, request) => proxyPod(api, ref.namespace, pod, port, request),
+    canI: (namespace, verb, resource) => canI(api, namespace, verb, resource),
     async revisions(ref) {
       const sts = await requireStatefulSet(api, ref, 'list revisions of');
       const path = controllerRevisionsPath(ref.namespace);

@@ -33,9 +33,21 @@ export interface Api {
   request<T>(operation: Operation, request: Request, signal?: AbortSignal): Promise<T>;
   /** Counts a request made outside `request` (a watch). */
   countRequest(): void;
+  /**
+   * Sends one request as it is (no retries, any status): a measurement through a proxy
+   * subresource. The body is read up to `maxBytes`.
+   */
+  raw(request: RawRequest, signal: AbortSignal): Promise<{ status: number; body: string }>;
 }
 
-function methodOf(method: Request['method']): HttpMethod {
+export interface RawRequest {
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly maxBytes: number;
+}
+
+function methodOf(method: Request['method'] | 'HEAD'): HttpMethod {
   return HttpMethod[method];
 }
 
@@ -73,7 +85,21 @@ export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
+  async function raw(request: RawRequest, signal: AbortSignal): Promise<{ status: number; body: string }> {
+    const context = new RequestContext(server.replace(/\/+$/, '') + request.path, methodOf(request.method));
+    for (const [name, value] of Object.entries(request.headers)) context.setHeaderParam(name, value);
+    context.setSignal(signal);
+    await kubeConfig.applySecurityAuthentication(context);
+    if (dispatcher === undefined) dispatcher = context.getDispatcher();
+    else context.setDispatcher(dispatcher);
+    requests++;
+    const response = await http.send(context).toPromise();
+    const bytes = Buffer.from(await response.body.binary());
+    return { status: response.httpStatusCode, body: bytes.subarray(0, request.maxBytes).toString('utf8') };
+  }
+
   return {
+    raw,
     kubeConfig,
     server,
     retrier,

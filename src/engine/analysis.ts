@@ -1,0 +1,286 @@
+// Canary analysis: checks measured against each stage's new pods (HTTP through the API server's
+// pod proxy or a URL, Prometheus queries), and the judgement of their measurements. Pure.
+
+/** A bound a measured number must keep, or a value it must equal (HTTP JSON only). */
+export interface Threshold {
+  readonly min?: number | undefined;
+  readonly max?: number | undefined;
+  readonly equals?: string | number | boolean | undefined;
+}
+
+export interface HttpProbe {
+  readonly kind: 'http';
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  /** Through the pod proxy: the container port (a number, or a name the template declares). */
+  readonly port: number | string | undefined;
+  /** Through the pod proxy: the path on the pod, from `/`. */
+  readonly path: string;
+  /** Direct form: a URL template (`{{pod}}`, `{{ordinal}}`, `{{namespace}}`, ...); no proxy. */
+  readonly url: string | undefined;
+  /** Status codes that pass; empty: any 2xx. */
+  readonly status: readonly number[];
+  /** A JSON path in the body (`$.a.b[0]`) whose value is held to `expect`. */
+  readonly jsonPath: string | undefined;
+  readonly expect: Threshold | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+export type OnNoData = 'fail' | 'pass' | 'wait';
+
+export interface PrometheusProbe {
+  readonly kind: 'prometheus';
+  readonly address: string;
+  /** PromQL with `{{pods}}`, `{{pod}}`, `{{namespace}}`, `{{statefulset}}`, `{{revision}}`, `{{stage}}`. */
+  readonly query: string;
+  readonly threshold: Threshold;
+  readonly onNoData: OnNoData;
+  /** Secret values (tokens) are masked by the composition root. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Consecutive errors (Prometheus unreachable or answering an error) tolerated. */
+  readonly errorLimit: number;
+  readonly timeoutMs: number;
+}
+
+export interface AnalysisCheck {
+  readonly name: string;
+  readonly intervalMs: number;
+  /** Rounds of measurements, or as many intervals as the soak holds (at least one). */
+  readonly count: number | 'soak';
+  /** Failed measurements tolerated in a stage. */
+  readonly failureLimit: number;
+  /** Measured and reported, never failing (nor holding) a stage. */
+  readonly dryRun: boolean;
+  /** The stages (1-based) it runs in; undefined: every stage. */
+  readonly stages: readonly number[] | undefined;
+  readonly probe: HttpProbe | PrometheusProbe;
+}
+
+export type MeasurementVerdict = 'pass' | 'fail' | 'no-data';
+
+/** One measured value: of one pod (HTTP, per-pod queries) or one series (a query over pods). */
+export interface Measurement {
+  readonly check: string;
+  /** The pod, or the series' labels, measured. */
+  readonly subject: string;
+  /** The value as shown (from the pod or Prometheus: untrusted text). */
+  readonly value: string;
+  readonly verdict: MeasurementVerdict;
+  readonly at: number;
+}
+
+export type CheckState = 'running' | 'passed' | 'failed';
+
+/** Where one check of one stage stands, as reported. */
+export interface CheckReport {
+  readonly name: string;
+  readonly kind: 'http' | 'prometheus';
+  readonly dryRun: boolean;
+  readonly state: CheckState;
+  /** What passes, e.g. `status 200-299`, `<= 0.05`. */
+  readonly threshold: string;
+  readonly rounds: number;
+  /** Rounds the check takes in this stage. */
+  readonly of: number;
+  readonly failures: number;
+  readonly errors: number;
+  readonly last: Measurement | undefined;
+  /** The latest failed measurements (at most FAILED_KEPT). */
+  readonly failed: readonly Measurement[];
+  /** Why it failed, when it did. */
+  readonly reason: string | undefined;
+}
+
+export const FAILED_KEPT = 5;
+
+/** The rounds a check takes in a stage whose soak is `soakMs`. */
+export function roundsOf(check: AnalysisCheck, soakMs: number): number {
+  if (check.count !== 'soak') return check.count;
+  return Math.max(1, Math.floor(soakMs / check.intervalMs));
+}
+
+export function runsInStage(check: AnalysisCheck, stage: number): boolean {
+  return check.stages === undefined || check.stages.includes(stage);
+}
+
+/** What a check measured so far in a stage. */
+export interface Tally {
+  readonly rounds: number;
+  readonly failures: number;
+  readonly consecutiveErrors: number;
+  readonly errors: number;
+  readonly dataSeen: boolean;
+  readonly lastError: string | undefined;
+  /** A problem waiting cannot fix (the pod proxy forbidden): fails at once. */
+  readonly fatal: string | undefined;
+}
+
+export const EMPTY_TALLY: Tally = {
+  rounds: 0,
+  failures: 0,
+  consecutiveErrors: 0,
+  errors: 0,
+  dataSeen: false,
+  lastError: undefined,
+  fatal: undefined,
+};
+
+/** The verdict of a check from its tally: failed as soon as it cannot pass, passed when its rounds are done. */
+export function judge(
+  check: AnalysisCheck,
+  tally: Tally,
+  rounds: number,
+): { state: CheckState; reason?: string } {
+  if (tally.fatal !== undefined) return { state: 'failed', reason: tally.fatal };
+  if (tally.failures > check.failureLimit) {
+    return {
+      state: 'failed',
+      reason: `${tally.failures} failed measurement${tally.failures === 1 ? '' : 's'}, more than failure-limit ${check.failureLimit}`,
+    };
+  }
+  const errorLimit = check.probe.kind === 'prometheus' ? check.probe.errorLimit : 0;
+  if (check.probe.kind === 'prometheus' && tally.consecutiveErrors > errorLimit) {
+    return {
+      state: 'failed',
+      reason: `Prometheus errors: ${tally.consecutiveErrors} in a row, more than error-limit ${errorLimit} (last: ${tally.lastError ?? 'unknown'})`,
+    };
+  }
+  if (tally.rounds < rounds) return { state: 'running' };
+  if (check.probe.kind === 'prometheus' && !tally.dataSeen && check.probe.onNoData === 'wait') {
+    return {
+      state: 'failed',
+      reason: `no data in ${rounds} round${rounds === 1 ? '' : 's'} (on-no-data: wait)`,
+    };
+  }
+  return { state: 'passed' };
+}
+
+/** The text of a threshold, as reports show it. */
+export function thresholdText(check: AnalysisCheck): string {
+  const p = check.probe;
+  if (p.kind === 'prometheus') return boundText(p.threshold);
+  const status = p.status.length ? `status ${p.status.join(', ')}` : 'status 2xx';
+  if (p.jsonPath === undefined || p.expect === undefined) return status;
+  return `${status}, ${p.jsonPath} ${boundText(p.expect)}`;
+}
+
+function boundText(t: Threshold): string {
+  if (t.equals !== undefined) return `== ${JSON.stringify(t.equals)}`;
+  if (t.min !== undefined && t.max !== undefined) return `${t.min} to ${t.max}`;
+  if (t.min !== undefined) return `>= ${t.min}`;
+  return `<= ${t.max}`;
+}
+
+/** Whether a measured value keeps a threshold. */
+export function keeps(t: Threshold, value: unknown): boolean {
+  if (t.equals !== undefined) return value === t.equals || String(value) === String(t.equals);
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  if (Number.isNaN(n)) return false;
+  return (t.min === undefined || n >= t.min) && (t.max === undefined || n <= t.max);
+}
+
+// ---- templates ----
+
+export const QUERY_VARIABLES = ['pods', 'pod', 'namespace', 'statefulset', 'revision', 'stage'] as const;
+export const URL_VARIABLES = ['pod', 'ordinal', 'namespace', 'statefulset', 'revision', 'stage'] as const;
+
+/** The `{{name}}` placeholders of a template; throws on an unclosed or empty one. */
+export function placeholders(template: string): string[] {
+  const names: string[] = [];
+  const re = /\{\{\s*([^{}]*?)\s*\}\}/g;
+  for (const match of template.matchAll(re)) names.push(match[1] ?? '');
+  const rest = template.replace(re, '');
+  if (rest.includes('{{') || rest.includes('}}')) throw new Error('has an unclosed "{{" or a stray "}}"');
+  return names;
+}
+
+/** Fills `{{name}}` placeholders; every name must be in `values` (checked when the input was read). */
+export function fill(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{\{\s*([^{}]*?)\s*\}\}/g, (_, name: string) => values[name] ?? '');
+}
+
+/** The `{{pods}}` value: a regular expression matching exactly these pod names. */
+export function podsRegex(pods: readonly string[]): string {
+  return pods.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+}
+
+// ---- JSON paths ----
+
+/** Parses `$.a.b[0]` (keys and indexes) into its steps; throws with what is wrong. */
+export function parseJsonPath(path: string): (string | number)[] {
+  if (!path.startsWith('$')) throw new Error('must start with "$" (e.g. $.status or $.checks[0].ok)');
+  const steps: (string | number)[] = [];
+  const re = /\.([A-Za-z_][\w-]*)|\[(\d+)\]|\["([^"\\]*)"\]/y;
+  re.lastIndex = 1;
+  while (re.lastIndex < path.length) {
+    const at = re.lastIndex;
+    const match = re.exec(path);
+    if (!match)
+      throw new Error(
+        `cannot read it from character ${at + 1}: write keys as .key or ["key"] and indexes as [0]`,
+      );
+    steps.push(match[1] ?? (match[2] !== undefined ? Number(match[2]) : (match[3] ?? '')));
+  }
+  return steps;
+}
+
+/** The value at a JSON path, or undefined when it is not there. */
+export function atJsonPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const step of parseJsonPath(path)) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[step];
+  }
+  return current;
+}
+
+// ---- Prometheus ----
+
+export interface PromSample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/**
+ * The samples of a Prometheus instant-query answer (`vector` or `scalar`); throws with
+ * Prometheus' own error text when it answered an error or something else.
+ */
+export function parsePromAnswer(body: string): PromSample[] {
+  let answer: {
+    status?: string;
+    error?: string;
+    errorType?: string;
+    data?: { resultType?: string; result?: unknown };
+  };
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    throw new Error(`not a Prometheus API answer: ${body.slice(0, 120)}`);
+  }
+  if (answer.status !== 'success')
+    throw new Error(`${answer.errorType ?? 'error'}: ${answer.error ?? 'no detail'}`);
+  const { resultType, result } = answer.data ?? {};
+  if (resultType === 'scalar' && Array.isArray(result)) return [{ labels: {}, value: Number(result[1]) }];
+  if (resultType !== 'vector' || !Array.isArray(result))
+    throw new Error(
+      `the query gives a ${resultType ?? 'result'} value, not a number: write it to give an instant vector`,
+    );
+  return result.map((r: { metric?: Record<string, string>; value?: [number, string] }) => ({
+    labels: r.metric ?? {},
+    value: Number(r.value?.[1]),
+  }));
+}
+
+/** Names a series for reports: its pod label, else its labels, else `value`. */
+export function seriesName(labels: Readonly<Record<string, string>>, fallback: string): string {
+  if (labels.pod) return labels.pod;
+  const pairs = Object.entries(labels).filter(([k]) => k !== '__name__');
+  return pairs.length ? `{${pairs.map(([k, v]) => `${k}="${v}"`).join(',')}}` : fallback;
+}
+
+/** A number as reports show it: up to 4 significant digits. */
+export function showNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return String(n);
+  return String(Number(n.toPrecision(4)));
+}
