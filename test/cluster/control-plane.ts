@@ -1,10 +1,11 @@
-// Starts etcd, kube-apiserver, kube-controller-manager and the kubelet stand-in
-// on free 127.0.0.1 ports, each detached with its log in .cluster/logs/, and
+// Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the kubelet stand-in
+// and Prometheus on free 127.0.0.1 ports, each detached with its log in .cluster/logs/, and
 // waits until each is healthy before starting the next.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePki, type Pki } from './pki.ts';
 import { freePort, startDetached, waitUntil } from './processes.ts';
+import { prometheusArgs, prometheusReady } from './prometheus.ts';
 import {
   type ClusterProcess,
   type ClusterState,
@@ -17,6 +18,7 @@ import {
   logsDir,
   nodeName,
   pkiDir,
+  podNetworkSocketPath,
   repoRoot,
   writeState,
 } from './state.ts';
@@ -100,7 +102,33 @@ async function startEtcd(binDir: string, clientPort: number, peerPort: number): 
   return etcd;
 }
 
-function apiServerArgs(pki: Pki, etcdPort: number, port: number): string[] {
+/**
+ * The API server's egress to the `cluster` network (the pods/proxy subresources' transport and the
+ * kubelet client, cmd/kube-apiserver/app/server.go): HTTP CONNECT over the kubelet stand-in's unix
+ * socket, which routes pod IPs that exist only in the stand-in (kubelet-network.ts).
+ * apiserver.k8s.io/v1beta1 is served by every release the suite runs (1.34 to 1.37).
+ */
+function writeEgressSelectorConfig(socket: string): string {
+  const file = join(clusterDir, 'egress-selector.yaml');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: apiserver.k8s.io/v1beta1',
+      'kind: EgressSelectorConfiguration',
+      'egressSelections:',
+      '  - name: cluster',
+      '    connection:',
+      '      proxyProtocol: HTTPConnect',
+      '      transport:',
+      '        uds:',
+      `          udsName: ${socket}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function apiServerArgs(pki: Pki, etcdPort: number, port: number, egressConfig: string): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
     `--secure-port=${port}`,
@@ -125,6 +153,7 @@ function apiServerArgs(pki: Pki, etcdPort: number, port: number): string[] {
     `--service-account-key-file=${pki.saPub}`,
     `--service-account-signing-key-file=${pki.saKey}`,
     '--profiling=false',
+    `--egress-selector-config-file=${egressConfig}`,
     ...(clusterOptions.featureGates ? [`--feature-gates=${clusterOptions.featureGates}`] : []),
     ...clusterOptions.apiServerArgs,
   ];
@@ -151,8 +180,11 @@ function controllerManagerArgs(pki: Pki, port: number): string[] {
   ];
 }
 
-/** Starts everything and writes .cluster/state.json as each process comes up. */
-export async function startControlPlane(binDir: string): Promise<ClusterState> {
+/**
+ * Starts everything and writes .cluster/state.json as each process comes up; Prometheus only
+ * when given its binary.
+ */
+export async function startControlPlane(binDir: string, prometheusBinary?: string): Promise<ClusterState> {
   mkdirSync(logsDir, { recursive: true });
   const pki = makePki();
   const used = new Set<number>();
@@ -161,12 +193,14 @@ export async function startControlPlane(binDir: string): Promise<ClusterState> {
     used.add(port);
     return port;
   };
-  const [etcdClientPort, etcdPeerPort, apiPort, kcmPort] = [
+  const [etcdClientPort, etcdPeerPort, apiPort, kcmPort, podHttpPort] = [
+    await take(),
     await take(),
     await take(),
     await take(),
     await take(),
   ];
+  const podNetworkSocket = podNetworkSocketPath();
   const state: ClusterState = {
     startedAt: new Date().toISOString(),
     options: clusterOptions,
@@ -175,6 +209,8 @@ export async function startControlPlane(binDir: string): Promise<ClusterState> {
     controllerManagerPort: kcmPort,
     etcdClientPort,
     adminToken: pki.adminToken,
+    podHttpUrl: `http://127.0.0.1:${podHttpPort}`,
+    podNetworkSocket,
     processes: [],
   };
   const record = (p: ClusterProcess): void => {
@@ -190,7 +226,7 @@ export async function startControlPlane(binDir: string): Promise<ClusterState> {
   const api = startDetached(
     'kube-apiserver',
     join(binDir, 'kube-apiserver'),
-    apiServerArgs(pki, etcdClientPort, apiPort),
+    apiServerArgs(pki, etcdClientPort, apiPort, writeEgressSelectorConfig(podNetworkSocket)),
   );
   record(api);
   await waitHealthy(
@@ -234,6 +270,18 @@ export async function startControlPlane(binDir: string): Promise<ClusterState> {
     );
   }
   record(await startKubelet(state));
+  if (prometheusBinary) {
+    const port = await take();
+    const prometheus = startDetached(
+      'prometheus',
+      prometheusBinary,
+      prometheusArgs(join(clusterDir, 'prometheus'), port, `127.0.0.1:${podHttpPort}`),
+    );
+    state.prometheusUrl = `http://127.0.0.1:${port}`;
+    record(prometheus);
+    const url = state.prometheusUrl;
+    await waitHealthy(prometheus, () => prometheusReady(url), 'Prometheus /-/ready');
+  }
   return state;
 }
 
@@ -248,6 +296,12 @@ export async function startKubelet(state: ClusterState): Promise<ClusterProcess>
     ...(process.env.KUBELET_VERBOSE ? ['--verbose'] : []),
     // With a scheduler, the scheduler binds pods and the stand-in provisions StorageClass `local`.
     ...(clusterOptions.scheduler ? ['--no-bind', '--provision'] : []),
+    ...(state.podNetworkSocket && state.podHttpUrl
+      ? [
+          `--pod-network-socket=${state.podNetworkSocket}`,
+          `--pod-http-port=${new URL(state.podHttpUrl).port}`,
+        ]
+      : []),
   ]);
   const ca = readFileSync(join(pkiDir, 'ca.crt'), 'utf8');
   await waitHealthy(

@@ -11,7 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig, type V1Pod, type V1StatefulSet, Watch } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  type V1ContainerPort,
+  type V1Pod,
+  type V1StatefulSet,
+  Watch,
+} from '@kubernetes/client-node';
 import { clusterDir, isClusterUp, kubeconfigFile, readState } from './state.ts';
 
 export { readyAfterAnnotation, terminationMessageAnnotation } from './kubelet-status.ts';
@@ -155,6 +162,11 @@ export interface StatefulSetOptions {
   minReadySeconds?: number;
   /** Pod template annotations, e.g. { [readyAfterAnnotation]: '2s' }. */
   podAnnotations?: Record<string, string>;
+  /**
+   * Ports of container `app`, e.g. [{ name: 'http', containerPort: 8080 }]: the pod proxy and the
+   * stand-in's pod network reach the pod's simulated app only on a declared port.
+   */
+  ports?: V1ContainerPort[];
 }
 
 /** A minimal StatefulSet (label app=<name>, one container `app`) for tests. */
@@ -175,7 +187,13 @@ export function statefulSet(o: StatefulSetOptions): V1StatefulSet {
         metadata: { labels, annotations: o.podAnnotations ?? {} },
         spec: {
           terminationGracePeriodSeconds: 30,
-          containers: [{ name: 'app', image: o.image ?? 'registry.local/app:v1' }],
+          containers: [
+            {
+              name: 'app',
+              image: o.image ?? 'registry.local/app:v1',
+              ...(o.ports ? { ports: o.ports } : {}),
+            },
+          ],
         },
       },
     },

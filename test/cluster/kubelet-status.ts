@@ -6,6 +6,8 @@
 //   from the annotation below or a default);
 // - `unready`: Running, never Ready; `badpull`: Pending, waiting ImagePullBackOff;
 // - `flaky`: Ready, then one restart (not Ready for a moment), then Ready again;
+// - `errors`, `idle`: Running and Ready like anything else; they change only what the pod's
+//   simulated app answers over HTTP and the metrics it has (kubelet-http.ts);
 // - anything else: Running and Ready after the ready delay.
 
 export const readyAfterAnnotation = 'simulator.statefulset-canary/ready-after';
@@ -15,7 +17,7 @@ export const crashLoopIntervalMs = 2500;
 export const flakyRestartAfterMs = 2000;
 export const flakyDownForMs = 500;
 
-export type Behaviour = 'normal' | 'crashloop' | 'unready' | 'badpull' | 'flaky';
+export type Behaviour = 'normal' | 'crashloop' | 'unready' | 'badpull' | 'flaky' | 'errors' | 'idle';
 
 export interface ContainerSpec {
   name: string;
@@ -54,7 +56,7 @@ export function imageTag(image: string): string {
 
 export function behaviourOf(image: string | undefined): Behaviour {
   const tag = imageTag(image ?? '');
-  for (const b of ['crashloop', 'unready', 'badpull', 'flaky'] as const) {
+  for (const b of ['crashloop', 'unready', 'badpull', 'flaky', 'errors', 'idle'] as const) {
     if (tag.includes(b)) return b;
   }
   return 'normal';

@@ -3,12 +3,14 @@
 // would (see kubelet-status.ts for the behaviours), so the real StatefulSet
 // controller progresses. One timer per pending transition, no polling: a
 // 300-pod Parallel StatefulSet costs one binding and one or two status writes
-// per pod.
+// per pod. It also serves the pods' network (kubelet-network.ts): the API
+// server's pod proxy and a loopback port reach each pod's simulated app.
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, StorageV1Api, type V1Pod } from '@kubernetes/client-node';
 import { call, ensureNodeReady, log, mergePatch } from './kubelet-api.ts';
+import { endpointOf, PodNetwork } from './kubelet-network.ts';
 import { initialSim } from './kubelet-sim.ts';
 import {
   behaviourOf,
@@ -45,6 +47,9 @@ const { values: args } = parseArgs({
     bind: { type: 'boolean', default: true },
     // --provision: serve StorageClass `local` (the cluster with a scheduler, issue 13).
     provision: { type: 'boolean', default: false },
+    // The pod network (kubelet-network.ts): the API server's egress socket and the loopback port.
+    'pod-network-socket': { type: 'string' },
+    'pod-http-port': { type: 'string' },
   },
   allowNegative: true,
 });
@@ -55,6 +60,7 @@ const kc = new KubeConfig();
 kc.loadFromFile(args.kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const warnings = new PodWarnings(core, nodeName);
+const network = new PodNetwork();
 const trace = (message: string): void => {
   if (args.verbose) log(message);
 };
@@ -65,22 +71,30 @@ interface Tracked {
   timers: Set<NodeJS.Timeout>;
   writing: boolean;
   dirty: boolean;
+  /** When its containers started (ms): the pod network serves it from then on. */
+  startedMs?: number;
 }
 
 const tracked = new Map<string, Tracked>(); // by pod uid
 const binding = new Set<string>(); // uids whose binding was sent
 const deleting = new Map<string, NodeJS.Timeout>(); // uids whose final delete is scheduled
-let nextIp = 0;
+// From a random start, so a restarted stand-in rarely meets the IPs of the pods it adopts.
+let nextIp = Math.floor(Math.random() * 65_000);
 
+/** A pod IP no tracked pod has: the pod network routes by IP. */
 function podIp(): string {
-  nextIp = (nextIp + 1) % 65_000;
-  return `10.244.${Math.floor(nextIp / 250)}.${(nextIp % 250) + 2}`;
+  for (;;) {
+    nextIp = (nextIp + 1) % 65_000;
+    const ip = `10.244.${Math.floor(nextIp / 250)}.${(nextIp % 250) + 2}`;
+    if (!network.hasIp(ip)) return ip;
+  }
 }
 
 function forget(uid: string): void {
   const t = tracked.get(uid);
   if (t) for (const timer of t.timers) clearTimeout(timer);
   tracked.delete(uid);
+  network.remove(uid);
   warnings.forget(uid);
   binding.delete(uid);
   const d = deleting.get(uid);
@@ -129,6 +143,7 @@ function start(pod: V1Pod, uid: string): void {
   const { sim, elapsedMs } = initialSim(pod, uid, podIp(), Date.now());
   const t: Tracked = { info, sim, timers: new Set(), writing: false, dirty: false };
   tracked.set(uid, t);
+  network.add(endpointOf(pod, t));
   const mounts = pod.spec?.volumes?.some((v) => v.nfs || v.persistentVolumeClaim);
   if (!mounts) {
     live(t, pod, elapsedMs);
@@ -163,7 +178,9 @@ function live(t: Tracked, pod: V1Pod, elapsedMs: number): void {
   const after = (ms: number): number => Math.max(0, ms - elapsedMs);
   at(t, after(startAfter), () => {
     sim.started = true;
-    sim.startedAt ||= kubeTime(Date.now());
+    // An adopted pod has run since the time its status shows.
+    t.startedMs = sim.startedAt ? Date.parse(sim.startedAt) : Date.now();
+    sim.startedAt ||= kubeTime(t.startedMs);
     sim.readyReached = readyAfter <= startAfter || elapsedMs >= readyAfter;
     if (behaviours.has('crashloop')) crashTick(t);
     if (behaviours.has('unready') && hasHttpReadinessProbe(pod)) {
@@ -197,6 +214,7 @@ function scheduleDeletion(pod: V1Pod, uid: string): void {
   if (deleting.has(uid)) return;
   const t = tracked.get(uid);
   if (t) for (const timer of t.timers) clearTimeout(timer);
+  network.remove(uid); // its containers stop
   const graceMs = Math.min((pod.metadata?.deletionGracePeriodSeconds ?? 0) * 1000, 1000);
   const namespace = pod.metadata?.namespace ?? '';
   const name = pod.metadata?.name ?? '';
@@ -241,6 +259,9 @@ function handle(pod: V1Pod): void {
 }
 
 async function main(): Promise<void> {
+  if (args['pod-network-socket'] && args['pod-http-port']) {
+    await network.listen(args['pod-network-socket'], Number(args['pod-http-port']));
+  }
   await ensureNodeReady(core, nodeName);
   if (args.provision) {
     await ensureLocalStorageClass(kc.makeApiClient(StorageV1Api));
@@ -266,6 +287,7 @@ async function main(): Promise<void> {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     stopWatching();
+    network.unlink();
     if (args['ready-file']) rmSync(args['ready-file'], { force: true });
     process.exit(0);
   });

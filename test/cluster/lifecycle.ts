@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { startControlPlane, startKubelet } from './control-plane.ts';
 import { stopProcesses } from './processes.ts';
+import { buildPrometheus } from './prometheus.ts';
 import {
   type ClusterOptions,
   type ClusterProcess,
@@ -140,6 +141,12 @@ export async function ensureClusterUp(): Promise<UpResult> {
   return withLock(async () => {
     const existing = readState();
     if (existing && (await isClusterUp(existing))) {
+      if (!existing.podHttpUrl) {
+        throw new Error(
+          `the cluster in ${clusterDir} was started by an older harness, without the pod network and ` +
+            'Prometheus: restart it (npm run cluster:down, then npm run cluster:up)',
+        );
+      }
       if (!isDeepStrictEqual(existing.options ?? noOptions, clusterOptions)) {
         throw new Error(
           `the cluster in ${clusterDir} runs with ${JSON.stringify(existing.options ?? noOptions)}, not ` +
@@ -157,10 +164,11 @@ export async function ensureClusterUp(): Promise<UpResult> {
     await clearStale(existing);
     const binDir = await buildBinaries();
     if (clusterOptions.scheduler) await buildScheduler(binDir);
+    const prometheus = await buildPrometheus();
     const startBegin = Date.now();
     let state: ClusterState | undefined;
     try {
-      state = await startControlPlane(binDir);
+      state = await startControlPlane(binDir, prometheus);
     } catch (error) {
       // Leave the logs for diagnosis but do not leave half a cluster running.
       await stopProcesses((readState()?.processes ?? []).filter(stillOurs));

@@ -1,24 +1,16 @@
 // Where the local control plane keeps its state, and the small record of what
 // `cluster:up` started (pids, ports, token) that `cluster:down`, the harness and
 // a later `cluster:up` read back.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-export const repoRoot = resolve(import.meta.dirname, '../..');
+import { clusterDirOf, defaultK8sVersion, k8sVersion, repoRoot } from './cluster-dirs.ts';
 
-/** The Kubernetes release test/cluster/k8sbin builds: the default. */
-export const defaultK8sVersion = (() => {
-  const goMod = readFileSync(join(repoRoot, 'test/cluster/k8sbin/go.mod'), 'utf8');
-  return /k8s\.io\/kubernetes v(\S+)/.exec(goMod)?.[1] ?? 'unknown';
-})();
-
-/**
- * The release this process's cluster runs: K8S_VERSION (e.g. 1.37.2), else the default. Another
- * release is another cluster, so a matrix run never touches the default one.
- */
-export const k8sVersion = (process.env.K8S_VERSION ?? '').replace(/^v/, '') || defaultK8sVersion;
+export { clusterDirOf, defaultK8sVersion, k8sVersion, repoRoot };
 
 /**
  * A private control plane, apart from the shared one: a test file that needs other flags
@@ -27,12 +19,20 @@ export const k8sVersion = (process.env.K8S_VERSION ?? '').replace(/^v/, '') || d
  */
 export const clusterName = process.env.STATEFULSET_CANARY_CLUSTER ?? '';
 
-export const clusterDir = join(
-  repoRoot,
-  ['.cluster', clusterName, k8sVersion === defaultK8sVersion ? '' : `v${k8sVersion}`]
-    .filter(Boolean)
-    .join('-'),
-);
+export const clusterDir = clusterDirOf(clusterName);
+
+/**
+ * The unix socket of the kubelet stand-in's pod network (the API server's egress, see
+ * kubelet-network.ts): in the state dir, unless that path is too long for a socket address
+ * (108 bytes with the NUL), as in a deep checkout; then in the temp dir, named after the state dir.
+ */
+export function podNetworkSocketPath(dir: string = clusterDir): string {
+  const inDir = join(dir, 'pod-network.sock');
+  if (Buffer.byteLength(inDir) <= 100) return inDir;
+  const name = `statefulset-canary-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.sock`;
+  const tmp = join(tmpdir(), name);
+  return Buffer.byteLength(tmp) <= 100 ? tmp : join('/tmp', name);
+}
 
 /** What a private cluster runs with, beyond the shared cluster's flags. */
 export interface ClusterOptions {
@@ -64,7 +64,7 @@ export const kubeletReadyFile = join(clusterDir, 'kubelet.ready');
 export const nodeName = 'local-node';
 
 export interface ClusterProcess {
-  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet';
+  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'prometheus';
   pid: number;
 }
 
@@ -77,13 +77,23 @@ export interface ClusterState {
   controllerManagerPort: number;
   etcdClientPort: number;
   adminToken: string;
+  /**
+   * The kubelet stand-in's loopback HTTP server (kubelet-network.ts): /pods/<namespace>/<pod>/<path>
+   * (each pod's simulated app, as a runner reaching pod IPs directly would), /metrics, and
+   * /counts/<namespace>/<pod>. Absent in a cluster started by an older harness.
+   */
+  podHttpUrl?: string;
+  /** The unix socket the API server's `cluster` egress (pod proxy, kubelet client) goes through. */
+  podNetworkSocket?: string;
+  /** The cluster's Prometheus, scraping podHttpUrl/metrics every second. */
+  prometheusUrl?: string;
   processes: ClusterProcess[];
 }
 
-export function readState(): ClusterState | undefined {
-  if (!existsSync(stateFile)) return undefined;
+export function readState(file: string = stateFile): ClusterState | undefined {
+  if (!existsSync(file)) return undefined;
   try {
-    return JSON.parse(readFileSync(stateFile, 'utf8')) as ClusterState;
+    return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
   } catch {
     return undefined;
   }
