@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureAnalysis } from './analysis.ts';
 import { measureColdStart } from './cold-start.ts';
 import { repoRoot } from './kube.ts';
 import { measureLatency } from './latency.ts';
@@ -19,6 +20,7 @@ const figures: Record<string, () => Promise<Figure>> = {
   requests: () => measureRequests(),
   'cold-start': () => measureColdStart(),
   scale: () => measureScale(),
+  analysis: () => measureAnalysis(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });

@@ -34,6 +34,8 @@ export interface ScenarioOptions {
   /** Another build of the action to run instead of dist/index.js. */
   readonly script?: string;
   readonly nodeArgs?: readonly string[];
+  /** The action's `analysis` input (YAML); the pods then declare port 8080 named http. */
+  readonly analysis?: string;
 }
 
 export interface ScenarioResult {
@@ -94,6 +96,7 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
         replicas: o.replicas,
         image: 'registry.local/app:v0',
         podManagementPolicy: o.podManagementPolicy ?? 'OrderedReady',
+        ...(o.analysis ? { ports: [{ name: 'http', containerPort: 8080 }] } : {}),
       },
       timeoutMs,
       o.terminationGraceSeconds,
@@ -125,6 +128,7 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
             steps: o.steps,
             soak: `${o.soakMs}ms`,
             'stage-timeout': '10m',
+            ...(o.analysis ? { analysis: o.analysis } : {}),
           },
           timeoutMs,
           measureRss: o.measureRss,

@@ -53,14 +53,18 @@ const common = ['--kubeconfig', kubeconfig, '--namespace', namespace];
 step('Creating the example StatefulSet (examples/statefulset.yaml: 5 replicas, web:1.0.0)');
 if (run([...cli, 'rollout', '--manifests', 'examples/statefulset.yaml', ...common]) !== 0) process.exit(1);
 
-step('Rolling out web:1.1.0 as a staged canary: steps 1, 50%, 100% (partitions 5 -> 4 -> 2 -> 0), soak 5s');
+step(
+  'Rolling out web:1.1.0 as a staged canary: steps 1, 50%, 100% (partitions 5 -> 4 -> 2 -> 0), soak 5s, ' +
+    'each stage also gated by the analysis check in examples/analysis.yaml (GET /healthz of each new pod through the pod proxy)',
+);
 const dir = mkdtempSync(join(tmpdir(), 'statefulset-canary-demo-'));
 const next = join(dir, 'statefulset.yaml');
 writeFileSync(
   next,
   readFileSync(join(root, 'examples/statefulset.yaml'), 'utf8').replace('web:1.0.0', 'web:1.1.0'),
 );
-const code = run([...cli, 'rollout', '--manifests', next, '--soak', '5s', ...common]);
+const analysis = join(root, 'examples/analysis.yaml');
+const code = run([...cli, 'rollout', '--manifests', next, '--soak', '5s', '--analysis', analysis, ...common]);
 rmSync(dir, { recursive: true, force: true });
 
 step('Status: revisions (with the change cause) and pods');

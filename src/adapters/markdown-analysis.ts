@@ -9,6 +9,7 @@ const STATES: Readonly<Record<CheckReport['state'], string>> = {
   running: '⏳ measuring',
   passed: '✅ passed',
   failed: '❌ failed',
+  stopped: '⏹️ stopped (the stage ended first)',
 };
 
 const VALUE_MAX = 120;

@@ -69,7 +69,8 @@ export interface Measurement {
   readonly at: number;
 }
 
-export type CheckState = 'running' | 'passed' | 'failed';
+/** `stopped`: the stage ended before its rounds did (a dry-run check, or a cancelled run). */
+export type CheckState = 'running' | 'passed' | 'failed' | 'stopped';
 
 /** Where one check of one stage stands, as reported. */
 export interface CheckReport {
@@ -130,7 +131,7 @@ export function judge(
   check: AnalysisCheck,
   tally: Tally,
   rounds: number,
-): { state: CheckState; reason?: string } {
+): { state: Exclude<CheckState, 'stopped'>; reason?: string } {
   if (tally.fatal !== undefined) return { state: 'failed', reason: tally.fatal };
   if (tally.failures > check.failureLimit) {
     return {

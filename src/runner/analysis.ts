@@ -179,10 +179,18 @@ export class StageAnalysis {
     return this.runs.map((r) => r.report());
   }
 
-  /** Stops every check's rounds (the stage ended) and waits for them. */
+  /**
+   * Stops every check's rounds (the stage ended) and waits for them; a check still measuring
+   * (dry run, or a cancel) is reported stopped.
+   */
   async end(): Promise<void> {
+    if (this.stop.signal.aborted) return;
     this.stop.abort();
     await Promise.all(this.loops);
+    const unfinished = this.runs.filter((r) => r.state === 'running');
+    if (unfinished.length === 0 || this.loops.length === 0) return;
+    for (const run of unfinished) run.state = 'stopped';
+    this.onChange(this.reports());
   }
 
   private async loop(run: CheckRun, startedAt: number, signal: AbortSignal): Promise<void> {
@@ -281,12 +289,18 @@ export class StageAnalysis {
         return { kind: 'error', error: error instanceof Error ? error.message : String(error) };
       }
       const at = this.deps.clock.now();
-      const fallback = pod ?? 'value';
-      if (samples.length === 0) {
-        const verdict = probe.onNoData === 'fail' ? 'fail' : probe.onNoData === 'pass' ? 'pass' : 'no-data';
-        measurements.push({ check: name, subject: fallback, value: 'no data', verdict, at });
-      }
+      // A query summed over the stage's pods names them all.
+      const fallback = pod ?? this.target.pods.map((p) => p.name).join(', ');
+      const noData = probe.onNoData === 'fail' ? 'fail' : probe.onNoData === 'pass' ? 'pass' : 'no-data';
+      if (samples.length === 0)
+        measurements.push({ check: name, subject: fallback, value: 'no data', verdict: noData, at });
       for (const s of samples) {
+        // NaN is what a ratio over no traffic (0/0) gives: no data, not a value.
+        if (Number.isNaN(s.value)) {
+          const subject = seriesName(s.labels, fallback);
+          measurements.push({ check: name, subject, value: 'NaN (no data)', verdict: noData, at });
+          continue;
+        }
         const verdict = keeps(probe.threshold, s.value) ? 'pass' : 'fail';
         measurements.push({
           check: name,
@@ -347,20 +361,29 @@ export function judgeHttp(probe: HttpProbe, response: HttpResponse): Pick<Measur
   const statusOk = probe.status.length
     ? probe.status.includes(response.status)
     : response.status >= 200 && response.status < 300;
-  if (!statusOk || probe.jsonPath === undefined || probe.expect === undefined) {
-    return { value: `${response.status}`, verdict: statusOk ? 'pass' : 'fail' };
+  // What a failing pod answered is the first thing its owners want to see.
+  if (!statusOk) return { value: `${response.status}${excerpt(response.body)}`, verdict: 'fail' };
+  if (probe.jsonPath === undefined || probe.expect === undefined) {
+    return { value: `${response.status}`, verdict: 'pass' };
   }
   let value: unknown;
   try {
     value = atJsonPath(JSON.parse(response.body), probe.jsonPath);
   } catch {
-    return { value: `${response.status}, not JSON`, verdict: 'fail' };
+    return { value: `${response.status}, not JSON${excerpt(response.body)}`, verdict: 'fail' };
   }
   const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 80);
   return {
     value: `${response.status}, ${probe.jsonPath} = ${shown}`,
     verdict: keeps(probe.expect, value) ? 'pass' : 'fail',
   };
+}
+
+/** The start of a body, on one line, for a failed measurement. */
+function excerpt(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  if (line === '') return '';
+  return `: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
 }
 
 /** Container port names of a pod template, to their numbers. */

@@ -285,9 +285,11 @@ class StageDriver {
     const failure = this.analysis.run.failure();
     if (!failure) return undefined;
     const lines = failure.failed.map((m) => `${m.subject}: ${m.value}`);
+    const subject = failure.failed.at(-1)?.subject ?? '';
     return {
       stage: stage + 1,
-      pod: failure.failed.at(-1)?.subject ?? '',
+      // A measurement of one of the stage's pods names it; a query over several names none.
+      pod: this.stageOrdinals.some((o) => `${this.drive.ref.name}-${o}` === subject) ? subject : '',
       container: undefined,
       reason: 'AnalysisFailed',
       message: `analysis check ${failure.check} failed: ${failure.reason}${lines.length ? ` (${lines.join('; ')})` : ''}`,

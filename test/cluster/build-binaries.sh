@@ -74,10 +74,12 @@ if [[ ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" ]]; then
     ld="$ld -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
   log "building kube-apiserver and kube-controller-manager $K8S_VERSION (cold build: several minutes on 2 cores)"
-  mkdir -p "$bin/tmp"
-  with_progress "kube-apiserver + kube-controller-manager" bash -c "cd '$module' && go build -trimpath -ldflags '$ld' -o '$bin/tmp/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager"
-  mv "$bin/tmp/kube-apiserver" "$bin/tmp/kube-controller-manager" "$bin/"
-  rmdir "$bin/tmp"
+  # A directory of this build's own: two builds of one release at once (say `npm test` and
+  # `npm run test:matrix`) each finish with a whole pair of binaries, moved in atomically.
+  out=$(mktemp -d "$bin/tmp.XXXXXX")
+  with_progress "kube-apiserver + kube-controller-manager" bash -c "cd '$module' && go build -trimpath -ldflags '$ld' -o '$out/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager"
+  mv -f "$out/kube-apiserver" "$out/kube-controller-manager" "$bin/"
+  rmdir "$out"
 fi
 log "binaries ready in $bin ($(du -sh "$bin" | cut -f1))"
 echo "$bin"

@@ -220,4 +220,81 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
       return true;
     });
   });
+
+  it('refuses an HTTP analysis check before any change without the opt-in pods/proxy rule, and runs it with the rule', async () => {
+    const withPort = (image: string) => {
+      const sts: V1StatefulSet = statefulSet({
+        name: 'db',
+        replicas: 3,
+        image,
+        ports: [{ name: 'http', containerPort: 8080 }],
+      });
+      delete sts.spec?.updateStrategy;
+      return manifestFile([sts]);
+    };
+    const analysis = '- name: healthz\n  http: { port: http, path: /healthz }\n  interval: 500ms\n  count: 1';
+    const setRules = async (rules: V1Role['rules']) => {
+      await rbac.replaceNamespacedRole({
+        name: role.metadata?.name ?? '',
+        namespace: ns.name,
+        body: { ...role, metadata: { ...role.metadata, namespace: ns.name }, rules },
+      });
+    };
+    const review = kubeConfig.makeApiClient(AuthorizationV1Api);
+    const proxyAllowed = async () =>
+      (
+        await review.createSelfSubjectAccessReview({
+          body: {
+            spec: {
+              resourceAttributes: { namespace: ns.name, verb: 'get', resource: 'pods', subresource: 'proxy' },
+            },
+          },
+        })
+      ).status?.allowed === true;
+    await setRules(role.rules);
+    await waitFor(
+      async () =>
+        !(await proxyAllowed()) &&
+        (
+          await review.createSelfSubjectAccessReview({
+            body: { spec: { resourceAttributes: { namespace: ns.name, verb: 'delete', resource: 'pods' } } },
+          })
+        ).status?.allowed === true,
+      10_000,
+      'the Role as in examples/rbac.yaml',
+    );
+    const seen = proxy.seen.length;
+    await assert.rejects(run({ manifests: withPort('registry.local/db:v6'), analysis }), (error: Error) => {
+      assert.match(
+        error.message,
+        /check "healthz" reaches the pods of StatefulSet .*db through the API server's pod proxy, but this run may not get pods\/proxy in namespace/,
+      );
+      assert.match(
+        error.message,
+        /Add the opt-in rule from the README's RBAC table .*Nothing was changed in the cluster/,
+      );
+      return true;
+    });
+    const writes = proxy.seen
+      .slice(seen)
+      .filter(
+        (r) => r.method !== 'GET' && !r.url.includes('dryRun') && !r.url.includes('selfsubjectaccessreviews'),
+      );
+    assert.deepEqual(
+      writes.map((r) => `${r.method} ${r.url}`),
+      [],
+      'nothing written',
+    );
+    await setRules([...(role.rules ?? []), { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] }]);
+    await waitFor(proxyAllowed, 10_000, 'the opt-in rule to reach the authorizer');
+    const rolled = await run({ manifests: withPort('registry.local/db:v7'), analysis, soak: '0s' });
+    assert.equal(rolled.outcome.result, 'succeeded', `${rolled.outcome.failure}\n${rolled.logs.join('\n')}`);
+    assert.equal(
+      proxy.seen.filter((r) =>
+        /\/pods\/db-\d:8080\/proxy\/healthz$/.test(new URL(r.url, 'https://x').pathname),
+      ).length,
+      3,
+    );
+    await setRules(role.rules);
+  });
 });

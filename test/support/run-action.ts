@@ -47,6 +47,8 @@ export interface EngineOptions {
   readonly runUrl?: string;
   readonly pullRequest?: number;
   readonly signal?: AbortSignal;
+  /** Sees each report as the run hands it to its reporters (to act mid-run). */
+  readonly onReport?: (report: RolloutReport) => void;
 }
 
 /** Runs the engine in-process through the composition root, with a recording log and reporter. */
@@ -68,6 +70,7 @@ export async function runEngine(options: EngineOptions): Promise<ActionRun> {
     observer: {
       update: async (report) => {
         reports.push(report);
+        options.onReport?.(report);
       },
     },
     onRetry: (event) => {

@@ -119,7 +119,7 @@ describe('the runner with analysis checks', () => {
       assert.equal(outcome.result, 'rolled-back', run.log.lines.join('\n'));
       assert.match(
         outcome.failure ?? '',
-        /analysis check healthz failed: 1 failed measurement, more than failure-limit 0 \(web-4: 500\)/,
+        /analysis check healthz failed: 1 failed measurement, more than failure-limit 0 \(web-4: 500: \{"status":"degraded"\}\)/,
       );
       assert.deepEqual(partitionsIn(cluster.writes), [5, 4, 0]);
       assert.equal(cluster.proxied.length, 1, 'no round after the failure');
@@ -127,7 +127,7 @@ describe('the runner with analysis checks', () => {
       assert.equal(check?.state, 'failed');
       assert.deepEqual(
         check?.failed.map((m) => [m.subject, m.value, m.at - canary.at]),
-        [['web-4', '500', 1_000]],
+        [['web-4', '500: {"status":"degraded"}', 1_000]],
       );
     },
   );

@@ -35,7 +35,7 @@ export interface Api {
   countRequest(): void;
   /**
    * Sends one request as it is (no retries, any status): a measurement through a proxy
-   * subresource. The body is read up to `maxBytes`.
+   * subresource. The body is kept up to `maxBytes` characters.
    */
   raw(request: RawRequest, signal: AbortSignal): Promise<{ status: number; body: string }>;
 }
@@ -94,8 +94,8 @@ export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {
     else context.setDispatcher(dispatcher);
     requests++;
     const response = await http.send(context).toPromise();
-    const bytes = Buffer.from(await response.body.binary());
-    return { status: response.httpStatusCode, body: bytes.subarray(0, request.maxBytes).toString('utf8') };
+    const text = await response.body.text();
+    return { status: response.httpStatusCode, body: text.slice(0, request.maxBytes) };
   }
 
   return {
