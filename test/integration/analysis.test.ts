@@ -18,8 +18,11 @@ import {
   startPrometheus,
   waitForSeries,
 } from '../support/analysis-env.ts';
+import { startFakeGitHub } from '../support/github/fake-server.ts';
+import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, runAction, runEngine } from '../support/run-action.ts';
+import { mergedPull, pushEvent } from '../support/runner-env.ts';
 
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 50%, 100%' };
 
@@ -168,6 +171,39 @@ describe('canary analysis on the real cluster and a real Prometheus', () => {
     );
     assert.equal(passed.outcome.result, 'succeeded', passed.logs.join('\n'));
     assert.equal(checksOf(passed.reports.at(-1), 1)[0]?.last?.value, 'no data');
+  });
+
+  it('shows the failed analysis in the pull request comment, the failing value against its threshold', async () => {
+    await created();
+    const fake = await startFakeGitHub();
+    try {
+      const sha = '0123456789abcdef0123456789abcdef01234567';
+      fake.commitPulls.set(sha, [mergedPull(21, sha)]);
+      const run = await runWithGitHub(ns, fake, {
+        event: 'push',
+        payload: pushEvent(sha),
+        inputs: {
+          manifests: manifestFile([db('registry.local/db:v2-errors')]),
+          ...fast,
+          analysis: `${healthz}${successRate(clusterPrometheusUrl(), '  interval: 2s\n  count: 3')}`,
+        },
+      });
+      assert.equal(run.outcome.result, 'rolled-back', run.log.lines.join('\n'));
+      const comments = fake.comments.filter((c) => c.issue === 21);
+      assert.equal(comments.length, 1);
+      const body = comments[0]?.body ?? '';
+      assert.match(
+        body,
+        /#### 🔬 Analysis\n\nStage 1:\n\n- `healthz` \(http\): ❌ failed · 1\/2 rounds · last `db-4: 500: \{"status":"degraded"/,
+      );
+      assert.match(
+        body,
+        /threshold `status 2xx, \$\.status == "ok"` · 1 failed\n {2}- Why: `1 failed measurement, more than failure-limit 0`/,
+      );
+      assert.match(body, /- \*\*Reason:\*\* `AnalysisFailed`/);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('counts Prometheus going down mid-stage as errors, not measurements, and fails past error-limit', async () => {
