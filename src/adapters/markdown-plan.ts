@@ -92,6 +92,14 @@ function stages(sts: StatefulSetPlan): string[] {
     }),
     '',
     `**Soak:** ${formatDuration(sts.soakMs)} per stage (at least \`minReadySeconds\`) · **Pauses:** ${pauses(sts)} · **maxUnavailable:** ${escapeMarkdown(sts.maxUnavailable ?? 'at most 1 pod down at once')}`,
+    ...(sts.analysis.length
+      ? [
+          '',
+          '**Analysis** (each stage passes only when these pass too):',
+          '',
+          ...sts.analysis.map((a) => `- ${code(a, { max: 400 })}`),
+        ]
+      : []),
   ];
 }
 

@@ -285,3 +285,18 @@ export function showNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);
   return String(Number(n.toPrecision(4)));
 }
+
+/** One line on what a check does, for the plan: kind and target, threshold, rounds, stages. */
+export function describeCheck(check: AnalysisCheck, soakMs: number): string {
+  const p = check.probe;
+  const target =
+    p.kind === 'prometheus'
+      ? `Prometheus query, ${thresholdText(check)}`
+      : p.url !== undefined
+        ? `${p.method} ${p.url}, ${thresholdText(check)}`
+        : `${p.method} port ${p.port}${p.path} through the pod proxy, ${thresholdText(check)}`;
+  const rounds = `${roundsOf(check, soakMs)} × ${check.intervalMs / 1000}s${check.count === 'soak' ? ' (the soak)' : ''}`;
+  const stages = check.stages === undefined ? 'every stage' : `stage ${check.stages.join(', ')}`;
+  const limit = check.failureLimit > 0 ? `, failure-limit ${check.failureLimit}` : '';
+  return `${check.name}${check.dryRun ? ' (dry run)' : ''}: ${target}; ${rounds}${limit}, ${stages}`;
+}

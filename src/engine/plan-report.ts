@@ -34,6 +34,8 @@ export interface StatefulSetPlan {
   readonly specChanges: readonly SpecChange[];
   readonly stages: readonly PlanStage[];
   readonly soakMs: number;
+  /** The analysis checks gating each stage, one line each (what, threshold, rounds, stages). */
+  readonly analysis: readonly string[];
   readonly pauseAfter: 'each' | readonly number[];
   /** How many pods the controller may replace at once within a stage (maxUnavailable, as the API server keeps it), when above 1: `at most 2 pods down at once (...)`. */
   readonly maxUnavailable: string | undefined;

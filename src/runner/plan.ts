@@ -1,9 +1,11 @@
 // `command: plan`: what a rollout of the manifests would do, computed with the same validation
 // as the rollout (so a rollout refuses nothing the plan accepted), against the live objects.
+
 import { isDeepStrictEqual } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { dump } from 'js-yaml';
 import type { Settings } from '../config/settings.ts';
+import { describeCheck } from '../engine/analysis.ts';
 import type { Observation } from '../engine/observation.ts';
 import { maxUnavailablePods, ordinalsOfStage, planPartitions, unavailableText } from '../engine/plan.ts';
 import {
@@ -86,6 +88,7 @@ async function planStatefulSet(
     name: ref.name,
     replicas,
     soakMs: settings.soakMs,
+    analysis: settings.analysis.map((c) => describeCheck(c, settings.soakMs)),
     pauseAfter: settings.pauseAfter,
     maxUnavailable,
   };
@@ -266,6 +269,7 @@ export function planText(plan: PlanReport): string {
           `  stage ${s.stage}: partition ${s.partition}, restarts ordinal ${s.ordinals.join(', ')} on the new revision`,
         );
       }
+      for (const check of sts.analysis) lines.push(`  analysis ${check}`);
     }
     for (const i of sts.images) lines.push(`  image ${i.container}: ${i.from ?? '(none)'} -> ${i.to}`);
     for (const c of sts.specChanges) lines.push(`  ${c.field}: ${c.from} -> ${c.to}`);

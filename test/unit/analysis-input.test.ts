@@ -7,6 +7,7 @@ import { InputError } from '../../src/config/inputs.ts';
 import {
   type AnalysisCheck,
   atJsonPath,
+  describeCheck,
   EMPTY_TALLY,
   fill,
   judge,
@@ -272,6 +273,24 @@ describe('judging a check', () => {
     assert.throws(
       () => parsePromAnswer('{"status":"success","data":{"resultType":"matrix","result":[]}}'),
       /instant vector/,
+    );
+  });
+});
+
+describe('a check in the plan', () => {
+  it('says what it measures, against what, how often and in which stages', () => {
+    const [http, prom] = parseAnalysis(
+      `${HTTP}- name: rate\n  prometheus: { address: http://p, query: up, max: 1 }\n  count: soak\n  interval: 10s\n  failure-limit: 2\n  stages: [1]\n  dry-run: true`,
+      3,
+    );
+    assert.ok(http && prom);
+    assert.equal(
+      describeCheck(http, 30_000),
+      'healthz: GET port http/healthz through the pod proxy, status 2xx; 4 × 2s, every stage',
+    );
+    assert.equal(
+      describeCheck(prom, 30_000),
+      'rate (dry run): Prometheus query, <= 1; 3 × 10s (the soak), failure-limit 2, stage 1',
     );
   });
 });

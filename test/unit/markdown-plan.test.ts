@@ -35,6 +35,7 @@ function sts(overrides: Partial<StatefulSetPlan> = {}): StatefulSetPlan {
       { stage: 3, partition: 0, ordinals: [1, 0] },
     ],
     soakMs: 30_000,
+    analysis: [],
     pauseAfter: [],
     maxUnavailable: undefined,
     warnings: [],
@@ -217,5 +218,22 @@ describe('where a plan is commented', () => {
     assert.equal(plansOnPullRequest(run('push', {}), undefined), false, 'the merged pull requests are done');
     assert.equal(plansOnPullRequest(run('schedule', {}), undefined), false);
     assert.equal(plansOnPullRequest(run('workflow_dispatch', {}), 12), true);
+  });
+});
+
+describe('the plan of analysis checks', () => {
+  it('lists each check under the stages, inert', () => {
+    const analysis = [
+      'healthz: GET port http/healthz through the pod proxy, status 2xx; 3 × 5s, every stage',
+      evil,
+    ];
+    const markdown = renderStatefulSetPlan(plan({ statefulSets: [sts({ analysis })] }), 'shop/db');
+    assert.match(
+      markdown,
+      /\*\*Analysis\*\* \(each stage passes only when these pass too\):\n\n- `healthz: GET port http\/healthz through the pod proxy, status 2xx; 3 × 5s, every stage`\n/,
+    );
+    const html = toHtml(markdown);
+    assert.doesNotMatch(html, /<script|href="javascript|<a /);
+    assert.doesNotMatch(renderStatefulSetPlan(plan(), 'shop/db'), /Analysis/);
   });
 });
