@@ -14,6 +14,7 @@ import type { RolloutReport } from '../../src/engine/report.ts';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import {
   clusterPrometheusUrl,
+  podHttpBaseUrl,
   podRequestCount,
   startPrometheus,
   waitForSeries,
@@ -115,6 +116,28 @@ describe('canary analysis on the real cluster and a real Prometheus', () => {
         ),
       ),
     );
+  });
+
+  it('reaches each new pod directly with the url form (a self-hosted runner), {{pod}} and {{namespace}} filled in', async () => {
+    await created();
+    const analysis = `
+- name: direct
+  http:
+    url: ${podHttpBaseUrl()}/pods/{{namespace}}/{{pod}}/healthz?ordinal={{ordinal}}
+    json-path: $.pod
+    equals: db-4
+  interval: 500ms
+  count: 1
+  stages: [1]
+`;
+    const before = await podRequestCount(ns.name, 'db-4');
+    const run = await rollout('registry.local/db:v2', analysis);
+    assert.equal(run.outcome.result, 'succeeded', run.logs.join('\n'));
+    assert.equal((await podRequestCount(ns.name, 'db-4')) - before, 1);
+    const [check] = checksOf(run.reports.at(-1), 1);
+    assert.equal(check?.state, 'passed');
+    assert.equal(check?.last?.value, '200, $.pod = "db-4"');
+    assert.deepEqual(checksOf(run.reports.at(-1), 2), [], 'stages: [1] only');
   });
 
   it('fails a Ready canary that serves errors and rolls it back, the measured value in the report', async () => {
