@@ -21,7 +21,9 @@ function run(args: string[]): number {
   return result.status ?? 1;
 }
 
-step('Starting the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet stand-in, Prometheus)');
+step(
+  'Starting the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet stand-in, Prometheus)',
+);
 if (run(['test/cluster/up.ts']) !== 0) process.exit(1);
 
 step(`Preparing namespace ${namespace}`);
