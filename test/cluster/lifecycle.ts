@@ -1,5 +1,6 @@
 // Bringing the local cluster up (or reusing one that is up) and down again.
 // Used by `npm run cluster:up`, `npm run cluster:down` and `npm test`.
+
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -15,6 +16,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
+import { runBuildScript } from './build-script.ts';
 import { startControlPlane, startKubelet } from './control-plane.ts';
 import { stopProcesses } from './processes.ts';
 import { buildPrometheus } from './prometheus.ts';
@@ -46,23 +48,10 @@ export interface UpResult {
 }
 
 /** Runs test/cluster/build-binaries.sh (a no-op when cached); its last stdout line is the bin dir. */
-export function buildBinaries(): Promise<string> {
-  return new Promise((resolveDir, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test/cluster/build-binaries.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const dir = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && dir) resolveDir(dir);
-      else reject(new Error(`test/cluster/build-binaries.sh failed (exit ${code}); see its output above`));
-    });
-  });
+export async function buildBinaries(): Promise<string> {
+  const dir = await runBuildScript('build-binaries.sh');
+  if (!dir) throw new Error('test/cluster/build-binaries.sh printed no bin dir');
+  return dir;
 }
 
 /** Runs test/cluster/build-scheduler.sh into the same bin dir (a no-op when cached). */

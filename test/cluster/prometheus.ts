@@ -3,29 +3,17 @@
 // app_requests_total and app_up, kubelet-http.ts) every second, keeping the stand-in's
 // namespace/pod labels (honor_labels). The cluster's own one starts and stops with the cluster
 // (control-plane.ts); a test can start a private one (test/support/analysis-env.ts).
-import { spawn } from 'node:child_process';
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { httpGet, repoRoot } from './state.ts';
+import { runBuildScript } from './build-script.ts';
+import { httpGet } from './state.ts';
 
 /** Runs build-prometheus.sh (a no-op when cached); its last stdout line is the binary. */
-export function buildPrometheus(): Promise<string> {
-  return new Promise((resolveBinary, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test/cluster/build-prometheus.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const binary = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && binary) resolveBinary(binary);
-      else reject(new Error(`test/cluster/build-prometheus.sh failed (exit ${code}); see its output above`));
-    });
-  });
+export async function buildPrometheus(): Promise<string> {
+  const binary = await runBuildScript('build-prometheus.sh');
+  if (!binary) throw new Error('test/cluster/build-prometheus.sh printed no binary path');
+  return binary;
 }
 
 /**

@@ -9,7 +9,8 @@
 // runs test/cluster/fluxapply, a small Go program on that library with kustomize-controller's
 // field manager and apply options (drift check by dry-run, staged apply, kubectl's managers
 // cleaned up). test/cluster/build-fluxapply.sh builds it into the cache on first use.
-import { execFile, spawn } from 'node:child_process';
+
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import type { KubeObject } from '../../src/ports/cluster.ts';
-import { repoRoot } from '../cluster/state.ts';
+import { runBuildScript } from '../cluster/build-script.ts';
 
 export const ARGO_MANAGER = 'argocd-controller';
 export const FLUX_MANAGER = 'kustomize-controller';
@@ -39,21 +40,9 @@ let built: Promise<string> | undefined;
  * cold build takes minutes: its progress lines go to stderr). Built once per process.
  */
 export function fluxApplyBinary(): Promise<string> {
-  built ??= new Promise((resolveBinary, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test/cluster/build-fluxapply.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const binary = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && binary) resolveBinary(binary);
-      else reject(new Error(`test/cluster/build-fluxapply.sh failed (exit ${code}); see its output above`));
-    });
+  built ??= runBuildScript('build-fluxapply.sh').then((binary) => {
+    if (!binary) throw new Error('test/cluster/build-fluxapply.sh printed no binary path');
+    return binary;
   });
   return built;
 }

@@ -62,6 +62,12 @@ export const controller = {
     }),
   /** The template restored from OLD: updateRevision is OLD again. */
   restored: () => afterTemplateRestore(OLD, { statefulSet: { updateRevision: OLD, template: template(V1) } }),
+  /** The template restored from OLD, and the Ready canary replaced on OLD by the controller itself. */
+  restoredAndReplaced: (clock: FakeClock) =>
+    afterTemplateRestore(OLD, () => ({
+      statefulSet: { updateRevision: OLD, template: template(V1) },
+      pods: [pod(4, OLD, { readySince: clock.now(), uid: 'web-4-again' })],
+    })),
   /** The deleted canary recreated on OLD, Ready. */
   recreated: (clock: FakeClock) =>
     afterDelete('web-4', () => ({ pods: [pod(4, OLD, { readySince: clock.now(), uid: 'web-4-again' })] })),

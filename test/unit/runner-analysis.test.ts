@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckReport } from '../../src/engine/analysis.ts';
 import { type HttpClient, type HttpRequest, HttpUnreachable } from '../../src/ports/http.ts';
-import { controller, OLD, quick, setsPartition, stable, startCanary } from '../support/canary-scenario.ts';
-import { afterTemplateRestore, partitionsIn } from '../support/cluster-script.ts';
+import { controller, quick, setsPartition, stable, startCanary } from '../support/canary-scenario.ts';
+import { partitionsIn } from '../support/cluster-script.ts';
 import { FakeClock } from '../support/fake-clock.ts';
-import { pod, template } from '../support/observations.ts';
 
 const healthz = (extra = '') => `
 - name: healthz
@@ -108,10 +107,7 @@ describe('the runner with analysis checks', () => {
       cluster.play(
         controller.newRevision(),
         controller.updates(clock, 4, 4, 5),
-        afterTemplateRestore(OLD, () => ({
-          statefulSet: { updateRevision: OLD, template: template('registry.local/web:v1') },
-          pods: [pod(4, OLD, { readySince: clock.now(), uid: 'web-4-again' })],
-        })),
+        controller.restoredAndReplaced(clock),
       );
       const { run, canary } = await startCanary(clock, cluster, { analysis: healthz() });
       await clock.advance(1_000);
@@ -210,10 +206,7 @@ describe('the runner with analysis checks', () => {
     cluster.play(
       controller.newRevision(),
       controller.updates(clock, 4, 4, 5),
-      afterTemplateRestore(OLD, () => ({
-        statefulSet: { updateRevision: OLD, template: template('registry.local/web:v1') },
-        pods: [pod(4, OLD, { readySince: clock.now(), uid: 'web-4-again' })],
-      })),
+      controller.restoredAndReplaced(clock),
     );
     const analysis = `
 - name: traffic

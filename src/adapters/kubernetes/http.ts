@@ -60,6 +60,17 @@ export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {
   // requests reuse kept-alive connections instead of a TLS handshake each.
   let dispatcher: ReturnType<RequestContext['getDispatcher']>;
 
+  /** Authenticates, sends on the kept connection pool and reads the body; counts the request. */
+  async function send(context: RequestContext, signal: AbortSignal | undefined) {
+    if (signal) context.setSignal(signal);
+    await kubeConfig.applySecurityAuthentication(context);
+    if (dispatcher === undefined) dispatcher = context.getDispatcher();
+    else context.setDispatcher(dispatcher);
+    requests++;
+    const response = await http.send(context).toPromise();
+    return { response, text: await response.body.text() };
+  }
+
   async function once<T>(request: Request, signal: AbortSignal | undefined): Promise<T> {
     const url = new URL(server.replace(/\/+$/, '') + request.path);
     for (const [key, value] of Object.entries(request.query ?? {})) {
@@ -71,13 +82,7 @@ export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {
       context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
       context.setBody(JSON.stringify(request.body));
     }
-    if (signal) context.setSignal(signal);
-    await kubeConfig.applySecurityAuthentication(context);
-    if (dispatcher === undefined) dispatcher = context.getDispatcher();
-    else context.setDispatcher(dispatcher);
-    requests++;
-    const response = await http.send(context).toPromise();
-    const text = await response.body.text();
+    const { response, text } = await send(context, signal);
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
       // Only the response goes into the exception: request headers carry credentials.
       throw new ApiException(response.httpStatusCode, '', text, response.headers);
@@ -88,13 +93,7 @@ export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {
   async function raw(request: RawRequest, signal: AbortSignal): Promise<{ status: number; body: string }> {
     const context = new RequestContext(server.replace(/\/+$/, '') + request.path, methodOf(request.method));
     for (const [name, value] of Object.entries(request.headers)) context.setHeaderParam(name, value);
-    context.setSignal(signal);
-    await kubeConfig.applySecurityAuthentication(context);
-    if (dispatcher === undefined) dispatcher = context.getDispatcher();
-    else context.setDispatcher(dispatcher);
-    requests++;
-    const response = await http.send(context).toPromise();
-    const text = await response.body.text();
+    const { response, text } = await send(context, signal);
     return { status: response.httpStatusCode, body: text.slice(0, request.maxBytes) };
   }
 
