@@ -31,18 +31,69 @@ export function createCommentPublisher(
   session: GitHubSession,
   pullRequests: () => Promise<readonly number[]>,
 ): Publisher {
-  const written = new Map<string, Written>();
-  let identity: Promise<Identity> | undefined;
+  const comments = new StickyComments(session);
+  return async (report, repository) => {
+    const prs = session.isOff('comment') ? [] : await pullRequests();
+    if (prs.length === 0 || session.isOff('comment')) return;
+    // One pull request after the other: a permission problem on the first switches the rest off.
+    for (const pr of prs) await comments.publishOn(pr, repository, report);
+  };
+}
+
+/** The sticky comments of one run: what was written where, and who writes them. */
+class StickyComments {
+  private readonly written = new Map<string, Written>();
+  private identity: Promise<Identity> | undefined;
+  private readonly session: GitHubSession;
+
+  constructor(session: GitHubSession) {
+    this.session = session;
+  }
+
+  async publishOn(pr: number, repository: Repository, report: RolloutReport): Promise<void> {
+    const { session } = this;
+    const marker = reportKey(report);
+    const key = `${marker}#${pr}`;
+    const state = this.written.get(key) ?? {
+      looked: false,
+      commentId: undefined,
+      planUrl: undefined,
+      lastBody: undefined,
+    };
+    this.written.set(key, state);
+    if (session.isOff('comment')) return;
+    const subject = subjectOf(report);
+    const target = { repository, pullRequest: pr };
+    try {
+      if (!state.looked) {
+        const plan = planMarker(report.context, { namespace: report.namespace, name: report.name });
+        await this.look(state, target, marker, plan);
+      }
+      const body = renderReport(report, {
+        marker,
+        ...(state.planUrl === undefined ? {} : { planUrl: state.planUrl }),
+      });
+      if (body === state.lastBody) return;
+      const done = await this.write(state, target, body);
+      if (done === 'created') session.log.info(`Commented on pull request #${pr} for ${subject}.`);
+      state.lastBody = body;
+    } catch (error) {
+      this.identity = undefined;
+      state.looked = state.commentId !== undefined;
+      session.fail('comment', error, subject, pr);
+    }
+  }
 
   /** Finds our comment and the plan comment, marked `marker` and `plan`, in one reading of the pages. */
-  async function look(state: Written, target: CommentTarget, marker: string, plan: string): Promise<void> {
-    identity ??= resolveIdentity(session.client(), session.policy);
+  private async look(state: Written, target: CommentTarget, marker: string, plan: string): Promise<void> {
+    const { session } = this;
+    this.identity ??= resolveIdentity(session.client(), session.policy);
     const found = await findComments(
       session.client(),
       session.policy,
       target,
       [marker, plan],
-      await identity,
+      await this.identity,
     );
     state.commentId = found.get(marker)?.id;
     state.planUrl = found.get(plan)?.url;
@@ -50,7 +101,8 @@ export function createCommentPublisher(
   }
 
   /** Edits our comment, or writes a new one; says which. */
-  async function write(state: Written, target: CommentTarget, body: string): Promise<'edited' | 'created'> {
+  private async write(state: Written, target: CommentTarget, body: string): Promise<'edited' | 'created'> {
+    const { session } = this;
     if (state.commentId !== undefined) {
       try {
         await updateComment(session.client(), session.policy, target.repository, state.commentId, body);
@@ -64,48 +116,8 @@ export function createCommentPublisher(
     const created = await createComment(session.client(), session.policy, target, body);
     state.commentId = created.id;
     // The comment's author is who the token writes as: learned for good when nothing else said.
-    if ((await identity)?.via === 'unknown' && created.author !== undefined)
-      identity = Promise.resolve({ login: created.author.login, via: 'comment' });
+    if ((await this.identity)?.via === 'unknown' && created.author !== undefined)
+      this.identity = Promise.resolve({ login: created.author.login, via: 'comment' });
     return 'created';
   }
-
-  async function publishOn(pr: number, repository: Repository, report: RolloutReport) {
-    const marker = reportKey(report);
-    const key = `${marker}#${pr}`;
-    const state = written.get(key) ?? {
-      looked: false,
-      commentId: undefined,
-      planUrl: undefined,
-      lastBody: undefined,
-    };
-    written.set(key, state);
-    if (session.isOff('comment')) return;
-    const subject = subjectOf(report);
-    const target = { repository, pullRequest: pr };
-    try {
-      if (!state.looked) {
-        const plan = planMarker(report.context, { namespace: report.namespace, name: report.name });
-        await look(state, target, marker, plan);
-      }
-      const body = renderReport(report, {
-        marker,
-        ...(state.planUrl === undefined ? {} : { planUrl: state.planUrl }),
-      });
-      if (body === state.lastBody) return;
-      const done = await write(state, target, body);
-      if (done === 'created') session.log.info(`Commented on pull request #${pr} for ${subject}.`);
-      state.lastBody = body;
-    } catch (error) {
-      identity = undefined;
-      state.looked = state.commentId !== undefined;
-      session.fail('comment', error, subject, pr);
-    }
-  }
-
-  return async (report, repository) => {
-    const prs = session.isOff('comment') ? [] : await pullRequests();
-    if (prs.length === 0 || session.isOff('comment')) return;
-    // One pull request after the other: a permission problem on the first switches the rest off.
-    for (const pr of prs) await publishOn(pr, repository, report);
-  };
 }

@@ -112,26 +112,34 @@ export function createSession(options: SessionOptions): GitHubSession {
     hurry() {
       if (hurried) return;
       hurried = true;
-      const superseded = new GitHubError(
-        'superseded',
-        undefined,
-        'the run was cancelled; the report of the cancel replaces this one',
-      );
-      setTimeout(() => inFlight.abort(superseded), cancelBudget.inFlightMs).unref();
-      const deadline = new GitHubError(
-        'timeout',
-        undefined,
-        `no answer within the ${cancelBudget.deadlineMs / 1000} s this action allows GitHub after a cancel`,
-      );
-      policy = {
-        ...normal,
-        retries: cancelBudget.retries,
-        minTimeoutMs: cancelBudget.backoffMs,
-        maxRetryAfterMs: 0,
-        requestTimeoutMs: Math.min(normal.requestTimeoutMs, cancelBudget.requestTimeoutMs),
-        signal: abortLater(cancelBudget.deadlineMs, deadline),
-      };
+      policy = cancelPolicy(normal, inFlight);
     },
+  };
+}
+
+/**
+ * The retry policy once the run is cancelled: the last reports must fit in the seconds a runner
+ * leaves; requests still in flight are given up after a short while.
+ */
+function cancelPolicy(normal: RetryPolicy, inFlight: AbortController): RetryPolicy {
+  const superseded = new GitHubError(
+    'superseded',
+    undefined,
+    'the run was cancelled; the report of the cancel replaces this one',
+  );
+  setTimeout(() => inFlight.abort(superseded), cancelBudget.inFlightMs).unref();
+  const deadline = new GitHubError(
+    'timeout',
+    undefined,
+    `no answer within the ${cancelBudget.deadlineMs / 1000} s this action allows GitHub after a cancel`,
+  );
+  return {
+    ...normal,
+    retries: cancelBudget.retries,
+    minTimeoutMs: cancelBudget.backoffMs,
+    maxRetryAfterMs: 0,
+    requestTimeoutMs: Math.min(normal.requestTimeoutMs, cancelBudget.requestTimeoutMs),
+    signal: abortLater(cancelBudget.deadlineMs, deadline),
   };
 }
 
