@@ -196,6 +196,15 @@ function planStages(
     `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas${ordinals}, partitions ${route}, ` +
       unavailableText(staging.maxUnavailable, replicas),
   );
+  // Steps can collapse with few replicas (a stage that moves no pod is dropped).
+  for (const check of settings.analysis) {
+    const beyond = check.stages?.filter((stage) => stage > partitions.length) ?? [];
+    if (beyond.length === 0) continue;
+    deps.log.warning(
+      `Analysis check ${check.name} names stage ${beyond.join(', ')}, but ${ref.namespace}/${ref.name} has ` +
+        `${partitions.length} stage(s) with ${replicas} replicas: it does not run there`,
+    );
+  }
   return { partitions, firstStage };
 }
 

@@ -256,3 +256,37 @@ describe('the runner with analysis checks', () => {
     assert.equal(cluster.current()?.statefulSet.partition, 4, 'halted at the canary');
   });
 });
+
+describe('analysis stages beyond the plan', () => {
+  it('warns when a check names a stage the replicas leave out, and runs it nowhere', quick, async () => {
+    const clock = new FakeClock();
+    const cluster = stable(clock);
+    cluster.proxy = async () => json(200, { ok: true });
+    cluster.play(
+      controller.newRevision(),
+      controller.updates(clock, 4, 4, 5),
+      controller.updates(clock, 0, 0, 4),
+    );
+    // 20% of 5 replicas is 1 pod, no more than the stage before: dropped, so 2 stages, not 3.
+    const { run } = await startCanary(clock, cluster, {
+      steps: '1, 20%, 100%',
+      analysis: healthz('  stages: [2, 3]'),
+    });
+    for (let i = 0; i < 5; i++) await clock.advance(3_000);
+    const outcome = await run.outcome;
+    assert.equal(outcome.result, 'succeeded', run.log.lines.join('\n'));
+    assert.ok(
+      run.log.lines.some((l) =>
+        /^warning: Analysis check healthz names stage 3, but shop\/web has 2 stage\(s\) with 5 replicas/.test(
+          l,
+        ),
+      ),
+      run.log.lines.join('\n'),
+    );
+    assert.deepEqual(
+      [...new Set(cluster.proxied.map((r) => r.pod))],
+      ['web-3', 'web-2', 'web-1', 'web-0'],
+      'only in stage 2',
+    );
+  });
+});
