@@ -168,13 +168,22 @@ async function checkAnalysis(
   }
   if (proxied.length === 0 || !cluster.canI) return;
   const namespace = refOf(item.object).namespace;
-  if (await cluster.canI(namespace, 'get', 'pods/proxy')) return;
-  throw new ValidationError(
-    `Input analysis: check "${proxied[0]?.name}" reaches the pods of ${describe(item.object)} through the API server's ` +
-      `pod proxy, but this run may not get pods/proxy in namespace ${namespace}. Add the opt-in rule from the README's ` +
-      'RBAC table (resources: ["pods/proxy"], verbs: ["get"]), or use the url form of the check from a runner that ' +
-      'reaches the pods. Nothing was changed in the cluster.',
-  );
+  // RBAC asks for get on a GET or HEAD through the proxy, and create on a POST.
+  const verbs = [
+    ...new Set(proxied.map((c) => (c.probe.kind === 'http' && c.probe.method === 'POST' ? 'create' : 'get'))),
+  ];
+  for (const verb of verbs) {
+    if (await cluster.canI(namespace, verb, 'pods/proxy')) continue;
+    const check = proxied.find(
+      (c) => (verb === 'create') === (c.probe.kind === 'http' && c.probe.method === 'POST'),
+    );
+    throw new ValidationError(
+      `Input analysis: check "${check?.name}" reaches the pods of ${describe(item.object)} through the API server's ` +
+        `pod proxy, but this run may not ${verb} pods/proxy in namespace ${namespace}. Add the opt-in rule from the README's ` +
+        `RBAC table (resources: ["pods/proxy"], verbs: ["${verb}"]), or use the url form of the check from a runner that ` +
+        'reaches the pods. Nothing was changed in the cluster.',
+    );
+  }
 }
 
 function createdHere(manifests: ManifestSet, namespace: string): boolean {
