@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
-import { micromark } from 'micromark';
-import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { renderReport } from '../../src/adapters/markdown.ts';
 import type { CheckReport } from '../../src/engine/analysis.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
@@ -22,6 +20,7 @@ import {
 import { startFakeGitHub } from '../support/github/fake-server.ts';
 import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
+import { toHtml } from '../support/rendered.ts';
 import { manifestFile, runAction, runEngine } from '../support/run-action.ts';
 import { mergedPull, pushEvent } from '../support/runner-env.ts';
 
@@ -58,9 +57,6 @@ function db(image: string): V1StatefulSet {
 
 const checksOf = (report: RolloutReport | undefined, stage: number): readonly CheckReport[] =>
   report?.stages.find((s) => s.stage === stage)?.analysis ?? [];
-
-const toHtml = (markdown: string) =>
-  micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
 
 describe('canary analysis on the real cluster and a real Prometheus', () => {
   let ns: TestNamespace;

@@ -4,19 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { micromark } from 'micromark';
-import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub, type User } from '../support/github/fake-server.ts';
 import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
+import { toHtml } from '../support/rendered.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
 
 const maintainer: User = { login: 'mona', id: 1, type: 'User' };
 const reader: User = { login: 'hubot-fan', id: 2, type: 'User' };
-const toHtml = (md: string) =>
-  micromark(md, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
-
 describe('commands in pull request comments', () => {
   let ns: TestNamespace;
   let fake: FakeGitHub;

@@ -4,12 +4,11 @@
 // edited in place by the next push, and the rollout comment of the merge linking to it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { micromark } from 'micromark';
-import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
+import { toHtml } from '../support/rendered.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
 import { mergedPull, pushEvent } from '../support/runner-env.ts';
 import { forbiddenSpecChange } from '../support/versions.ts';
@@ -26,9 +25,6 @@ const prEvent = (number: number, sha = head) => ({
     base: { repo: { full_name: 'acme/shop' } },
   },
 });
-const toHtml = (md: string) =>
-  micromark(md, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
-
 describe('the plan comment on a pull request, on the real cluster', () => {
   let ns: TestNamespace;
   let fake: FakeGitHub;

@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { micromark } from 'micromark';
-import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import {
   freshNamespace,
   type TestNamespace,
@@ -16,6 +14,7 @@ import {
 import { type Comment, type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
+import { toHtml } from '../support/rendered.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
 import { mergedPull, pushEvent } from '../support/runner-env.ts';
 
@@ -392,11 +391,7 @@ function assertInert(body: string): void {
   for (const live of ['<script', '</details>', '@everyone', '](javascript:', '```'])
     assert.ok(!outside.includes(live), `${live} outside the code block:\n${outside}`);
   // Rendered as GitHub does (raw HTML allowed), the message is text in a <pre>, not elements.
-  const html = micromark(body, {
-    allowDangerousHtml: true,
-    extensions: [gfm()],
-    htmlExtensions: [gfmHtml()],
-  });
+  const html = toHtml(body);
   for (const element of ['<script', '</details>', 'href="javascript:'])
     assert.ok(!html.includes(element), `${element} in the rendered comment:\n${html}`);
   assert.match(html, /<pre><code class="language-text">&lt;\/details&gt;&lt;script&gt;/);

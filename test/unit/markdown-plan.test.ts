@@ -3,18 +3,12 @@
 // its fence whatever backticks it holds, and a refusal, no change and a fork read as such.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { micromark } from 'micromark';
-import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import type { GitHubRunContext } from '../../src/adapters/github/context.ts';
 import { forkOf, planCannotRun } from '../../src/adapters/github/fork.ts';
 import { plansOnPullRequest } from '../../src/adapters/github/plan-comment.ts';
 import { renderPlan, renderPlanSkipped, renderStatefulSetPlan } from '../../src/adapters/markdown-plan.ts';
 import type { PlanReport, StatefulSetPlan } from '../../src/engine/plan-report.ts';
-
-/** Renders like GitHub would, but keeping raw HTML, so any HTML that leaks through shows up. */
-function toHtml(markdown: string): string {
-  return micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
-}
+import { toHtml } from '../support/rendered.ts';
 
 const evil =
   '`` </code></pre><script>alert(1)</script> [x](javascript:alert(1)) @octocat #1 | ** https://evil.example';

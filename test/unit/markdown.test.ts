@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { micromark } from 'micromark';
-import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import {
   code,
   escapeMarkdown,
@@ -12,11 +10,7 @@ import {
   terminationMessageLimit,
 } from '../../src/adapters/markdown.ts';
 import type { RolloutReport, Verdict } from '../../src/engine/report.ts';
-
-/** Renders like GitHub would, but keeping raw HTML, so any HTML that leaks through shows up. */
-function toHtml(markdown: string): string {
-  return micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
-}
+import { toHtml } from '../support/rendered.ts';
 
 const t0 = Date.UTC(2025, 0, 2, 3, 4, 5);
 
