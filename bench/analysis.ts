@@ -9,6 +9,7 @@
 //   node bench/analysis.ts
 
 import { rolloutScenario, type ScenarioOptions, type ScenarioResult } from './scenario.ts';
+import { partitionWrites } from './stages.ts';
 import { type Figure, load, printFigure, round, verdict } from './stats.ts';
 
 const REPLICAS = 10;
@@ -36,13 +37,7 @@ interface StageCost {
 
 /** Per stage: its proxied requests (by the pods they went to) and the time around them. */
 function stageCosts(r: ScenarioResult): StageCost[] {
-  const writes = r.requests.filter(
-    (q) =>
-      q.verb === 'patch' &&
-      q.resource === 'statefulsets' &&
-      q.body.includes('"partition"') &&
-      !q.contentType.startsWith('application/apply-patch'),
-  );
+  const writes = partitionWrites(r.requests, 'web');
   const proxied = r.requests.filter((q) => isProxied(q.path));
   const costs: StageCost[] = [];
   for (let i = 0; i < writes.length; i++) {

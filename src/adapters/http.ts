@@ -48,7 +48,8 @@ export async function boundedText(response: Response): Promise<string> {
   return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
 }
 
-function unreachableText(error: unknown, request: HttpRequest): string {
+/** Why a request got no answer: cancelled, timed out, or the network's own code. */
+export function unreachableText(error: unknown, request: Pick<HttpRequest, 'signal' | 'timeoutMs'>): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return request.signal.aborted ? 'cancelled' : `no answer within ${request.timeoutMs} ms`;
   }

@@ -15,6 +15,7 @@ import {
   keeps,
   type Measurement,
   type PrometheusProbe,
+  type PromSample,
   parsePromAnswer,
   podsRegex,
   roundsOf,
@@ -278,39 +279,24 @@ export class StageAnalysis {
 
   private async measurePrometheus(name: string, probe: PrometheusProbe, signal: AbortSignal): Promise<Round> {
     const perPod = /\{\{\s*pod\s*\}\}/.test(probe.query);
-    const subjects = perPod ? this.target.pods.map((p) => p.name) : [undefined];
-    const measurements: Measurement[] = [];
-    for (const pod of subjects) {
-      const query = fill(probe.query, { ...this.values(), ...(pod ? { pod } : {}) });
-      let samples: ReturnType<typeof parsePromAnswer>;
-      try {
-        samples = await this.queryPrometheus(probe, query, signal);
-      } catch (error) {
-        return { kind: 'error', error: error instanceof Error ? error.message : String(error) };
-      }
-      const at = this.deps.clock.now();
-      // A query summed over the stage's pods names them all.
-      const fallback = pod ?? this.target.pods.map((p) => p.name).join(', ');
-      const noData = probe.onNoData === 'fail' ? 'fail' : probe.onNoData === 'pass' ? 'pass' : 'no-data';
-      if (samples.length === 0)
-        measurements.push({ check: name, subject: fallback, value: 'no data', verdict: noData, at });
-      for (const s of samples) {
-        // NaN is what a ratio over no traffic (0/0) gives: no data, not a value.
-        if (Number.isNaN(s.value)) {
-          const subject = seriesName(s.labels, fallback);
-          measurements.push({ check: name, subject, value: 'NaN (no data)', verdict: noData, at });
-          continue;
-        }
-        const verdict = keeps(probe.threshold, s.value) ? 'pass' : 'fail';
-        measurements.push({
-          check: name,
-          subject: seriesName(s.labels, fallback),
-          value: showNumber(s.value),
-          verdict,
-          at,
-        });
-      }
+    const names = this.target.pods.map((p) => p.name);
+    // One query a pod ({{pod}}, all at once), or one for the stage's pods, named by them all.
+    const subjects = perPod ? names : [names.join(', ')];
+    let answers: { subject: string; samples: PromSample[] }[];
+    try {
+      answers = await Promise.all(
+        subjects.map(async (subject) => {
+          const query = fill(probe.query, { ...this.values(), ...(perPod ? { pod: subject } : {}) });
+          return { subject, samples: await this.queryPrometheus(probe, query, signal) };
+        }),
+      );
+    } catch (error) {
+      return { kind: 'error', error: error instanceof Error ? error.message : String(error) };
     }
+    const at = this.deps.clock.now();
+    const measurements = answers.flatMap(({ subject, samples }) =>
+      measuredSamples(name, probe, samples, subject, at),
+    );
     return { kind: 'measured', measurements };
   }
 
@@ -354,6 +340,27 @@ export class StageAnalysis {
       pods: podsRegex(pods.map((p) => p.name)),
     };
   }
+}
+
+/**
+ * A query's samples as measurements against the check's bounds; no samples, or NaN (what a ratio
+ * over no traffic, 0/0, gives), is no data, judged as `on-no-data` says.
+ */
+function measuredSamples(
+  check: string,
+  probe: PrometheusProbe,
+  samples: readonly PromSample[],
+  fallback: string,
+  at: number,
+): Measurement[] {
+  const noData = probe.onNoData === 'fail' ? 'fail' : probe.onNoData === 'pass' ? 'pass' : 'no-data';
+  if (samples.length === 0) return [{ check, subject: fallback, value: 'no data', verdict: noData, at }];
+  return samples.map((s) => {
+    const subject = seriesName(s.labels, fallback);
+    if (Number.isNaN(s.value)) return { check, subject, value: 'NaN (no data)', verdict: noData, at };
+    const verdict = keeps(probe.threshold, s.value) ? 'pass' : 'fail';
+    return { check, subject, value: showNumber(s.value), verdict, at };
+  });
 }
 
 /** An HTTP answer against the check's status codes and JSON condition. */

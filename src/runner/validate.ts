@@ -91,6 +91,7 @@ export async function validate(
   };
   for (const item of others) await check(item, item.object);
   const statefulSets: KubeObject[] = [];
+  const access = new Map<string, Promise<boolean>>();
   for (const item of manifests.statefulSets) {
     // Any partition will do for a dry-run: it is the template and the defaults we want back.
     const object = withPartition(item.object, replicasOf(item.object) ?? 0);
@@ -100,7 +101,7 @@ export async function validate(
     const dryRun = await check(item, checked);
     await refuseOrdinalsChange(cluster, item, dryRun);
     statefulSets.push(dryRun);
-    await checkAnalysis(cluster, item, dryRun, options.analysis ?? []);
+    await checkAnalysis(cluster, item, dryRun, options.analysis ?? [], access);
   }
   const newNamespaceObjects = others
     .filter((o) => o.object.kind === 'Namespace' && newNamespaces.has(o.object.metadata.name))
@@ -151,34 +152,35 @@ async function checkAnalysis(
   item: SourcedObject,
   dryRun: KubeObject,
   checks: readonly AnalysisCheck[],
+  access: Map<string, Promise<boolean>>,
 ): Promise<void> {
   const template = (dryRun.spec as { template?: unknown } | undefined)?.template;
   const ports = portsOf(template);
-  const proxied = checks.filter((c) => c.probe.kind === 'http' && c.probe.url === undefined);
-  for (const check of proxied) {
-    const port = check.probe.kind === 'http' ? check.probe.port : undefined;
-    if (typeof port === 'string' && ports[port] === undefined) {
+  const proxied = checks.flatMap((check) =>
+    check.probe.kind === 'http' && check.probe.url === undefined ? [{ check, probe: check.probe }] : [],
+  );
+  for (const { check, probe } of proxied) {
+    if (typeof probe.port === 'string' && ports[probe.port] === undefined) {
       const known = Object.keys(ports);
       throw new ValidationError(
-        `Input analysis: check "${check.name}": http.port ${port} is not a port name of ${describe(item.object)} ` +
+        `Input analysis: check "${check.name}": http.port ${probe.port} is not a port name of ${describe(item.object)} ` +
           `(${item.source}); ${known.length ? `its containers name ${known.join(', ')}` : 'its containers name no ports'}. ` +
           'Name a declared port, or give the port number. Nothing was changed in the cluster.',
       );
     }
   }
-  if (proxied.length === 0 || !cluster.canI) return;
+  const { canI } = cluster;
+  if (canI === undefined) return;
   const namespace = refOf(item.object).namespace;
-  // RBAC asks for get on a GET or HEAD through the proxy, and create on a POST.
-  const verbs = [
-    ...new Set(proxied.map((c) => (c.probe.kind === 'http' && c.probe.method === 'POST' ? 'create' : 'get'))),
-  ];
-  for (const verb of verbs) {
-    if (await cluster.canI(namespace, verb, 'pods/proxy')) continue;
-    const check = proxied.find(
-      (c) => (verb === 'create') === (c.probe.kind === 'http' && c.probe.method === 'POST'),
-    );
+  for (const { check, probe } of proxied) {
+    // RBAC asks for get on a GET or HEAD through the proxy, and create on a POST.
+    const verb = probe.method === 'POST' ? 'create' : 'get';
+    // One access review per namespace and verb, however many checks and StatefulSets ask.
+    const key = `${namespace} ${verb}`;
+    if (!access.has(key)) access.set(key, canI.call(cluster, namespace, verb, 'pods/proxy'));
+    if (await access.get(key)) continue;
     throw new ValidationError(
-      `Input analysis: check "${check?.name}" reaches the pods of ${describe(item.object)} through the API server's ` +
+      `Input analysis: check "${check.name}" reaches the pods of ${describe(item.object)} through the API server's ` +
         `pod proxy, but this run may not ${verb} pods/proxy in namespace ${namespace}. Add the opt-in rule from the README's ` +
         `RBAC table (resources: ["pods/proxy"], verbs: ["${verb}"]), or use the url form of the check from a runner that ` +
         'reaches the pods. Nothing was changed in the cluster.',

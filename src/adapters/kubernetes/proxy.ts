@@ -1,7 +1,9 @@
 // Requests to a pod through the API server's pod proxy (pods/proxy), and the access review
 // that tells, before anything changes, whether this run may use it.
+
 import type { ProxyRequest } from '../../ports/cluster.ts';
 import { type HttpResponse, HttpUnreachable, MAX_BODY_BYTES } from '../../ports/http.ts';
+import { unreachableText } from '../http.ts';
 import type { Api } from './http.ts';
 
 /** A pod proxy request that the API server refused for lack of RBAC (pods/proxy get). */
@@ -32,16 +34,12 @@ export async function proxyPod(
       signal,
     );
   } catch (error) {
-    if (request.signal.aborted) throw new HttpUnreachable('cancelled');
-    const name = error instanceof Error ? error.name : '';
-    if (name === 'TimeoutError' || name === 'AbortError')
-      throw new HttpUnreachable(`no answer within ${request.timeoutMs} ms`);
-    throw new HttpUnreachable(error instanceof Error ? error.message : String(error));
+    throw new HttpUnreachable(unreachableText(error, request));
   }
   if (answer.status === 403 && /cannot \w+ resource "pods\/proxy"/.test(answer.body)) {
     throw new ProxyForbidden(
       `the API server refused the pod proxy: ${statusMessage(answer.body)}. HTTP checks with port and path go ` +
-        "through the pod proxy, which needs get on pods/proxy in the namespace: add the opt-in rule from the README's " +
+        "through the pod proxy, which needs get (create for a POST check) on pods/proxy in the namespace: add the opt-in rule from the README's " +
         'RBAC table (or use the url form of the check from a runner that reaches the pods)',
     );
   }
