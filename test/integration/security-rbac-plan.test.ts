@@ -12,10 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   AdmissionregistrationV1Api,
   AppsV1Api,
-  AuthorizationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
+  type KubeConfig,
   type V1Role,
   type V1RoleBinding,
   type V1Service,
@@ -26,10 +23,11 @@ import {
 import { loadAll } from 'js-yaml';
 import { adminKubeConfig, freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { repoRoot } from '../cluster/state.ts';
-import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/faults/proxy.ts';
+import type { FaultProxy, SeenRequest } from '../support/faults/proxy.ts';
 import { runEngine } from '../support/faults/run-engine.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
+import { type BoundServiceAccount, bindServiceAccount } from '../support/service-account.ts';
 import { forbiddenSpecChange } from '../support/versions.ts';
 
 const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac-plan.yaml'), 'utf8')) as {
@@ -80,39 +78,18 @@ const rolePermissions = (r: V1Role): string[] =>
 
 describe('a service account bound to exactly the Role in examples/rbac-plan.yaml', () => {
   let ns: TestNamespace;
+  let sa: BoundServiceAccount;
   let kubeConfig: KubeConfig;
-  let rbac: RbacAuthorizationV1Api;
   let proxy: FaultProxy;
   before(async () => {
     ns = await freshNamespace('rbac-plan');
     const created = await runAction(ns, { manifests: manifestFile([service, db('registry.local/db:v1')]) });
     assert.equal(created.outcome.result, 'created', created.logs.join('\n'));
-    const admin = await adminKubeConfig();
-    const core = admin.makeApiClient(CoreV1Api);
-    rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    const sa = 'statefulset-canary-plan';
-    await core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: sa } } });
-    await rbac.createNamespacedRole({ namespace: ns.name, body: role });
-    await rbac.createNamespacedRoleBinding({
-      namespace: ns.name,
-      body: { ...binding, subjects: binding.subjects?.map((s) => ({ ...s, namespace: ns.name })) },
-    });
-    const token = await core.createNamespacedServiceAccountToken({
-      name: sa,
-      namespace: ns.name,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    proxy = await startFaultProxy(admin);
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: proxy.kubeConfig(ns.name).clusters,
-      users: [{ name: sa, token: token.status?.token }],
-      contexts: [{ name: 'local', cluster: 'proxy', user: sa, namespace: ns.name }],
-      currentContext: 'local',
-    });
+    sa = await bindServiceAccount(ns, 'statefulset-canary-plan', role, binding);
+    ({ kubeConfig, proxy } = sa);
   });
   after(async () => {
-    await proxy?.close();
+    await sa?.close();
     await ns?.cleanup();
   });
 
@@ -191,31 +168,10 @@ describe('a service account bound to exactly the Role in examples/rbac-plan.yaml
     const rules = (role.rules ?? []).map((r) =>
       r.resources?.includes('statefulsets') ? { ...r, verbs: r.verbs.filter((v) => v !== 'create') } : r,
     );
-    await rbac.replaceNamespacedRole({
-      name: role.metadata?.name ?? '',
-      namespace: ns.name,
-      body: { ...role, metadata: { ...role.metadata, namespace: ns.name }, rules },
+    await sa.setRules(rules, {
+      attributes: { verb: 'create', group: 'apps', resource: 'statefulsets' },
+      allowed: false,
     });
-    const review = kubeConfig.makeApiClient(AuthorizationV1Api);
-    await waitFor(
-      async () =>
-        (
-          await review.createSelfSubjectAccessReview({
-            body: {
-              spec: {
-                resourceAttributes: {
-                  namespace: ns.name,
-                  verb: 'create',
-                  group: 'apps',
-                  resource: 'statefulsets',
-                },
-              },
-            },
-          })
-        ).status?.allowed === false,
-      10_000,
-      'the Role change to reach the authorizer',
-    );
     const fresh = await plan([db('registry.local/db:v1', 'db3')]).catch((error: Error) => error);
     const text = fresh instanceof Error ? fresh.message : `${fresh.outcome.failure}`;
     assert.match(text, /403|forbidden/i);

@@ -7,28 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  AuthorizationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
-  type V1Role,
-  type V1RoleBinding,
-  type V1Service,
-  type V1StatefulSet,
-} from '@kubernetes/client-node';
+import type { KubeConfig, V1Role, V1RoleBinding, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import {
-  adminKubeConfig,
-  freshNamespace,
-  statefulSet,
-  type TestNamespace,
-  waitFor,
-} from '../cluster/harness.ts';
+import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
 import { repoRoot } from '../cluster/state.ts';
-import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/faults/proxy.ts';
+import type { FaultProxy, SeenRequest } from '../support/faults/proxy.ts';
 import { runEngine } from '../support/faults/run-engine.ts';
 import { manifestFile } from '../support/run-action.ts';
+import { type BoundServiceAccount, bindServiceAccount } from '../support/service-account.ts';
 
 const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac.yaml'), 'utf8')) as {
   kind: string;
@@ -79,38 +65,16 @@ function rolePermissions(r: V1Role): string[] {
 
 describe('a service account bound to exactly the Role in examples/rbac.yaml', () => {
   let ns: TestNamespace;
+  let sa: BoundServiceAccount;
   let kubeConfig: KubeConfig;
-  let rbac: RbacAuthorizationV1Api;
   let proxy: FaultProxy;
   before(async () => {
     ns = await freshNamespace('rbac');
-    const admin = await adminKubeConfig();
-    const core = admin.makeApiClient(CoreV1Api);
-    rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    const sa = 'statefulset-canary';
-    await core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: sa } } });
-    await rbac.createNamespacedRole({ namespace: ns.name, body: role });
-    await rbac.createNamespacedRoleBinding({
-      namespace: ns.name,
-      body: { ...binding, subjects: binding.subjects?.map((s) => ({ ...s, namespace: ns.name })) },
-    });
-    const token = await core.createNamespacedServiceAccountToken({
-      name: sa,
-      namespace: ns.name,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    // Through the (fault-free) proxy, which records every request the action makes.
-    proxy = await startFaultProxy(admin);
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: proxy.kubeConfig(ns.name).clusters,
-      users: [{ name: sa, token: token.status?.token }],
-      contexts: [{ name: 'local', cluster: 'proxy', user: sa, namespace: ns.name }],
-      currentContext: 'local',
-    });
+    sa = await bindServiceAccount(ns, 'statefulset-canary', role, binding);
+    ({ kubeConfig, proxy } = sa);
   });
   after(async () => {
-    await proxy.close();
+    await sa.close();
     await ns.cleanup();
   });
 
@@ -159,22 +123,7 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
     const rules = (role.rules ?? [])
       .filter((r) => !r.resources?.some((res) => diagnosis.has(res)))
       .map((r) => (r.resources?.includes('pods') ? { ...r, verbs: r.verbs.filter((v) => v !== 'get') } : r));
-    await rbac.replaceNamespacedRole({
-      name: role.metadata?.name ?? '',
-      namespace: ns.name,
-      body: { ...role, metadata: { ...role.metadata, namespace: ns.name }, rules },
-    });
-    const review = kubeConfig.makeApiClient(AuthorizationV1Api);
-    await waitFor(
-      async () =>
-        (
-          await review.createSelfSubjectAccessReview({
-            body: { spec: { resourceAttributes: { namespace: ns.name, verb: 'get', resource: 'pods' } } },
-          })
-        ).status?.allowed === false,
-      10_000,
-      'the Role change to reach the authorizer',
-    );
+    await sa.setRules(rules, { attributes: { verb: 'get', resource: 'pods' }, allowed: false });
     const crash = await run({ manifests: manifests('registry.local/db:v5-crashloop') });
     assert.equal(crash.outcome.result, 'rolled-back', `${crash.outcome.failure}\n${crash.logs.join('\n')}`);
     assert.ok(
@@ -183,33 +132,14 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
       ),
       `the diagnosis says what it could not read\n${crash.logs.join('\n')}`,
     );
-    await rbac.replaceNamespacedRole({
-      name: role.metadata?.name ?? '',
-      namespace: ns.name,
-      body: { ...role, metadata: { ...role.metadata, namespace: ns.name } },
-    });
+    await sa.setRules(undefined);
   });
 
   it('fails with a 403 naming the verb and resource when the Role lacks pods delete', async () => {
     const rules = (role.rules ?? []).map((r) =>
       r.resources?.includes('pods') ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') } : r,
     );
-    await rbac.replaceNamespacedRole({
-      name: role.metadata?.name ?? '',
-      namespace: ns.name,
-      body: { ...role, metadata: { ...role.metadata, namespace: ns.name }, rules },
-    });
-    const review = kubeConfig.makeApiClient(AuthorizationV1Api);
-    await waitFor(
-      async () =>
-        (
-          await review.createSelfSubjectAccessReview({
-            body: { spec: { resourceAttributes: { namespace: ns.name, verb: 'delete', resource: 'pods' } } },
-          })
-        ).status?.allowed === false,
-      10_000,
-      'the Role change to reach the authorizer',
-    );
+    await sa.setRules(rules, { attributes: { verb: 'delete', resource: 'pods' }, allowed: false });
     await assert.rejects(run({ manifests: manifests('registry.local/db:v4-crashloop') }), (error: Error) => {
       assert.match(error.message, /delete Pod .*db-2 failed \(403\)/);
       assert.match(error.message, /cannot delete resource "pods"/);
@@ -233,36 +163,9 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
       return manifestFile([sts]);
     };
     const analysis = '- name: healthz\n  http: { port: http, path: /healthz }\n  interval: 500ms\n  count: 1';
-    const setRules = async (rules: V1Role['rules']) => {
-      await rbac.replaceNamespacedRole({
-        name: role.metadata?.name ?? '',
-        namespace: ns.name,
-        body: { ...role, metadata: { ...role.metadata, namespace: ns.name }, rules },
-      });
-    };
-    const review = kubeConfig.makeApiClient(AuthorizationV1Api);
-    const proxyAllowed = async () =>
-      (
-        await review.createSelfSubjectAccessReview({
-          body: {
-            spec: {
-              resourceAttributes: { namespace: ns.name, verb: 'get', resource: 'pods', subresource: 'proxy' },
-            },
-          },
-        })
-      ).status?.allowed === true;
-    await setRules(role.rules);
-    await waitFor(
-      async () =>
-        !(await proxyAllowed()) &&
-        (
-          await review.createSelfSubjectAccessReview({
-            body: { spec: { resourceAttributes: { namespace: ns.name, verb: 'delete', resource: 'pods' } } },
-          })
-        ).status?.allowed === true,
-      10_000,
-      'the Role as in examples/rbac.yaml',
-    );
+    const proxyGet = { verb: 'get', resource: 'pods', subresource: 'proxy' };
+    // The Role as in examples/rbac.yaml again (the test before took pods delete away).
+    await sa.setRules(undefined, { attributes: { verb: 'delete', resource: 'pods' }, allowed: true });
     const seen = proxy.seen.length;
     await assert.rejects(run({ manifests: withPort('registry.local/db:v6'), analysis }), (error: Error) => {
       assert.match(
@@ -285,8 +188,8 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
       [],
       'nothing written',
     );
-    await setRules([...(role.rules ?? []), { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] }]);
-    await waitFor(proxyAllowed, 10_000, 'the opt-in rule to reach the authorizer');
+    const optIn = { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] };
+    await sa.setRules([...(role.rules ?? []), optIn], { attributes: proxyGet, allowed: true });
     const rolled = await run({ manifests: withPort('registry.local/db:v7'), analysis, soak: '0s' });
     assert.equal(rolled.outcome.result, 'succeeded', `${rolled.outcome.failure}\n${rolled.logs.join('\n')}`);
     assert.equal(
@@ -295,6 +198,6 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
       ).length,
       3,
     );
-    await setRules(role.rules);
+    await sa.setRules(undefined, { attributes: proxyGet, allowed: false });
   });
 });
