@@ -23,11 +23,11 @@ import {
 import { loadAll } from 'js-yaml';
 import { adminKubeConfig, freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { repoRoot } from '../cluster/state.ts';
-import type { FaultProxy, SeenRequest } from '../support/faults/proxy.ts';
+import type { FaultProxy } from '../support/faults/proxy.ts';
 import { runEngine } from '../support/faults/run-engine.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile, runAction } from '../support/run-action.ts';
-import { type BoundServiceAccount, bindServiceAccount } from '../support/service-account.ts';
+import { type BoundServiceAccount, bindServiceAccount, permissionsOf } from '../support/service-account.ts';
 import { forbiddenSpecChange } from '../support/versions.ts';
 
 const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac-plan.yaml'), 'utf8')) as {
@@ -47,27 +47,6 @@ const service: V1Service = {
   spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'db', port: 5432 }] },
 };
 const db = (image: string, name = 'db'): V1StatefulSet => canaryManifest({ name, image, replicas: 3 });
-
-/** The RBAC (resource, verb) pairs a request needs, as "group/resource verb"; none for discovery. */
-function permissionsOf(request: SeenRequest): string[] {
-  const url = new URL(request.url, 'https://x');
-  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?$/.exec(
-    url.pathname,
-  );
-  if (!match) return [];
-  const resource = `${match[1] ?? ''}/${match[2]}`;
-  const named = match[3] !== undefined;
-  const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
-  const verbs: Record<string, string[]> = {
-    GET: [watch ? 'watch' : named ? 'get' : 'list'],
-    POST: ['create'],
-    PUT: ['update'],
-    // Server-side apply of an object that does not exist yet creates it: RBAC asks for create too.
-    PATCH: request.contentType === 'application/apply-patch+yaml' ? ['patch', 'create'] : ['patch'],
-    DELETE: [named ? 'delete' : 'deletecollection'],
-  };
-  return (verbs[request.method] ?? [request.method]).map((verb) => `${resource} ${verb}`);
-}
 
 const rolePermissions = (r: V1Role): string[] =>
   (r.rules ?? []).flatMap((rule) =>

@@ -11,10 +11,15 @@ import type { KubeConfig, V1Role, V1RoleBinding, V1Service, V1StatefulSet } from
 import { loadAll } from 'js-yaml';
 import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
 import { repoRoot } from '../cluster/state.ts';
-import type { FaultProxy, SeenRequest } from '../support/faults/proxy.ts';
+import type { FaultProxy } from '../support/faults/proxy.ts';
 import { runEngine } from '../support/faults/run-engine.ts';
 import { manifestFile } from '../support/run-action.ts';
-import { type BoundServiceAccount, bindServiceAccount } from '../support/service-account.ts';
+import {
+  type BoundServiceAccount,
+  bindServiceAccount,
+  permissionsOf,
+  rolePermissions,
+} from '../support/service-account.ts';
 
 const documents = loadAll(readFileSync(join(repoRoot, 'examples/rbac.yaml'), 'utf8')) as {
   kind: string;
@@ -32,35 +37,6 @@ function manifests(image: string): string {
   const sts: V1StatefulSet = statefulSet({ name: 'db', replicas: 3, image });
   delete sts.spec?.updateStrategy;
   return manifestFile([service, sts]);
-}
-
-/** The RBAC (resource, verb) pairs a request needs, as "group/resource verb"; none for discovery. */
-function permissionsOf(request: SeenRequest): string[] {
-  const url = new URL(request.url, 'https://x');
-  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?$/.exec(
-    url.pathname,
-  );
-  if (!match) return [];
-  const resource = `${match[1] ?? ''}/${match[2]}`;
-  const named = match[3] !== undefined;
-  const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
-  const verbs: Record<string, string[]> = {
-    GET: [watch ? 'watch' : named ? 'get' : 'list'],
-    POST: ['create'],
-    PUT: ['update'],
-    // Server-side apply of an object that does not exist yet creates it: RBAC asks for create too.
-    PATCH: request.contentType === 'application/apply-patch+yaml' ? ['patch', 'create'] : ['patch'],
-    DELETE: [named ? 'delete' : 'deletecollection'],
-  };
-  return (verbs[request.method] ?? [request.method]).map((verb) => `${resource} ${verb}`);
-}
-
-function rolePermissions(r: V1Role): string[] {
-  return (r.rules ?? []).flatMap((rule) =>
-    (rule.apiGroups ?? []).flatMap((group) =>
-      (rule.resources ?? []).flatMap((res) => rule.verbs.map((verb) => `${group}/${res} ${verb}`)),
-    ),
-  );
 }
 
 describe('a service account bound to exactly the Role in examples/rbac.yaml', () => {

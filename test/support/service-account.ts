@@ -1,7 +1,8 @@
 // A ServiceAccount bound to exactly a Role (as the examples ship it), with a token minted by the
 // TokenRequest API and a kubeconfig that reaches the cluster through the recording fault proxy,
 // so a test sees every request the action makes with it; and changes to that Role that wait
-// until the authorizer applies them (RBAC changes reach it a little later).
+// until the authorizer applies them (RBAC changes reach it a little later); and the RBAC pairs a
+// recorded request needs and a Role grants, to compare the two.
 import {
   AuthorizationV1Api,
   CoreV1Api,
@@ -12,7 +13,7 @@ import {
   type V1RoleBinding,
 } from '@kubernetes/client-node';
 import { adminKubeConfig, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { type FaultProxy, startFaultProxy } from './faults/proxy.ts';
+import { type FaultProxy, type SeenRequest, startFaultProxy } from './faults/proxy.ts';
 
 export interface BoundServiceAccount {
   /** The account's credentials, through `proxy`. */
@@ -84,4 +85,34 @@ export async function bindServiceAccount(
     },
     close: () => proxy.close(),
   };
+}
+
+/** The RBAC (resource, verb) pairs a request needs, as "group/resource verb"; none for discovery. */
+export function permissionsOf(request: SeenRequest): string[] {
+  const url = new URL(request.url, 'https://x');
+  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?$/.exec(
+    url.pathname,
+  );
+  if (!match) return [];
+  const resource = `${match[1] ?? ''}/${match[2]}`;
+  const named = match[3] !== undefined;
+  const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+  const verbs: Record<string, string[]> = {
+    GET: [watch ? 'watch' : named ? 'get' : 'list'],
+    POST: ['create'],
+    PUT: ['update'],
+    // Server-side apply of an object that does not exist yet creates it: RBAC asks for create too.
+    PATCH: request.contentType === 'application/apply-patch+yaml' ? ['patch', 'create'] : ['patch'],
+    DELETE: [named ? 'delete' : 'deletecollection'],
+  };
+  return (verbs[request.method] ?? [request.method]).map((verb) => `${resource} ${verb}`);
+}
+
+/** The (resource, verb) pairs a Role grants, as permissionsOf writes them. */
+export function rolePermissions(r: V1Role): string[] {
+  return (r.rules ?? []).flatMap((rule) =>
+    (rule.apiGroups ?? []).flatMap((group) =>
+      (rule.resources ?? []).flatMap((res) => rule.verbs.map((verb) => `${group}/${res} ${verb}`)),
+    ),
+  );
 }
