@@ -21,6 +21,16 @@ import { behaviourOf, type SimState } from './kubelet-status.ts';
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1']);
 const maxHeadBytes = 8192;
 
+/** How many pod IPs there are: 10.244.0.2 to 10.244.255.251, 256 third octets of 250 hosts. */
+export const POD_IPS = 256 * 250;
+
+/** The `n`th pod IP (0 <= n < POD_IPS). */
+export function podIpAt(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n >= POD_IPS)
+    throw new RangeError(`pod IP number ${n} is outside 0..${POD_IPS - 1}`);
+  return `10.244.${Math.floor(n / 250)}.${(n % 250) + 2}`;
+}
+
 export class PodNetwork {
   private readonly byUid = new Map<string, PodEndpoint>();
   private readonly byIp = new Map<string, PodEndpoint>();

@@ -10,7 +10,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, StorageV1Api, type V1Pod } from '@kubernetes/client-node';
 import { call, ensureNodeReady, log, mergePatch } from './kubelet-api.ts';
-import { endpointOf, PodNetwork } from './kubelet-network.ts';
+import { endpointOf, POD_IPS, PodNetwork, podIpAt } from './kubelet-network.ts';
 import { initialSim } from './kubelet-sim.ts';
 import {
   behaviourOf,
@@ -79,13 +79,13 @@ const tracked = new Map<string, Tracked>(); // by pod uid
 const binding = new Set<string>(); // uids whose binding was sent
 const deleting = new Map<string, NodeJS.Timeout>(); // uids whose final delete is scheduled
 // From a random start, so a restarted stand-in rarely meets the IPs of the pods it adopts.
-let nextIp = Math.floor(Math.random() * 65_000);
+let nextIp = Math.floor(Math.random() * POD_IPS);
 
 /** A pod IP no tracked pod has: the pod network routes by IP. */
 function podIp(): string {
   for (;;) {
-    nextIp = (nextIp + 1) % 65_000;
-    const ip = `10.244.${Math.floor(nextIp / 250)}.${(nextIp % 250) + 2}`;
+    nextIp = (nextIp + 1) % POD_IPS;
+    const ip = podIpAt(nextIp);
     if (!network.hasIp(ip)) return ip;
   }
 }
