@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
+import { repoRoot } from '../test/cluster/control-plane/state.ts';
 import {
   freshNamespace,
   type StatefulSetOptions,
@@ -15,7 +16,6 @@ import {
   type TestNamespace,
   watchPods,
 } from '../test/cluster/harness.ts';
-import { repoRoot } from '../test/cluster/state.ts';
 import { now } from './stats.ts';
 
 export { repoRoot };

@@ -3,7 +3,7 @@ import { Agent, createServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { loopbackCertificate } from '../test/cluster/pki.ts';
+import { loopbackCertificate } from '../test/cluster/control-plane/pki.ts';
 import { now } from './stats.ts';
 
 export interface RecordedRequest {

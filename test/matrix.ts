@@ -1,6 +1,6 @@
 // `npm run test:matrix`: the integration suite on each tested Kubernetes release in turn, each
 // on its own local control plane (K8S_VERSION selects the binaries, built and cached by
-// test/cluster/build-binaries.sh on first use, and the cluster's state dir: .cluster-v<version>
+// test/cluster/build/build-binaries.sh on first use, and the cluster's state dir: .cluster-v<version>
 // for every release but the default, whose shared cluster is reused and left running).
 // A release's cluster that this script started is stopped again before the next one.
 //
@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './cluster/state.ts';
+import { repoRoot } from './cluster/control-plane/state.ts';
 
 /** The releases the README's "Kubernetes versions" table lists as tested. */
 const TESTED = ['1.34.4', '1.35.4', '1.36.3', '1.37.2'];

@@ -4,8 +4,8 @@
 // started it, also on failure and Ctrl-C. Exit code: the first failing step's.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { repoRoot } from './cluster/control-plane/state.ts';
 import { ensureClusterUp, stopCluster } from './cluster/lifecycle.ts';
-import { repoRoot } from './cluster/state.ts';
 
 const bin = (tool: string): string => join(repoRoot, 'node_modules/.bin', tool);
 const timings: [string, number][] = [];
@@ -60,9 +60,11 @@ async function main(): Promise<number> {
   codes.push(await run('lint', bin('biome'), ['check', '.']));
   codes.push(await run('typecheck', bin('tsc'), ['--noEmit', '-p', '.']));
   if (interrupted) return 130;
-  // Prometheus (test/cluster/build-prometheus.sh), which starts with the cluster: a no-op when
+  // Prometheus (test/cluster/build/build-prometheus.sh), which starts with the cluster: a no-op when
   // cached, a cold Go build of about 3 minutes otherwise, in a step of its own so its time shows.
-  const prometheus = await run('prometheus', 'bash', [join(repoRoot, 'test/cluster/build-prometheus.sh')]);
+  const prometheus = await run('prometheus', 'bash', [
+    join(repoRoot, 'test/cluster/build/build-prometheus.sh'),
+  ]);
   codes.push(prometheus);
   if (interrupted || prometheus !== 0) return interrupted ? 130 : prometheus;
   const up = await timed('cluster:up', ensureClusterUp);
@@ -71,9 +73,9 @@ async function main(): Promise<number> {
     `\n${up.started ? 'started' : 'reusing'} the local cluster: Kubernetes ${up.version} at ${up.state.apiServerUrl}`,
   );
   if (interrupted) return 130;
-  // Flux's applier for the apply: false tests (test/cluster/fluxapply): a no-op when cached, a
+  // Flux's applier for the apply: false tests (test/cluster/build/fluxapply): a no-op when cached, a
   // cold Go build of a few minutes otherwise, run here so no test's timeout includes it.
-  codes.push(await run('fluxapply', 'bash', [join(repoRoot, 'test/cluster/build-fluxapply.sh')]));
+  codes.push(await run('fluxapply', 'bash', [join(repoRoot, 'test/cluster/build/build-fluxapply.sh')]));
   if (interrupted) return 130;
   codes.push(
     await run('tests', process.execPath, [

@@ -19,10 +19,10 @@ import {
   type V1StatefulSet,
   Watch,
 } from '@kubernetes/client-node';
-import { clusterDir, isClusterUp, kubeconfigFile, readState } from './state.ts';
+import { clusterDir, isClusterUp, kubeconfigFile, readState } from './control-plane/state.ts';
 
-export { readyAfterAnnotation, terminationMessageAnnotation } from './kubelet-status.ts';
-export { nodeName } from './state.ts';
+export { nodeName } from './control-plane/state.ts';
+export { readyAfterAnnotation, terminationMessageAnnotation } from './kubelet/kubelet-status.ts';
 
 let reachable: Promise<void> | undefined;
 

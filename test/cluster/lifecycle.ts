@@ -16,10 +16,10 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { runBuildScript } from './build-script.ts';
-import { startControlPlane, startKubelet } from './control-plane.ts';
-import { stopProcesses } from './processes.ts';
-import { buildPrometheus } from './prometheus.ts';
+import { runBuildScript } from './build/build-script.ts';
+import { startControlPlane, startKubelet } from './control-plane/control-plane.ts';
+import { stopProcesses } from './control-plane/processes.ts';
+import { buildPrometheus } from './control-plane/prometheus.ts';
 import {
   type ClusterOptions,
   type ClusterProcess,
@@ -33,7 +33,7 @@ import {
   readState,
   repoRoot,
   writeState,
-} from './state.ts';
+} from './control-plane/state.ts';
 
 const lockFile = join(clusterDir, 'up.lock');
 const noOptions: ClusterOptions = { featureGates: '', apiServerArgs: [] };
@@ -47,22 +47,24 @@ export interface UpResult {
   elapsedMs: number;
 }
 
-/** Runs test/cluster/build-binaries.sh (a no-op when cached); its last stdout line is the bin dir. */
+/** Runs test/cluster/build/build-binaries.sh (a no-op when cached); its last stdout line is the bin dir. */
 export async function buildBinaries(): Promise<string> {
   const dir = await runBuildScript('build-binaries.sh');
-  if (!dir) throw new Error('test/cluster/build-binaries.sh printed no bin dir');
+  if (!dir) throw new Error('test/cluster/build/build-binaries.sh printed no bin dir');
   return dir;
 }
 
-/** Runs test/cluster/build-scheduler.sh into the same bin dir (a no-op when cached). */
+/** Runs test/cluster/build/build-scheduler.sh into the same bin dir (a no-op when cached). */
 function buildScheduler(binDir: string): Promise<void> {
   return new Promise((resolveDone, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test/cluster/build-scheduler.sh'), binDir], {
+    const child = spawn('bash', [join(repoRoot, 'test/cluster/build/build-scheduler.sh'), binDir], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolveDone() : reject(new Error(`test/cluster/build-scheduler.sh failed (exit ${code})`)),
+      code === 0
+        ? resolveDone()
+        : reject(new Error(`test/cluster/build/build-scheduler.sh failed (exit ${code})`)),
     );
   });
 }

@@ -2,8 +2,9 @@
 // one) and prints where it is, its version and how long the start took.
 // `npm run cluster:up -- --restart-kubelet` replaces only the kubelet stand-in
 // (after editing its code) and keeps everything else running.
+
+import { kubeconfigFile } from './control-plane/state.ts';
 import { ensureClusterUp, restartKubelet } from './lifecycle.ts';
-import { kubeconfigFile } from './state.ts';
 
 async function main(): Promise<void> {
   if (process.argv.includes('--restart-kubelet')) {

@@ -1,5 +1,5 @@
 // apply: false beside Flux (issue 18), on the real local control plane: the manifests are
-// applied by test/cluster/fluxapply, a Go program on Flux's own server-side apply library
+// applied by test/cluster/build/fluxapply, a Go program on Flux's own server-side apply library
 // (github.com/fluxcd/pkg/ssa) with kustomize-controller's field manager and apply options.
 import assert from 'node:assert/strict';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';

@@ -1,12 +1,12 @@
-// Proves the local cluster's pod network and Prometheus (test/cluster/kubelet-network.ts,
+// Proves the local cluster's pod network and Prometheus (test/cluster/kubelet/kubelet-network.ts,
 // prometheus.ts), which canary analysis tests rest on: the real API server's pod proxy reaches
 // each pod's simulated app (behaviour by image tag), refuses undeclared ports and pods that do
 // not run, every request is counted, and Prometheus scrapes the apps' app_requests_total.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { httpGet, readCa, readState } from '../cluster/control-plane/state.ts';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { httpGet, readCa, readState } from '../cluster/state.ts';
 import {
   clusterPrometheusUrl,
   podHttpBaseUrl,

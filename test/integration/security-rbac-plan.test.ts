@@ -21,8 +21,8 @@ import {
   type V1ValidatingAdmissionPolicyBinding,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
+import { repoRoot } from '../cluster/control-plane/state.ts';
 import { adminKubeConfig, freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { repoRoot } from '../cluster/state.ts';
 import type { FaultProxy } from '../support/faults/proxy.ts';
 import { runEngine } from '../support/faults/run-engine.ts';
 import { canaryManifest } from '../support/manifests.ts';

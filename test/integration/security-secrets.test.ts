@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
+import { pkiDir } from '../cluster/control-plane/state.ts';
 import {
   adminKubeConfig,
   freshNamespace,
@@ -19,7 +20,6 @@ import {
   type TestNamespace,
   waitFor,
 } from '../cluster/harness.ts';
-import { pkiDir } from '../cluster/state.ts';
 import { startBundle } from '../support/faults/bundle-process.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { canaryManifest } from '../support/manifests.ts';

@@ -17,7 +17,7 @@ import { selectPrivateCluster } from '../support/private-cluster.ts';
 selectPrivateCluster('watch-relist', { apiServerArgs: ['--watch-cache-sizes=pods#0,statefulsets.apps#0'] });
 const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts');
 const { freshNamespace, waitFor } = await import('../cluster/harness.ts');
-const { readState } = await import('../cluster/state.ts');
+const { readState } = await import('../cluster/control-plane/state.ts');
 const { startFaultProxy } = await import('../support/faults/proxy.ts');
 const { canaryManifest } = await import('../support/manifests.ts');
 const { manifestFile, recordCluster, runAction, runEngine } = await import('../support/run-action.ts');

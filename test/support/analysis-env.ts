@@ -1,4 +1,4 @@
-// What canary analysis tests reach on the local cluster (test/cluster/kubelet-network.ts and
+// What canary analysis tests reach on the local cluster (test/cluster/kubelet/kubelet-network.ts and
 // prometheus.ts): each pod's simulated app, through the API server's pod proxy or directly, the
 // cluster's Prometheus, a private Prometheus, and how many requests each pod's app served.
 //
@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { selectedClusterDir } from '../cluster/cluster-dirs.ts';
-import type { ClusterState } from '../cluster/state.ts';
+import { selectedClusterDir } from '../cluster/control-plane/cluster-dirs.ts';
+import type { ClusterState } from '../cluster/control-plane/state.ts';
 
 function clusterState(): ClusterState {
   const dir = selectedClusterDir();
@@ -28,7 +28,7 @@ function clusterState(): ClusterState {
 
 /** GET `url` (status 0 for a connection error), with the harness's client. */
 async function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return (await import('../cluster/state.ts')).httpGet(url);
+  return (await import('../cluster/control-plane/state.ts')).httpGet(url);
 }
 
 const restart = 'restart it (npm run cluster:down, then npm run cluster:up)';
@@ -106,9 +106,11 @@ export async function startPrometheus(
   options: { scrapeIntervalMs?: number } = {},
 ): Promise<PrivatePrometheus> {
   const target = new URL(podHttpBaseUrl()).host;
-  const { buildPrometheus, prometheusArgs, prometheusReady } = await import('../cluster/prometheus.ts');
-  const { freePort } = await import('../cluster/processes.ts');
-  const { isAlive } = await import('../cluster/state.ts');
+  const { buildPrometheus, prometheusArgs, prometheusReady } = await import(
+    '../cluster/control-plane/prometheus.ts'
+  );
+  const { freePort } = await import('../cluster/control-plane/processes.ts');
+  const { isAlive } = await import('../cluster/control-plane/state.ts');
   const binary = await buildPrometheus();
   const id = randomBytes(4).toString('hex');
   const dir = join(selectedClusterDir(), `prometheus-${id}`);

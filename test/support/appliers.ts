@@ -6,9 +6,9 @@
 // apply, with Argo CD's manager name).
 //
 // Flux's kustomize-controller applies with its own library, github.com/fluxcd/pkg/ssa: fluxSync
-// runs test/cluster/fluxapply, a small Go program on that library with kustomize-controller's
+// runs test/cluster/build/fluxapply, a small Go program on that library with kustomize-controller's
 // field manager and apply options (drift check by dry-run, staged apply, kubectl's managers
-// cleaned up). test/cluster/build-fluxapply.sh builds it into the cache on first use.
+// cleaned up). test/cluster/build/build-fluxapply.sh builds it into the cache on first use.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import { createCluster } from '../../src/adapters/kubernetes/cluster.ts';
 import type { KubeObject } from '../../src/ports/cluster.ts';
-import { runBuildScript } from '../cluster/build-script.ts';
+import { runBuildScript } from '../cluster/build/build-script.ts';
 
 export const ARGO_MANAGER = 'argocd-controller';
 export const FLUX_MANAGER = 'kustomize-controller';
@@ -36,12 +36,12 @@ export async function argoSync(
 let built: Promise<string> | undefined;
 
 /**
- * The fluxapply binary, built by test/cluster/build-fluxapply.sh when it is not cached yet (a
+ * The fluxapply binary, built by test/cluster/build/build-fluxapply.sh when it is not cached yet (a
  * cold build takes minutes: its progress lines go to stderr). Built once per process.
  */
 export function fluxApplyBinary(): Promise<string> {
   built ??= runBuildScript('build-fluxapply.sh').then((binary) => {
-    if (!binary) throw new Error('test/cluster/build-fluxapply.sh printed no binary path');
+    if (!binary) throw new Error('test/cluster/build/build-fluxapply.sh printed no binary path');
     return binary;
   });
   return built;

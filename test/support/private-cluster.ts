@@ -4,7 +4,7 @@
 // The harness reads which cluster to use from the environment when it is first imported, so a
 // test file selects its cluster first and imports the harness afterwards, dynamically:
 //
-//   import { selectPrivateCluster } from '../support/private-cluster.ts';
+//   import { selectPrivateCluster } from './private-cluster.ts';
 //   selectPrivateCluster('max-unavailable', { featureGates: 'MaxUnavailableStatefulSet=true' });
 //   const { freshNamespace } = await import('../cluster/harness.ts');
 //   const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts');

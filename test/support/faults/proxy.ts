@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { loopbackCertificate } from '../../cluster/pki.ts';
+import { loopbackCertificate } from '../../cluster/control-plane/pki.ts';
 
 export interface FaultPlan {
   readonly status500?: number;

@@ -1,4 +1,4 @@
-module statefulset-canary/test/cluster/etcdbin
+module statefulset-canary/test/cluster/build/etcdbin
 
 go 1.26.0
 

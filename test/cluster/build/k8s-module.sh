@@ -5,8 +5,8 @@
 # them with local replace directives that a consumer ignores, so the module replaces
 # each of them (the list is read from that release's own go.mod) with v0.<minor>.<patch>.
 #
-#   test/cluster/k8s-module.sh 1.37.2
-#   K8S_VERSION=1.37.2 bash test/cluster/build-binaries.sh
+#   test/cluster/build/k8s-module.sh 1.37.2
+#   K8S_VERSION=1.37.2 bash test/cluster/build/build-binaries.sh
 set -euo pipefail
 version=${1:?usage: k8s-module.sh MAJOR.MINOR.PATCH (e.g. 1.37.2)}
 version=${version#v}
@@ -21,7 +21,7 @@ upstream=$(curl -fsS "$proxy/k8s.io/kubernetes/@v/v$version.mod")
 go_directive=$(echo "$upstream" | awk '$1=="go" {print $2; exit}')
 mkdir -p "$dir"
 {
-  echo "module statefulset-canary/test/cluster/k8sbin-1.$minor"
+  echo "module statefulset-canary/test/cluster/build/k8sbin-1.$minor"
   echo
   echo "go $go_directive"
   echo

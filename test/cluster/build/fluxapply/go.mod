@@ -1,4 +1,4 @@
-module statefulset-canary/test/cluster/fluxapply
+module statefulset-canary/test/cluster/build/fluxapply
 
 go 1.26.0
 

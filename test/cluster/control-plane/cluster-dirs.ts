@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const repoRoot = resolve(import.meta.dirname, '../..');
+export const repoRoot = resolve(import.meta.dirname, '../../..');
 
-/** The Kubernetes release test/cluster/k8sbin builds: the default. */
+/** The Kubernetes release test/cluster/build/k8sbin builds: the default. */
 export const defaultK8sVersion = (() => {
-  const goMod = readFileSync(join(repoRoot, 'test/cluster/k8sbin/go.mod'), 'utf8');
+  const goMod = readFileSync(join(repoRoot, 'test/cluster/build/k8sbin/go.mod'), 'utf8');
   return /k8s\.io\/kubernetes v(\S+)/.exec(goMod)?.[1] ?? 'unknown';
 })();
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds kube-scheduler from the same k8s.io/kubernetes module as kube-apiserver and
-# kube-controller-manager (test/cluster/k8sbin, or k8sbin-<minor> for K8S_VERSION) into the
+# kube-controller-manager (test/cluster/build/k8sbin, or k8sbin-<minor> for K8S_VERSION) into the
 # same cache directory, given as the only argument (build-binaries.sh prints it). A separate
 # `go build`: after the first build of the other two the build cache makes it quick (about
 # 25 s on 2 cores). A binary already in the cache is not rebuilt.

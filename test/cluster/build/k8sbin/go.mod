@@ -1,4 +1,4 @@
-module statefulset-canary/test/cluster/k8sbin
+module statefulset-canary/test/cluster/build/k8sbin
 
 go 1.26.0
 

@@ -289,7 +289,7 @@ export async function startControlPlane(binDir: string, prometheusBinary?: strin
 export async function startKubelet(state: ClusterState): Promise<ClusterProcess> {
   rmSync(kubeletReadyFile, { force: true });
   const kubelet = startDetached('kubelet', process.execPath, [
-    join(repoRoot, 'test/cluster/kubelet.ts'),
+    join(repoRoot, 'test/cluster/kubelet/kubelet.ts'),
     `--kubeconfig=${kubeconfigFile}`,
     `--node-name=${nodeName}`,
     `--ready-file=${kubeletReadyFile}`,

@@ -6,13 +6,13 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runBuildScript } from './build-script.ts';
+import { runBuildScript } from '../build/build-script.ts';
 import { httpGet } from './state.ts';
 
 /** Runs build-prometheus.sh (a no-op when cached); its last stdout line is the binary. */
 export async function buildPrometheus(): Promise<string> {
   const binary = await runBuildScript('build-prometheus.sh');
-  if (!binary) throw new Error('test/cluster/build-prometheus.sh printed no binary path');
+  if (!binary) throw new Error('test/cluster/build/build-prometheus.sh printed no binary path');
   return binary;
 }
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds etcd, kube-apiserver and kube-controller-manager from their Go modules
-# (test/cluster/etcdbin and test/cluster/k8sbin) into a cache outside the repo,
+# (test/cluster/build/etcdbin and test/cluster/build/k8sbin) into a cache outside the repo,
 # keyed by version. A binary already in the cache is not rebuilt.
 # Prints the directory holding the binaries on its last line.
 #
-# K8S_VERSION=1.37.2 builds another release: its module is test/cluster/k8sbin-1.37
-# (one module a minor, made by test/cluster/k8s-module.sh, its go.sum committed). Without
+# K8S_VERSION=1.37.2 builds another release: its module is test/cluster/build/k8sbin-1.37
+# (one module a minor, made by test/cluster/build/k8s-module.sh, its go.sum committed). Without
 # K8S_VERSION it is the default release, test/cluster/k8sbin.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,12 +19,12 @@ if [[ -n "${K8S_VERSION:-}" ]]; then
   default=$(kubernetes_version "$here/k8sbin/go.mod")
   if [[ "$wanted" != "$default" ]]; then
     module=$here/k8sbin-$(echo "${wanted#v}" | cut -d. -f1,2)
-    [[ -f "$module/go.mod" ]] || { echo "no Go module for Kubernetes $wanted: run test/cluster/k8s-module.sh ${wanted#v}" >&2; exit 1; }
+    [[ -f "$module/go.mod" ]] || { echo "no Go module for Kubernetes $wanted: run test/cluster/build/k8s-module.sh ${wanted#v}" >&2; exit 1; }
   fi
 fi
 K8S_VERSION=$(kubernetes_version "$module/go.mod")
 if [[ -n "${wanted:-}" && "$wanted" != "$K8S_VERSION" ]]; then
-  echo "$module pins Kubernetes $K8S_VERSION, not $wanted: run test/cluster/k8s-module.sh ${wanted#v}" >&2
+  echo "$module pins Kubernetes $K8S_VERSION, not $wanted: run test/cluster/build/k8s-module.sh ${wanted#v}" >&2
   exit 1
 fi
 ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3" {print $2}' "$here/etcdbin/go.mod" | head -n1)

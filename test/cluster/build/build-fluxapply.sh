@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds test/cluster/fluxapply (a Flux-style applier on github.com/fluxcd/pkg/ssa, used by the
+# Builds test/cluster/build/fluxapply (a Flux-style applier on github.com/fluxcd/pkg/ssa, used by the
 # apply: false integration tests) into the cache outside the repo, beside the control-plane
 # binaries, keyed by the ssa version and a hash of the module's sources. A binary already in the
 # cache is not rebuilt. Prints the binary's path on its last line; progress goes to stderr.

@@ -1,4 +1,4 @@
-module statefulset-canary/test/cluster/k8sbin-1.37
+module statefulset-canary/test/cluster/build/k8sbin-1.37
 
 go 1.26.0
 
