@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { consoleLog } from './adapters/console/log.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { composeApp } from './compose.ts';
-import { InputError, readSettings } from './config/inputs.ts';
+import { InputError } from './config/input-error.ts';
+import { readSettings } from './config/inputs.ts';
 import { outcomeText } from './runner/status.ts';
 
 const VALUE_FLAGS = [

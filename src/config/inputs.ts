@@ -7,17 +7,8 @@ import { INT32_MAX } from '../manifests/checks.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
 import { parseAnalysis } from './analysis.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
+import { InputError } from './input-error.ts';
 import type { Command, OnFailure, OnFailureOthers, PauseAfter, Settings } from './settings.ts';
-
-export class InputError extends Error {
-  override readonly name = 'InputError';
-  /** The input (kebab-case, as in action.yml) that holds the bad value. */
-  readonly input: string;
-  constructor(input: string, message: string) {
-    super(`Input ${input}: ${message}`);
-    this.input = input;
-  }
-}
 
 export type InputGetter = (name: string) => string;
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analysisSecrets, parseAnalysis } from '../../src/config/analysis.ts';
-import { InputError } from '../../src/config/inputs.ts';
+import { InputError } from '../../src/config/input-error.ts';
 import {
   type AnalysisCheck,
   atJsonPath,

@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InputError, readSettings } from '../../src/config/inputs.ts';
+import { InputError } from '../../src/config/input-error.ts';
+import { readSettings } from '../../src/config/inputs.ts';
 import { loadManifests, MAX_FILE_BYTES, ManifestError } from '../../src/manifests/load.ts';
 
 /** A valid StatefulSet with `spec` lines replaced or added by `extra` (YAML under spec:). */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
-import { InputError, parseSteps, readSettings } from '../../src/config/inputs.ts';
+import { InputError } from '../../src/config/input-error.ts';
+import { parseSteps, readSettings } from '../../src/config/inputs.ts';
 
 /** An input getter like core.getInput: unset inputs read as ''. */
 function inputs(values: Record<string, string>): (name: string) => string {

@@ -1,0 +1,162 @@
+// The rollout of a change to a StatefulSet that exists: resume it, or freeze, apply, canary,
+// step down, and on failure halt or roll back. Every cluster change goes through the Cluster port.
+import { isDeepStrictEqual } from 'node:util';
+import type { Settings } from '../config/settings.ts';
+import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
+import { type ImageChange, imageChanges, type RollbackReport } from '../engine/report.ts';
+import { decideStart } from '../engine/resume.ts';
+import { CHANGE_CAUSE, changeCause, decodeState } from '../engine/state.ts';
+import type { KubeObject } from '../ports/cluster.ts';
+import {
+  finish,
+  newProgress,
+  type RunContext,
+  type RunDeps,
+  type StatefulSetResult,
+  waitForRevision,
+} from './common.ts';
+import { finishInterruptedRollback } from './interrupted.ts';
+import {
+  type Manifest,
+  maxUnavailableOf,
+  refOf,
+  replicasOf,
+  templateImages,
+  templateOf,
+  withPartition,
+} from './objects.ts';
+import type { Progress } from './progress.ts';
+import { stageRollout } from './staging.ts';
+import { checkStartHealth } from './start-health.ts';
+
+/** The rollout of a change to a StatefulSet that exists: resume it, or freeze and apply it. */
+export async function updateStatefulSet(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  update: {
+    readonly manifest: Manifest;
+    /** The StatefulSet as it is now. */
+    readonly sts: StatefulSetObservation;
+    readonly signal: AbortSignal;
+    /** Known better than the StatefulSet can tell (a StatefulSet recreated over orphaned pods). */
+    readonly originalPartition?: number;
+    /** An interrupted automatic rollback this run finished first, for the report. */
+    readonly finished?: RollbackReport | undefined;
+    /** The StatefulSet with its pods, to check their health before anything changes. */
+    readonly pods?: Observation;
+  },
+): Promise<StatefulSetResult> {
+  const { manifest, sts, signal } = update;
+  const { object, dryRun } = manifest;
+  const ref = refOf(object);
+  // A manifest without replicas leaves the count to whoever scales the StatefulSet.
+  const replicas = replicasOf(object) ?? sts.replicas;
+  const progress = newProgress(deps, run, ref, 'rollout', replicas);
+  if (update.finished) progress.rollback(update.finished, deps.clock.now());
+  const start = decideStart({
+    kind: 'rollout',
+    sts,
+    recorded: decodeState(sts.annotations),
+    targetIsLive: isDeepStrictEqual(templateOf(dryRun), sts.template),
+    replicas,
+  });
+  const keep = kept(manifest, sts);
+  switch (start.kind) {
+    case 'refuse':
+      throw new Error(start.message);
+    case 'no-change':
+      await deps.cluster.apply([withPartition(object, sts.partition, keep.annotations, keep)], {
+        dryRun: false,
+      });
+      deps.log.info(
+        `${ref.namespace}/${ref.name}: the pod template is unchanged (revision ${start.revision}); nothing to roll out`,
+      );
+      progress.revisions(start.revision, start.revision, [], deps.clock.now(), false);
+      return finish(deps, progress, {
+        ref,
+        result: 'no-change',
+        revision: start.revision,
+        previous: start.revision,
+      });
+    case 'resume':
+      deps.log.info(
+        `${ref.namespace}/${ref.name}: resuming the rollout of ${start.target} at partition ${sts.partition}`,
+      );
+      await deps.cluster.apply([withPartition(object, sts.partition, keep.annotations, keep)], {
+        dryRun: false,
+      });
+      return stageRollout(deps, settings, run, {
+        ref,
+        progress,
+        images: imageChanges(sts.images, templateImages(templateOf(dryRun))),
+        target: start.target,
+        previous: start.previous,
+        originalPartition: start.originalPartition,
+        fromPartition: start.fromPartition,
+        replicas,
+        ordinalsStart: sts.ordinalsStart,
+        // The dry-run's: the manifest's value as the API server keeps it (dropped with the feature off).
+        maxUnavailable: maxUnavailableOf(dryRun),
+        signal,
+      });
+    case 'fresh': {
+      if (update.pods) await checkStartHealth(deps, settings, update.pods, replicas);
+      noteSuperseded(deps, progress, sts);
+      deps.log.info(
+        `${ref.namespace}/${ref.name}: applying the new template with the partition held at ${replicas}`,
+      );
+      const cause = { [CHANGE_CAUSE]: changeCause('rollout', run) };
+      await deps.cluster.apply([withPartition(object, replicas, cause, keep)], { dryRun: false });
+      // Not cancellable: a run never stops between writing a template and recording it on the
+      // StatefulSet (a rerun needs the original partition and the previous revision).
+      const never = new AbortController().signal;
+      const target = (await waitForRevision(deps, ref, undefined, never)).statefulSet.updateRevision;
+      return stageRollout(deps, settings, run, {
+        ref,
+        progress,
+        images: imageChanges(sts.images, templateImages(templateOf(dryRun))),
+        target,
+        previous: start.previous,
+        originalPartition: update.originalPartition ?? start.originalPartition,
+        fromPartition: replicas,
+        replicas,
+        ordinalsStart: sts.ordinalsStart,
+        // The dry-run's: the manifest's value as the API server keeps it (dropped with the feature off).
+        maxUnavailable: maxUnavailableOf(dryRun),
+        signal,
+      });
+    }
+  }
+}
+
+/** A paused rollout that this new change starts over: say so, here and on its pull request. */
+function noteSuperseded(deps: RunDeps, progress: Progress, sts: StatefulSetObservation): void {
+  const paused = decodeState(sts.annotations);
+  if (paused?.phase !== 'paused') return;
+  deps.log.notice(
+    `${sts.namespace}/${sts.name}: the rollout of ${paused.targetRevision} paused at stage ${paused.stage}` +
+      `${paused.pullRequest ? ` (pull request #${paused.pullRequest})` : ''} is superseded by this change`,
+  );
+  if (paused.pullRequest !== undefined) {
+    const { pullRequest, targetRevision: revision, stage } = paused;
+    progress.supersedes({ pullRequest, revision, stage }, deps.clock.now());
+  }
+}
+
+/**
+ * What an apply must carry besides the manifest so it changes nothing the manifest does not
+ * set: the live change cause (a server-side apply that stops sending a field it sent before
+ * removes it), and the live replicas when the manifest leaves them out but the apply would
+ * reset them (our field manager owned them once).
+ */
+function kept(
+  manifest: Manifest,
+  sts: StatefulSetObservation,
+): { readonly annotations: Record<string, string>; readonly replicas: number | undefined } {
+  const cause = sts.annotations[CHANGE_CAUSE];
+  const annotations: Record<string, string> = cause === undefined ? {} : { [CHANGE_CAUSE]: cause };
+  const dryRunReplicas = (manifest.dryRun.spec as { replicas?: unknown } | undefined)?.replicas;
+  const resets = replicasOf(manifest.object) === undefined && dryRunReplicas !== sts.replicas;
+  return { annotations, replicas: resets ? sts.replicas : undefined };
+}
