@@ -12,7 +12,7 @@ import {
   type StickyComment,
   stickyComments,
 } from './adapters/github/comment-commands.ts';
-import { code, escapeMarkdown, fenced } from './adapters/markdown.ts';
+import { code, escapeMarkdown, fenced } from './adapters/github/markdown/inline.ts';
 import type { Outcome } from './app.ts';
 import { type ComposedApp, type CompositionOptions, composeApp } from './compose.ts';
 import { COMMENT_USAGE, type CommentCommand, parseComment } from './config/comment-command.ts';

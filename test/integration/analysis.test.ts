@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
-import { renderReport } from '../../src/adapters/markdown.ts';
+import { renderReport } from '../../src/adapters/github/markdown/report.ts';
 import type { CheckReport } from '../../src/engine/analysis.ts';
 import type { RolloutReport } from '../../src/engine/report.ts';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';

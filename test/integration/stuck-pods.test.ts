@@ -13,7 +13,7 @@ const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts')
 const { canaryManifest } = await import('../support/manifests.ts');
 const { manifestFile, runAction } = await import('../support/run-action.ts');
 const { CoreV1Api } = await import('@kubernetes/client-node');
-const { renderReport } = await import('../../src/adapters/markdown.ts');
+const { renderReport } = await import('../../src/adapters/github/markdown/report.ts');
 type TestNamespace = Awaited<ReturnType<typeof freshNamespace>>;
 
 interface Variant {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderReport } from '../../src/adapters/markdown.ts';
+import { renderReport } from '../../src/adapters/github/markdown/report.ts';
 import {
   ageText,
   type ClaimEvidence,

@@ -5,8 +5,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GitHubRunContext } from '../../src/adapters/github/context.ts';
 import { forkOf, planCannotRun } from '../../src/adapters/github/fork.ts';
+import {
+  renderPlan,
+  renderPlanSkipped,
+  renderStatefulSetPlan,
+} from '../../src/adapters/github/markdown/plan.ts';
 import { plansOnPullRequest } from '../../src/adapters/github/plan-comment.ts';
-import { renderPlan, renderPlanSkipped, renderStatefulSetPlan } from '../../src/adapters/markdown-plan.ts';
 import type { PlanReport, StatefulSetPlan } from '../../src/engine/plan-report.ts';
 import { toHtml } from '../support/rendered.ts';
 

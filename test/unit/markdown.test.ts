@@ -6,9 +6,9 @@ import {
   fenced,
   formatDuration,
   formatOrdinals,
-  renderReport,
   terminationMessageLimit,
-} from '../../src/adapters/markdown.ts';
+} from '../../src/adapters/github/markdown/inline.ts';
+import { renderReport } from '../../src/adapters/github/markdown/report.ts';
 import type { RolloutReport, Verdict } from '../../src/engine/report.ts';
 import { toHtml } from '../support/rendered.ts';
 

@@ -5,9 +5,9 @@ import type { PlanReport } from '../../engine/plan-report.ts';
 import type { RolloutReport } from '../../engine/report.ts';
 import type { Reporter } from '../../ports/reporter.ts';
 import type { GitHubRunContext } from '../github/context.ts';
+import { renderPlan } from '../github/markdown/plan.ts';
+import { renderReport } from '../github/markdown/report.ts';
 import { plannedCommit } from '../github/plan-comment.ts';
-import { renderReport } from '../markdown.ts';
-import { renderPlan } from '../markdown-plan.ts';
 
 export function jobSummaryReporter(): Reporter {
   const reports = new Map<string, RolloutReport>();

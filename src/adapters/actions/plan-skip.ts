@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import type { Settings } from '../../config/settings.ts';
 import type { GitHubRunContext } from '../github/context.ts';
 import { planCannotRun } from '../github/fork.ts';
-import { renderPlanSkipped } from '../markdown-plan.ts';
+import { renderPlanSkipped } from '../github/markdown/plan.ts';
 import { writeSummary } from './job-summary.ts';
 
 /** `load()`'s kubeconfig, or undefined when the plan cannot run here (said, not failed). */

@@ -3,7 +3,6 @@
 // someone deleted it. An unchanged body is not sent again. The same reading of the pages finds the
 // StatefulSet's plan comment (plan-comment.ts): the report links to it, so the merged change shows its plan.
 import type { RolloutReport } from '../../engine/report.ts';
-import { renderReport } from '../markdown.ts';
 import { GitHubError } from './api.ts';
 import {
   type CommentTarget,
@@ -15,6 +14,7 @@ import {
   updateComment,
 } from './comment.ts';
 import type { Repository } from './context.ts';
+import { renderReport } from './markdown/report.ts';
 import { type GitHubSession, type Publisher, reportKey, subjectOf } from './session.ts';
 
 /** What has been written for one StatefulSet on one pull request. */

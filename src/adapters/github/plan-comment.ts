@@ -4,7 +4,6 @@
 // in the comment of each StatefulSet of the manifests. Publishing never fails the step: a
 // failure warns with the fix, as the rollout comment does (session.ts).
 import type { PlanReport } from '../../engine/plan-report.ts';
-import { type PlanRenderOptions, renderPlanGone, renderStatefulSetPlan } from '../markdown-plan.ts';
 import {
   createComment,
   findPlanComments,
@@ -14,6 +13,7 @@ import {
   updateComment,
 } from './comment.ts';
 import type { GitHubRunContext } from './context.ts';
+import { type PlanRenderOptions, renderPlanGone, renderStatefulSetPlan } from './markdown/plan.ts';
 import { pullRequestEvents } from './pull-request.ts';
 import type { GitHubSession } from './session.ts';
 

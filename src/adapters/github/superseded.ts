@@ -2,9 +2,9 @@
 // so nobody promotes or waits for a rollout that is gone. The note is a section at the end of
 // that comment; the comment keeps its last report.
 import type { RolloutReport } from '../../engine/report.ts';
-import { code } from '../markdown.ts';
 import { commentMarker, type OwnComment, ownComments, resolveIdentity, updateComment } from './comment.ts';
 import type { Repository } from './context.ts';
+import { code } from './markdown/inline.ts';
 import type { GitHubSession, Publisher } from './session.ts';
 
 const NOTE = '<!-- statefulset-canary superseded -->';
