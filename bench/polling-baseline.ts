@@ -1,8 +1,8 @@
 // The polling baseline: what a `kubectl rollout status`-style script does. Every 2 s it GETs the
 // StatefulSet and LISTs its pods, and when the stage is healthy and soaked it writes the next
 // partition. Same plan, same health rule as the action (revision, Ready, soak measured from
-// min(first seen Ready, lastTransitionTime + 1 s)), no watches. Run alone:
-//   node bench/polling-baseline.ts        (3 rollouts of 10 replicas, steps 1,2,...,10, soak 2s)
+// min(first seen Ready, lastTransitionTime + 1 s)), no watches. Measured by bench/latency.ts;
+// the baseline alone: node bench/latency.ts --action-rollouts 0 --polling-rollouts 3
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -106,10 +106,4 @@ export async function pollingRollout(o: PollingOptions): Promise<{ startedAt: nu
     }
   }
   return { startedAt, endedAt: now() };
-}
-
-if (import.meta.main) {
-  const { measureLatency } = await import('./latency.ts');
-  const { printFigure } = await import('./stats.ts');
-  printFigure(await measureLatency({ actionRollouts: 0, pollingRollouts: 3 }));
 }
