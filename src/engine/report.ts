@@ -44,6 +44,16 @@ export interface ImageChange {
   readonly to: string;
 }
 
+/** The containers whose image differs between two templates (container name -> image). */
+export function imageChanges(
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
+): ImageChange[] {
+  return Object.entries(after)
+    .filter(([name, image]) => before[name] !== image)
+    .map(([container, to]) => ({ container, from: before[container], to }));
+}
+
 export interface RollbackReport {
   readonly reason: string;
   readonly toRevision: string;

@@ -3,6 +3,7 @@
 // canary, stages, rollback), never by replacing them all at once.
 import type { Settings } from '../config/settings.ts';
 import type { StagedSpec } from '../engine/decide.ts';
+import { imageChanges } from '../engine/report.ts';
 import { CHANGE_CAUSE, changeCause } from '../engine/state.ts';
 import type { Orphans } from '../ports/cluster.ts';
 import {
@@ -14,10 +15,11 @@ import {
   stageHooks,
   waitForRevision,
 } from './common.ts';
+import type { Manifest } from './objects.ts';
 import { refOf, replicasOf, selectorOf, withPartition } from './objects.ts';
-import { imageChanges, type Manifest, updateStatefulSet } from './rollout.ts';
 import { driveStages } from './stages.ts';
 import { stageRollout } from './staging.ts';
+import { updateStatefulSet } from './update.ts';
 
 export async function createStatefulSet(
   deps: RunDeps,

@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
+import { imageChanges } from '../engine/report.ts';
 import { decideStart } from '../engine/resume.ts';
 import { decodeState } from '../engine/state.ts';
 import { INT32_MAX } from '../manifests/checks.ts';
@@ -17,9 +18,9 @@ import {
   type StatefulSetResult,
   watchUntil,
 } from './common.ts';
+import type { Manifest } from './objects.ts';
 import { refOf, templateImages, templateOf } from './objects.ts';
 import type { Progress } from './progress.ts';
-import { imageChanges, type Manifest } from './rollout.ts';
 import { stageRollout } from './staging.ts';
 import { ValidationError } from './validate.ts';
 

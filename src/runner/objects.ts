@@ -66,3 +66,9 @@ export function withPartition(
     spec: { ...spec, updateStrategy: { ...strategy, type: 'RollingUpdate', rollingUpdate } },
   };
 }
+
+/** A StatefulSet manifest, and the same object as the API server's dry-run returned it (defaulted). */
+export interface Manifest {
+  readonly object: KubeObject;
+  readonly dryRun: KubeObject;
+}

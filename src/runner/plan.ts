@@ -17,6 +17,7 @@ import {
   type StatefulSetPlan,
   specChanges,
 } from '../engine/plan-report.ts';
+import { imageChanges } from '../engine/report.ts';
 import { blocksController, unhealthyBelow } from '../engine/start-health.ts';
 import { decodeState } from '../engine/state.ts';
 import { describe } from '../manifests/checks.ts';
@@ -24,7 +25,6 @@ import type { ManifestSet } from '../manifests/load.ts';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
 import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf } from './objects.ts';
-import { imageChanges } from './rollout.ts';
 import { ValidationError, validate } from './validate.ts';
 
 export interface PlanDeps {

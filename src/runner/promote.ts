@@ -4,11 +4,11 @@
 import type { Settings } from '../config/settings.ts';
 import type { Observation } from '../engine/observation.ts';
 import { decodePausedAt, decodePlan } from '../engine/pause.ts';
+import { imageChanges } from '../engine/report.ts';
 import { decodeState, type RecordedState } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
 import { newProgress, type RunContext, type RunDeps, type StatefulSetResult } from './common.ts';
 import { rollBackFailedStage } from './recover.ts';
-import { imageChanges } from './rollout.ts';
 import { stageRollout } from './staging.ts';
 
 /** A command that cannot act on the StatefulSet as it is; nothing was changed. */

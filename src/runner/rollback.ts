@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings.ts';
 import type { StagedSpec } from '../engine/decide.ts';
 import type { RevisionInfo, StatefulSetObservation } from '../engine/observation.ts';
 import { planPartitions, unavailableText } from '../engine/plan.ts';
+import { imageChanges } from '../engine/report.ts';
 import { decideStart } from '../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../engine/state.ts';
 import type { StatefulSetRef } from '../ports/cluster.ts';
@@ -18,7 +19,6 @@ import {
 } from './common.ts';
 import { finishInterruptedRollback } from './interrupted.ts';
 import type { Progress } from './progress.ts';
-import { imageChanges } from './rollout.ts';
 import { driveStages, type StageHooks, type StagesOutcome } from './stages.ts';
 
 export class RollbackTargetError extends Error {

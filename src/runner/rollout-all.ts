@@ -5,9 +5,12 @@ import type { Settings } from '../config/settings.ts';
 import { describe } from '../manifests/checks.ts';
 import type { ManifestSet } from '../manifests/load.ts';
 import type { RunContext, RunDeps, StatefulSetResult } from './common.ts';
+import { createStatefulSet } from './create.ts';
 import { rolloutSynced } from './gitops.ts';
+import { finishInterruptedRollback } from './interrupted.ts';
+import { type Manifest, refOf } from './objects.ts';
 import { rollbackStatefulSet } from './rollback.ts';
-import { rolloutStatefulSet } from './rollout.ts';
+import { updateStatefulSet } from './update.ts';
 import type { Validated } from './validate.ts';
 
 const OK = ['succeeded', 'no-change', 'created'];
@@ -75,4 +78,24 @@ async function rollBackOthers(
     }
   }
   return results;
+}
+
+/** Rolls a validated StatefulSet manifest out as a staged canary. */
+export async function rolloutStatefulSet(
+  deps: RunDeps,
+  settings: Settings,
+  run: RunContext,
+  manifest: Manifest,
+  signal: AbortSignal,
+): Promise<StatefulSetResult> {
+  const found = await deps.cluster.observe(refOf(manifest.object));
+  if (found === undefined) return createStatefulSet(deps, settings, run, manifest, signal);
+  const { observation, finished } = await finishInterruptedRollback(deps, settings, run, found);
+  return updateStatefulSet(deps, settings, run, {
+    manifest,
+    sts: observation.statefulSet,
+    pods: observation,
+    signal,
+    finished,
+  });
 }

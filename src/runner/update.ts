@@ -3,10 +3,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Settings } from '../config/settings.ts';
 import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
-import { type ImageChange, imageChanges, type RollbackReport } from '../engine/report.ts';
+import { imageChanges, type RollbackReport } from '../engine/report.ts';
 import { decideStart } from '../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState } from '../engine/state.ts';
-import type { KubeObject } from '../ports/cluster.ts';
 import {
   finish,
   newProgress,
@@ -15,7 +14,6 @@ import {
   type StatefulSetResult,
   waitForRevision,
 } from './common.ts';
-import { finishInterruptedRollback } from './interrupted.ts';
 import {
   type Manifest,
   maxUnavailableOf,
