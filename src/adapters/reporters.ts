@@ -1,4 +1,4 @@
-// Reporter combinators: pure wiring over the Reporter port, used by src/main.ts.
+// Reporter combinators: pure wiring over the Reporter port, used by src/compose.ts.
 import type { Reporter } from '../ports/reporter.ts';
 
 /**

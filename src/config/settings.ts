@@ -1,4 +1,4 @@
-// The typed, frozen settings of one run. Built once by src/inputs.ts (the action)
+// The typed, frozen settings of one run. Built once by src/config/inputs.ts (the action)
 // or src/cli.ts (the command line); nothing else reads inputs.
 import type { AnalysisCheck } from '../engine/analysis.ts';
 import type { Step } from '../engine/plan.ts';

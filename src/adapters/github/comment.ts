@@ -77,17 +77,6 @@ export interface CommentTarget {
   readonly pullRequest: number;
 }
 
-/** Our existing comment with `marker` on the pull request, reading every page. */
-export async function findComment(
-  octokit: Octokit,
-  policy: RetryPolicy,
-  target: CommentTarget,
-  marker: string,
-  identity: Identity,
-): Promise<number | undefined> {
-  return (await findComments(octokit, policy, target, [marker], identity)).get(marker)?.id;
-}
-
 /** One of this action's comments on a pull request. */
 export interface OwnComment {
   readonly id: number;

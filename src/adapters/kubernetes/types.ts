@@ -120,9 +120,3 @@ export interface RawList<T> {
   readonly metadata?: { readonly resourceVersion?: string };
   readonly items?: readonly T[];
 }
-
-/** One line of a watch stream. */
-export interface RawWatchEvent<T> {
-  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  readonly object: T;
-}
