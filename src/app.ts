@@ -21,8 +21,6 @@ import { rolloutAll } from './runner/rollout-all.ts';
 import { statusText } from './runner/status.ts';
 import { ValidationError, validate } from './runner/validate.ts';
 
-export { ValidationError } from './runner/validate.ts';
-
 export interface AppDeps {
   readonly cluster: Cluster;
   readonly lock: Lock;
@@ -38,7 +36,7 @@ export interface AppDeps {
 }
 
 /** How one StatefulSet's part of the run ended (the `statefulsets` output). */
-export interface StatefulSetOutcome {
+interface StatefulSetOutcome {
   readonly statefulSet: string;
   readonly result: Result;
   readonly revision: string | undefined;

@@ -21,7 +21,7 @@ import type { Reporter } from './ports/reporter.ts';
 import type { RunContext } from './runner/common.ts';
 
 /** Where the run comes from: a GitHub Actions job (reports to GitHub) or a terminal (reports nowhere). */
-export type Origin =
+type Origin =
   | {
       readonly kind: 'github';
       readonly run: GitHubRunContext;

@@ -58,6 +58,8 @@ function printTimings(total: number): void {
 async function main(): Promise<number> {
   const codes: number[] = [];
   codes.push(await run('lint', bin('biome'), ['check', '.']));
+  // Unused files, exports and dependencies (knip.jsonc): dead code fails the run.
+  codes.push(await run('lint:unused', bin('knip'), []));
   codes.push(await run('typecheck', bin('tsc'), ['--noEmit', '-p', '.']));
   if (interrupted) return 130;
   // Prometheus (test/cluster/build/build-prometheus.sh), which starts with the cluster: a no-op when

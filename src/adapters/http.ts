@@ -30,7 +30,7 @@ export const fetchHttp: HttpClient = {
 };
 
 /** Reads at most MAX_BODY_BYTES of a body, then cancels the rest. */
-export async function boundedText(response: Response): Promise<string> {
+async function boundedText(response: Response): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -56,7 +56,7 @@ export interface AnalysisCheck {
   readonly probe: HttpProbe | PrometheusProbe;
 }
 
-export type MeasurementVerdict = 'pass' | 'fail' | 'no-data';
+type MeasurementVerdict = 'pass' | 'fail' | 'no-data';
 
 /** One measured value: of one pod (HTTP, per-pod queries) or one series (a query over pods). */
 export interface Measurement {

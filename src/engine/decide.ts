@@ -13,12 +13,9 @@ import {
 export {
   beginStage,
   type Decision,
-  type PodMark,
   type StagedSpec,
   type StageFailure,
   type StageProgress,
-  trackReadiness,
-  type Unstick,
 } from './stage.ts';
 
 interface Verdict {

@@ -11,7 +11,7 @@ export interface EventEvidence {
   readonly lastSeen: number | undefined;
 }
 
-export interface ConditionEvidence {
+interface ConditionEvidence {
   readonly type: string;
   readonly status: string;
   readonly reason: string | undefined;

@@ -3,7 +3,7 @@
 import type { ContainerObservation, Observation, PodObservation } from './observation.ts';
 
 /** Waiting reasons that will not fix themselves within a stage: fail at once, not at the timeout. */
-export const FATAL_WAITING_REASONS: ReadonlySet<string> = new Set([
+const FATAL_WAITING_REASONS: ReadonlySet<string> = new Set([
   'CrashLoopBackOff',
   'ImagePullBackOff',
   'ErrImagePull',

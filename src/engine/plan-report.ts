@@ -3,7 +3,7 @@
 // only, built by src/runner/plan.ts and rendered by the adapters. The helpers here are pure.
 import type { ImageChange } from './report.ts';
 
-export interface PlanStage {
+interface PlanStage {
   readonly stage: number;
   readonly partition: number;
   /** Real ordinals of the pods this stage restarts on the new revision, highest first. */

@@ -39,7 +39,7 @@ const SETTLED: readonly Phase[] = ['succeeded', 'rolled-back'];
  * change. A run that stopped part-way (cancelled, halted, failed, killed) left its own partition
  * behind, so that one is taken from the recorded state, never from the StatefulSet.
  */
-export function originalPartition(input: Pick<StartInput, 'sts' | 'recorded' | 'replicas'>): number {
+function originalPartition(input: Pick<StartInput, 'sts' | 'recorded' | 'replicas'>): number {
   const { sts, recorded, replicas } = input;
   if (recorded && !SETTLED.includes(recorded.phase)) return recorded.originalPartition;
   return Math.min(sts.partition, replicas);

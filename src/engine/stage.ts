@@ -14,7 +14,7 @@ import type { Observation, PodObservation } from './observation.ts';
  *   template back, under a GitOps controller: the pods, below the partition, come back on
  *   currentRevision).
  */
-export type Unstick = 'none' | 'stale' | 'any' | 'replace';
+type Unstick = 'none' | 'stale' | 'any' | 'replace';
 
 /** What a staged run (rollout or rollback) is driving towards. */
 export interface StagedSpec {
@@ -39,7 +39,7 @@ export interface StagedSpec {
 }
 
 /** A pod's mark: its uid (a recreated pod is another pod) and a number. */
-export interface PodMark {
+interface PodMark {
   readonly uid: string;
   readonly value: number;
 }

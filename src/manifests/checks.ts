@@ -18,7 +18,7 @@ const KIND = /^[A-Za-z][A-Za-z0-9]*$/;
  * discovery, which would mean touching the cluster); a cluster-scoped custom kind needs
  * adding here.
  */
-export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'Namespace',
   'Node',
   'PersistentVolume',
@@ -42,7 +42,7 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'PriorityLevelConfiguration',
 ]);
 
-export function isObject(value: unknown): value is Json {
+function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -53,7 +53,7 @@ export function describe(object: KubeObject): string {
 }
 
 /** API group of an apiVersion: `apps` for `apps/v1`, '' for the core group's `v1`. */
-export function groupOf(apiVersion: string): string {
+function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash === -1 ? '' : apiVersion.slice(0, slash);
 }

@@ -8,7 +8,7 @@ import { ManifestError } from './error.ts';
 import { readYamlDocuments } from './yaml.ts';
 
 export { ManifestError } from './error.ts';
-export { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from './yaml.ts';
+export { MAX_FILE_BYTES } from './yaml.ts';
 
 /**
  * A manifest object and where it came from: `path#document`, the document number 1-based, and

@@ -7,15 +7,15 @@ import { ManifestError } from './error.ts';
 /** Larger files are refused: real manifests are far smaller, and parsing is in memory. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** Deepest nesting of mappings and sequences (CRD schemas are the deepest real manifests, ~30). */
-export const MAX_DEPTH = 100;
+const MAX_DEPTH = 100;
 /** Aliases (`*name`) per document. */
-export const MAX_ALIASES = 1000;
+const MAX_ALIASES = 1000;
 /**
  * Nodes per file once aliases are expanded. js-yaml shares aliased values instead of
  * copying them, so a bomb parses quickly but explodes when serialised for the API server;
  * counting the expanded nodes catches it before that.
  */
-export const MAX_EXPANDED_NODES = 1_000_000;
+const MAX_EXPANDED_NODES = 1_000_000;
 
 // CORE_SCHEMA is YAML 1.2 with no custom types (no !!js/function and the like); merge keys
 // (`<<: *defaults`) are added because kubectl accepts them, and are capped by js-yaml.

@@ -364,7 +364,7 @@ function measuredSamples(
 }
 
 /** An HTTP answer against the check's status codes and JSON condition. */
-export function judgeHttp(probe: HttpProbe, response: HttpResponse): Pick<Measurement, 'value' | 'verdict'> {
+function judgeHttp(probe: HttpProbe, response: HttpResponse): Pick<Measurement, 'value' | 'verdict'> {
   const statusOk = probe.status.length
     ? probe.status.includes(response.status)
     : response.status >= 200 && response.status < 300;

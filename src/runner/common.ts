@@ -30,8 +30,6 @@ export interface RunContext {
   readonly pullRequest: number | undefined;
 }
 
-export type { Result } from '../engine/result.ts';
-
 export interface StatefulSetResult {
   readonly ref: StatefulSetRef;
   readonly result: Result;

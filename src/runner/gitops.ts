@@ -29,7 +29,7 @@ import { ValidationError } from './validate.ts';
  * creates its pods from currentRevision too (a partition of `replicas` would let them start on
  * the new, ungated template).
  */
-export const PARKED = INT32_MAX;
+const PARKED = INT32_MAX;
 
 const FIXES: readonly [RegExp, string][] = [
   [
@@ -50,7 +50,7 @@ const FIXES: readonly [RegExp, string][] = [
 ];
 
 /** Refuses, saying what to change, when another field manager owns the partition. */
-export function checkPartitionOwners(sts: StatefulSetObservation, fieldManager: string): void {
+function checkPartitionOwners(sts: StatefulSetObservation, fieldManager: string): void {
   const others = (sts.partitionOwners ?? []).filter((m) => m !== fieldManager);
   if (others.length === 0) return;
   const fixes = others.map((m) => FIXES.find(([re]) => re.test(m))?.[1] ?? `Stop ${m} from setting it`);

@@ -129,7 +129,7 @@ async function planStatefulSet(
 }
 
 /** A unified diff of two pod templates as YAML (keys sorted, so only real changes show). */
-export function templateDiff(live: unknown, next: unknown): string {
+function templateDiff(live: unknown, next: unknown): string {
   const yaml = (t: unknown) => dump(t ?? {}, { sortKeys: true, lineWidth: 120, noRefs: true });
   return createTwoFilesPatch('live', 'manifests', yaml(live), yaml(next), undefined, undefined, {
     context: 3,

@@ -12,7 +12,7 @@ import { rollBackFailedStage } from './recover.ts';
 import { stageRollout } from './staging.ts';
 
 /** A command that cannot act on the StatefulSet as it is; nothing was changed. */
-export class NothingToDoError extends Error {
+class NothingToDoError extends Error {
   override name = 'NothingToDoError';
 }
 

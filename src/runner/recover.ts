@@ -9,7 +9,7 @@ import { finish, type RunContext, type RunDeps, type StatefulSetResult, waitForR
 import type { Progress } from './progress.ts';
 import { driveStages, type StageHooks, type StagesOutcome } from './stages.ts';
 
-export interface FailedRollout {
+interface FailedRollout {
   readonly target: string;
   readonly previous: string;
   readonly originalPartition: number;

@@ -21,12 +21,12 @@ import { finishInterruptedRollback } from './interrupted.ts';
 import type { Progress } from './progress.ts';
 import { driveStages, type StageHooks, type StagesOutcome } from './stages.ts';
 
-export class RollbackTargetError extends Error {
+class RollbackTargetError extends Error {
   override name = 'RollbackTargetError';
 }
 
 /** A revision to go back to, and the newer ones passed over because their canary failed. */
-export interface RollbackChoice {
+interface RollbackChoice {
   readonly target: RevisionInfo;
   readonly skipped: readonly RevisionInfo[];
 }
@@ -44,7 +44,7 @@ const listed = (revisions: readonly RevisionInfo[]) =>
  * whose canary did not fail (after an automatic rollback the failed revision is the newest
  * before the current one, and going "back" to it would redo the failure).
  */
-export function chooseTarget(
+function chooseTarget(
   revisions: readonly RevisionInfo[],
   current: string,
   toRevision: number | string | undefined,

@@ -81,7 +81,7 @@ async function rollBackOthers(
 }
 
 /** Rolls a validated StatefulSet manifest out as a staged canary. */
-export async function rolloutStatefulSet(
+async function rolloutStatefulSet(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,

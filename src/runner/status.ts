@@ -6,7 +6,7 @@ import { decodeState } from '../engine/state.ts';
 import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
 
 /** Rows as aligned columns, like kubectl's tables. */
-export function table(rows: readonly (readonly string[])[]): string {
+function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) =>

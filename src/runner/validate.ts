@@ -25,7 +25,7 @@ const PREREQUISITES = [
 ];
 
 /** The non-StatefulSet objects in apply order: prerequisites first, then file order. */
-export function applyOrder(others: readonly SourcedObject[]): SourcedObject[] {
+function applyOrder(others: readonly SourcedObject[]): SourcedObject[] {
   const rank = (o: SourcedObject) => {
     const i = PREREQUISITES.indexOf(o.object.kind);
     return i === -1 ? PREREQUISITES.length : i;
@@ -110,7 +110,7 @@ export async function validate(
 }
 
 /** `spec.ordinals.start` of a manifest object (0 when unset, as the API server defaults it). */
-export function ordinalsStartOf(object: KubeObject): number {
+function ordinalsStartOf(object: KubeObject): number {
   const spec = object.spec as { ordinals?: { start?: unknown } } | undefined;
   const start = spec?.ordinals?.start;
   return typeof start === 'number' ? start : 0;

@@ -105,7 +105,7 @@ function retryAfter(error: HttpErrorShape, now: number): number | undefined {
 }
 
 /** Turns whatever Octokit threw into a GitHubError. */
-export function classify(thrown: unknown, now: number): GitHubError {
+function classify(thrown: unknown, now: number): GitHubError {
   if (thrown instanceof GitHubError) return thrown;
   const error = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as HttpErrorShape;
   const message = typeof error.message === 'string' ? error.message : String(thrown);

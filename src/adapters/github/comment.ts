@@ -35,7 +35,7 @@ export interface CommentAuthor {
 }
 
 /** A comment is ours when its author is the token's identity (bots may show with or without `[bot]`). */
-export function isOwnComment(identity: Identity, author: CommentAuthor | null | undefined): boolean {
+function isOwnComment(identity: Identity, author: CommentAuthor | null | undefined): boolean {
   if (author === null || author === undefined) return false;
   if (identity.login === undefined) return author.type === 'Bot';
   if (author.login === identity.login) return true;

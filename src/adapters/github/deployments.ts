@@ -14,7 +14,7 @@ import type { RolloutReport, Verdict } from '../../engine/report.ts';
 import { type Octokit, type RetryPolicy, withRetry } from './api.ts';
 import type { Repository } from './context.ts';
 
-export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
+type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
 
 const states: Record<Verdict, DeploymentState> = {
   'in-progress': 'in_progress',
@@ -40,7 +40,7 @@ export interface DeploymentStatus {
 }
 
 /** The state a report ends (or goes on) in; a manual rollback that rolled back succeeded. */
-export function deploymentState(report: RolloutReport): DeploymentState {
+function deploymentState(report: RolloutReport): DeploymentState {
   if (report.kind === 'rollback' && report.verdict === 'rolled-back') return 'success';
   return states[report.verdict];
 }
@@ -79,7 +79,7 @@ export function deploymentStatus(report: RolloutReport): DeploymentStatus {
 }
 
 /** What the deployment records: for a rollback, the revision it restores (not just the commit). */
-export function deploymentDescription(report: RolloutReport): string {
+function deploymentDescription(report: RolloutReport): string {
   const target = `${report.namespace}/${report.name}`;
   const revision = report.revision === undefined ? '' : ` to ${report.revision}`;
   const verb = report.kind === 'rollback' ? 'rollback' : 'rollout';

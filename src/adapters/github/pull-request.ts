@@ -18,7 +18,7 @@ export interface PullRequestSources {
   readonly recordedCommits?: readonly string[];
 }
 
-export type PullRequestSource = 'input' | 'event' | 'merge-group' | 'merged-commit' | 'recorded';
+type PullRequestSource = 'input' | 'event' | 'merge-group' | 'merged-commit' | 'recorded';
 
 export type PullRequestResolution =
   | {
@@ -53,7 +53,7 @@ function field(value: unknown, name: string): unknown {
 }
 
 /** The pull request number in a pull_request-like payload. */
-export function pullRequestFromPayload(payload: Readonly<Record<string, unknown>>): number | undefined {
+function pullRequestFromPayload(payload: Readonly<Record<string, unknown>>): number | undefined {
   const pr = payload.pull_request;
   if (typeof pr === 'object' && pr !== null && 'number' in pr) return positiveInteger(pr.number);
   return positiveInteger(payload.number);
@@ -63,7 +63,7 @@ export function pullRequestFromPayload(payload: Readonly<Record<string, unknown>
  * The pull request of a merge_group run: its payload has no pull request, but the queue's
  * branch names the newest one of the group (`gh-readonly-queue/main/pr-123-<sha>`).
  */
-export function pullRequestOfMergeGroup(payload: Readonly<Record<string, unknown>>): number | undefined {
+function pullRequestOfMergeGroup(payload: Readonly<Record<string, unknown>>): number | undefined {
   const ref = field(payload.merge_group, 'head_ref');
   const match = typeof ref === 'string' ? /\/pr-(\d+)-[0-9a-f]+$/.exec(ref) : null;
   return match?.[1] === undefined ? undefined : positiveInteger(Number(match[1]));

@@ -20,7 +20,7 @@ interface AssociatedPull {
 }
 
 /** Of the pull requests associated with a commit, those merged into `branch`, latest merge first. */
-export function mergedInto(pulls: readonly AssociatedPull[], branch: string): number[] {
+function mergedInto(pulls: readonly AssociatedPull[], branch: string): number[] {
   return pulls
     .filter((pull) => typeof pull.merged_at === 'string' && pull.base.ref === branch)
     .sort((a, b) => String(b.merged_at).localeCompare(String(a.merged_at)))
@@ -33,7 +33,7 @@ interface ComparedCommit {
 }
 
 /** From `head` back along first parents, as far as `commits` reach, newest first. */
-export function firstParentLine(commits: readonly ComparedCommit[], head: string): string[] {
+function firstParentLine(commits: readonly ComparedCommit[], head: string): string[] {
   const parents = new Map(commits.map((c) => [c.sha, c.parents[0]?.sha]));
   const line: string[] = [];
   for (let sha: string | undefined = head; sha !== undefined && parents.has(sha); sha = parents.get(sha)) {
@@ -108,7 +108,7 @@ export async function pushCommits(
 }
 
 /** The pull requests merged into `branch` that brought `commits`, latest merge first per commit. */
-export async function pullRequestsOf(
+async function pullRequestsOf(
   octokit: Octokit,
   policy: RetryPolicy,
   repository: Repository,

@@ -17,7 +17,7 @@ import { commentMarker } from './comment.ts';
 import type { GitHubRunContext, Repository } from './context.ts';
 import { explain } from './explain.ts';
 
-export type Channel = 'comment' | 'deployment' | 'lookup';
+type Channel = 'comment' | 'deployment' | 'lookup';
 
 /** GitHub's share of the runner's cancel budget (SIGINT, 7.5 s, SIGTERM, 2.5 s, kill). */
 export const cancelBudget = {

@@ -29,7 +29,7 @@ export interface ClusterOptions {
   readonly clock?: Clock;
 }
 
-export interface ClusterStats {
+interface ClusterStats {
   /** HTTP requests sent, retries and watch connections included. */
   readonly requests: number;
   /** Retries of failed calls (and 409 re-reads). */

@@ -49,7 +49,7 @@ interface KubeStatus {
 }
 
 /** ApiException.body is the raw response text in client-node 2; parse it when it is a Status. */
-export function parseStatus(body: unknown): KubeStatus | undefined {
+function parseStatus(body: unknown): KubeStatus | undefined {
   let value = body;
   if (typeof body === 'string') {
     try {
@@ -65,7 +65,7 @@ export function parseStatus(body: unknown): KubeStatus | undefined {
 }
 
 /** "StatefulSet shop/db", "pods in shop", "Lease shop/statefulset-canary-db". */
-export function describeObject(op: Operation): string {
+function describeObject(op: Operation): string {
   if (op.name !== undefined) return `${op.kind} ${op.namespace ? `${op.namespace}/` : ''}${op.name}`;
   return op.namespace ? `${op.kind} in namespace ${op.namespace}` : op.kind;
 }
@@ -109,7 +109,7 @@ function advice(status: number, op: Operation): string {
   }
 }
 
-export function retryAfterMs(headers: unknown): number | undefined {
+function retryAfterMs(headers: unknown): number | undefined {
   if (headers === null || typeof headers !== 'object') return undefined;
   const raw = (headers as Record<string, unknown>)['retry-after'];
   if (typeof raw !== 'string') return undefined;
@@ -120,7 +120,7 @@ export function retryAfterMs(headers: unknown): number | undefined {
 }
 
 /** Network error code of a failed fetch (undici wraps it in `cause`), e.g. ECONNREFUSED. */
-export function networkCode(error: unknown): string | undefined {
+function networkCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;

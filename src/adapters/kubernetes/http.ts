@@ -12,7 +12,7 @@ import {
 import type { Operation } from './errors.ts';
 import { createRetrier, type Retrier, type RetryOptions } from './retry.ts';
 
-export interface Request {
+interface Request {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path below the server URL, e.g. /apis/apps/v1/namespaces/shop/statefulsets/db. */
   readonly path: string;
@@ -40,7 +40,7 @@ export interface Api {
   raw(request: RawRequest, signal: AbortSignal): Promise<{ status: number; body: string }>;
 }
 
-export interface RawRequest {
+interface RawRequest {
   readonly method: 'GET' | 'HEAD' | 'POST';
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;

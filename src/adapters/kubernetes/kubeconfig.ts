@@ -116,7 +116,7 @@ function parseContent(kubeConfig: KubeConfig, content: string): void {
 }
 
 /** Every credential in the kubeconfig, plus the lines of decoded PEM data (masks work per line). */
-export function kubeConfigSecrets(kubeConfig: KubeConfig): string[] {
+function kubeConfigSecrets(kubeConfig: KubeConfig): string[] {
   const found = new Set<string>();
   const add = (value: unknown): void => {
     if (typeof value === 'string' && value.trim().length >= 4) found.add(value.trim());

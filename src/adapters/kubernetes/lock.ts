@@ -26,7 +26,7 @@ export interface LockOptions {
   readonly clock?: Clock;
 }
 
-export interface KubeLockHandle extends LockHandle {
+interface KubeLockHandle extends LockHandle {
   /** Aborts when the lease was lost (taken over or deleted, or not renewed for a full duration). */
   readonly lost: AbortSignal;
 }

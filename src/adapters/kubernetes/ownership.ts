@@ -38,7 +38,7 @@ function merged(a: Fields, b: Fields): Fields {
  * the next server-side apply, which only removes fields its Apply entry owned, would leave what
  * the manifests dropped (a sidecar, an env var) in the template for good.
  */
-export function templateToApply(
+function templateToApply(
   entries: readonly RawManagedFields[],
   manager: string,
 ): RawManagedFields[] | undefined {

@@ -7,7 +7,7 @@ import { unreachableText } from '../http.ts';
 import type { Api } from './http.ts';
 
 /** A pod proxy request that the API server refused for lack of RBAC (pods/proxy get). */
-export class ProxyForbidden extends Error {
+class ProxyForbidden extends Error {
   override readonly name = 'ProxyForbidden';
 }
 

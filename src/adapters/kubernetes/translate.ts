@@ -20,12 +20,12 @@ import type {
 } from './types.ts';
 
 export const revisionLabel = 'controller-revision-hash';
-export const changeCauseAnnotation = 'kubernetes.io/change-cause';
+const changeCauseAnnotation = 'kubernetes.io/change-cause';
 /** On a ControllerRevision: why a rollout of it failed its canary (a later rollback skips it). */
 export const failedAnnotation = 'statefulset-canary.io/failed';
 
 /** Images by container name (init containers included: names are unique within a pod). */
-export function templateImages(template: RawPodTemplate | undefined): Record<string, string> {
+function templateImages(template: RawPodTemplate | undefined): Record<string, string> {
   const images: Record<string, string> = {};
   const spec = template?.spec;
   for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
@@ -74,7 +74,7 @@ const PARTITION_PATH = ['f:spec', 'f:updateStrategy', 'f:rollingUpdate', 'f:part
  * their last-applied configuration has it. A manager that only created the object, or patched the
  * field once (an Update), owns the field without setting it again: this action takes it over.
  */
-export function reapplyingOwners(meta: RawMeta, path: readonly string[]): string[] {
+function reapplyingOwners(meta: RawMeta, path: readonly string[]): string[] {
   const lastApplied = meta.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] ?? '';
   const leaf = (path[path.length - 1] ?? '').replace(/^f:/, '');
   const owners = new Set<string>();
@@ -89,7 +89,7 @@ export function reapplyingOwners(meta: RawMeta, path: readonly string[]): string
 }
 
 /** The manager that most recently wrote the field at `path` (a managedFields fieldsV1 path). */
-export function ownerOf(
+function ownerOf(
   entries: readonly RawManagedFields[] | undefined,
   path: readonly string[],
 ): string | undefined {

@@ -77,7 +77,7 @@ export interface RawStatefulSet {
   };
 }
 
-export interface RawContainerState {
+interface RawContainerState {
   readonly waiting?: { readonly reason?: string; readonly message?: string };
   readonly terminated?: { readonly reason?: string; readonly message?: string; readonly exitCode?: number };
   readonly running?: { readonly startedAt?: string };

@@ -6,7 +6,7 @@ import type { PlanReport, StatefulSetPlan } from '../../../engine/plan-report.ts
 import { code, escapeMarkdown, fenced, formatDuration, link } from './inline.ts';
 
 /** How much of a template diff or a refusal the plan shows (a comment holds 65536 characters). */
-export const planDiffLimit = 20_000;
+const planDiffLimit = 20_000;
 
 export interface PlanRenderOptions {
   /** A trusted hidden marker that goes first, verbatim. */
