@@ -18,11 +18,11 @@ import {
   waitForSeries,
 } from '../support/analysis-env.ts';
 import { startFakeGitHub } from '../support/github/fake-server.ts';
-import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { toHtml } from '../support/rendered.ts';
-import { manifestFile, runAction, runEngine } from '../support/run-action.ts';
-import { mergedPull, pushEvent } from '../support/runner-env.ts';
+import { mergedPull, pushEvent } from '../support/run/bundle.ts';
+import { manifestFile, runAction, runEngine } from '../support/run/in-process.ts';
+import { runWithGitHub } from '../support/run/with-github.ts';
 
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 50%, 100%' };
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, type V1Pod, type V1StatefulSet, Watch } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
+import { manifestFile, runAction } from '../support/run/in-process.ts';
 
 interface StsEvent {
   readonly rv: number;

@@ -8,8 +8,8 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile } from '../support/run-action.ts';
-import { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } from '../support/runner-env.ts';
+import { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } from '../support/run/bundle.ts';
+import { manifestFile } from '../support/run/in-process.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 

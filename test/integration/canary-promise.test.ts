@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
+import { manifestFile, recordCluster, runAction } from '../support/run/in-process.ts';
 
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 100%' };
 

@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub, type User } from '../support/github/fake-server.ts';
-import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { toHtml } from '../support/rendered.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
+import { manifestFile, runAction } from '../support/run/in-process.ts';
+import { runWithGitHub } from '../support/run/with-github.ts';
 
 const maintainer: User = { login: 'mona', id: 1, type: 'User' };
 const reader: User = { login: 'hubot-fan', id: 2, type: 'User' };

@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile } from '../support/run-action.ts';
-import { githubEnv, inputEnv, runBundle } from '../support/runner-env.ts';
+import { githubEnv, inputEnv, runBundle } from '../support/run/bundle.ts';
+import { manifestFile } from '../support/run/in-process.ts';
 
 const pullRequest = (head: string | null) => ({
   action: 'synchronize',

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
-import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { toHtml } from '../support/rendered.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
-import { mergedPull, pushEvent } from '../support/runner-env.ts';
+import { mergedPull, pushEvent } from '../support/run/bundle.ts';
+import { manifestFile, runAction } from '../support/run/in-process.ts';
+import { runWithGitHub } from '../support/run/with-github.ts';
 import { forbiddenSpecChange } from '../support/versions.ts';
 
 const head = 'feedfacefeedfacefeedfacefeedfacefeedface';

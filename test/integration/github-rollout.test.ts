@@ -12,11 +12,11 @@ import {
   watchPods,
 } from '../cluster/harness.ts';
 import { type Comment, type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
-import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { toHtml } from '../support/rendered.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
-import { mergedPull, pushEvent } from '../support/runner-env.ts';
+import { mergedPull, pushEvent } from '../support/run/bundle.ts';
+import { manifestFile, runAction } from '../support/run/in-process.ts';
+import { runWithGitHub } from '../support/run/with-github.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 const runUrl = 'https://github.com/acme/shop/actions/runs/42/attempts/1';

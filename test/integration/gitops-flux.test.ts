@@ -7,7 +7,7 @@ import { AppsV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-nod
 import { freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { FLUX_MANAGER, fluxApplyBinary, fluxSync } from '../support/appliers.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
+import { manifestFile, recordCluster, runAction } from '../support/run/in-process.ts';
 
 const PARKED = 2 ** 31 - 1;
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

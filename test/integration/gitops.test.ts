@@ -6,7 +6,7 @@ import { AppsV1Api, CoreV1Api, type V1StatefulSet } from '@kubernetes/client-nod
 import { freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import { ARGO_MANAGER, argoSync } from '../support/appliers.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
+import { manifestFile, recordCluster, runAction } from '../support/run/in-process.ts';
 
 const PARKED = 2 ** 31 - 1;
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 100%', 'sync-timeout': '60s' };

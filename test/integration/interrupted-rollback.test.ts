@@ -7,10 +7,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { freshNamespace, readyAfterAnnotation, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { startBundle } from '../support/faults/bundle-process.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
-import { githubEnv, inputEnv, pushEvent } from '../support/runner-env.ts';
+import { githubEnv, inputEnv, pushEvent, startBundle } from '../support/run/bundle.ts';
+import { manifestFile, recordCluster, runAction } from '../support/run/in-process.ts';
 
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 100%' };
 const PHASE = 'statefulset-canary.io/phase';

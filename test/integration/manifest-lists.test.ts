@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
+import { manifestFile, runAction } from '../support/run/in-process.ts';
 
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 100%' };
 

@@ -13,7 +13,7 @@ selectPrivateCluster('max-unavailable', { featureGates: 'MaxUnavailableStatefulS
 const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts');
 const { freshNamespace, readyAfterAnnotation } = await import('../cluster/harness.ts');
 const { canaryManifest } = await import('../support/manifests.ts');
-const { manifestFile, recordCluster, runAction } = await import('../support/run-action.ts');
+const { manifestFile, recordCluster, runAction } = await import('../support/run/in-process.ts');
 
 type Namespace = Awaited<ReturnType<typeof freshNamespace>>;
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1StatefulSet } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
+import { manifestFile, runAction } from '../support/run/in-process.ts';
 import { forbiddenSpecChange } from '../support/versions.ts';
 
 describe('plan', () => {

@@ -7,9 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig, freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FaultPlan, type FaultProxy, startFaultProxy } from '../support/faults/proxy.ts';
-import { describeRetries, runEngine } from '../support/faults/run-engine.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, recordCluster } from '../support/run-action.ts';
+import { describeRetries, manifestFile, recordCluster, runEngine } from '../support/run/in-process.ts';
 
 const fast = { soak: '2s', 'stage-timeout': '2m', 'on-failure': 'halt' };
 

@@ -8,10 +8,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { type BundleProcess, startBundle } from '../support/faults/bundle-process.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, recordCluster } from '../support/run-action.ts';
-import { githubEnv, inputEnv, pushEvent } from '../support/runner-env.ts';
+import { type BundleProcess, githubEnv, inputEnv, pushEvent, startBundle } from '../support/run/bundle.ts';
+import { manifestFile, recordCluster } from '../support/run/in-process.ts';
 
 const replicas = 5;
 

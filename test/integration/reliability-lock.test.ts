@@ -8,9 +8,8 @@ import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { createApi } from '../../src/adapters/kubernetes/http.ts';
 import { leaseIsFree, microTime } from '../../src/adapters/kubernetes/lock.ts';
 import { freshNamespace, statefulSet, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { type EngineRun, runEngine } from '../support/faults/run-engine.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile } from '../support/run-action.ts';
+import { type ActionRun, manifestFile, runEngine } from '../support/run/in-process.ts';
 
 const runA = 'https://github.com/acme/shop/actions/runs/1001/attempts/1';
 const runB = 'https://github.com/acme/shop/actions/runs/1002/attempts/1';
@@ -58,7 +57,7 @@ describe('the rollout lock', () => {
    * Starts run A and resolves once it holds the lock (its Lease exists). Run A soaks 3 stages of
    * 4 s, so it holds the lock for at least 12 s; `running()` says whether it still does.
    */
-  const startHolder = async (): Promise<{ done: Promise<EngineRun>; running: () => boolean }> => {
+  const startHolder = async (): Promise<{ done: Promise<ActionRun>; running: () => boolean }> => {
     let finished = false;
     const running = rollout('registry.local/db:v2', runA).finally(() => {
       finished = true;

@@ -17,10 +17,9 @@ import {
   type TestNamespace,
   waitFor,
 } from '../cluster/harness.ts';
-import { startBundle } from '../support/faults/bundle-process.ts';
 import { startFaultProxy } from '../support/faults/proxy.ts';
-import { manifestFile } from '../support/run-action.ts';
-import { inputEnv } from '../support/runner-env.ts';
+import { inputEnv, startBundle } from '../support/run/bundle.ts';
+import { manifestFile } from '../support/run/in-process.ts';
 
 const fakeToken = 'hostile-token-6f1c0ffee6f1c0ffee6f1c0ffee';
 

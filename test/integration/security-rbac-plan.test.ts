@@ -24,9 +24,8 @@ import { loadAll } from 'js-yaml';
 import { repoRoot } from '../cluster/control-plane/state.ts';
 import { adminKubeConfig, freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import type { FaultProxy } from '../support/faults/proxy.ts';
-import { runEngine } from '../support/faults/run-engine.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
+import { manifestFile, runAction, runEngine } from '../support/run/in-process.ts';
 import { type BoundServiceAccount, bindServiceAccount, permissionsOf } from '../support/service-account.ts';
 import { forbiddenSpecChange } from '../support/versions.ts';
 

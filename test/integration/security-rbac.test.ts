@@ -12,8 +12,7 @@ import { loadAll } from 'js-yaml';
 import { repoRoot } from '../cluster/control-plane/state.ts';
 import { freshNamespace, statefulSet, type TestNamespace } from '../cluster/harness.ts';
 import type { FaultProxy } from '../support/faults/proxy.ts';
-import { runEngine } from '../support/faults/run-engine.ts';
-import { manifestFile } from '../support/run-action.ts';
+import { manifestFile, runEngine } from '../support/run/in-process.ts';
 import {
   type BoundServiceAccount,
   bindServiceAccount,

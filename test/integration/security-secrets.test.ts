@@ -20,11 +20,10 @@ import {
   type TestNamespace,
   waitFor,
 } from '../cluster/harness.ts';
-import { startBundle } from '../support/faults/bundle-process.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile } from '../support/run-action.ts';
-import { githubEnv, inputEnv, mergedPull, pushEvent } from '../support/runner-env.ts';
+import { githubEnv, inputEnv, mergedPull, pushEvent, startBundle } from '../support/run/bundle.ts';
+import { manifestFile } from '../support/run/in-process.ts';
 
 const sha = 'feedfacefeedfacefeedfacefeedfacefeedface';
 

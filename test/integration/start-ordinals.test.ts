@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api, type V1StatefulSet } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, recordCluster, runAction } from '../support/run-action.ts';
+import { manifestFile, recordCluster, runAction } from '../support/run/in-process.ts';
 
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 50%, 100%' };
 

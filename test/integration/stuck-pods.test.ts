@@ -11,7 +11,7 @@ selectPrivateCluster('stuck-pods', { scheduler: true });
 const { freshNamespace } = await import('../cluster/harness.ts');
 const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts');
 const { canaryManifest } = await import('../support/manifests.ts');
-const { manifestFile, runAction } = await import('../support/run-action.ts');
+const { manifestFile, runAction } = await import('../support/run/in-process.ts');
 const { CoreV1Api } = await import('@kubernetes/client-node');
 const { renderReport } = await import('../../src/adapters/github/markdown/report.ts');
 type TestNamespace = Awaited<ReturnType<typeof freshNamespace>>;

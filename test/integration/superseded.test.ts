@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
-import { runWithGitHub } from '../support/github-run.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { manifestFile, runAction } from '../support/run-action.ts';
+import { manifestFile, runAction } from '../support/run/in-process.ts';
+import { runWithGitHub } from '../support/run/with-github.ts';
 
 describe('a paused rollout superseded by a newer merge', () => {
   let ns: TestNamespace;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
 import { canaryManifest } from '../support/manifests.ts';
-import { type ActionRun, manifestFile, runAction } from '../support/run-action.ts';
+import { type ActionRun, manifestFile, runAction } from '../support/run/in-process.ts';
 
 describe('pods below the first partition not Ready when a rollout begins', () => {
   let ns: TestNamespace;

@@ -20,7 +20,7 @@ const { freshNamespace, waitFor } = await import('../cluster/harness.ts');
 const { readState } = await import('../cluster/control-plane/state.ts');
 const { startFaultProxy } = await import('../support/faults/proxy.ts');
 const { canaryManifest } = await import('../support/manifests.ts');
-const { manifestFile, recordCluster, runAction, runEngine } = await import('../support/run-action.ts');
+const { manifestFile, recordCluster, runAction, runEngine } = await import('../support/run/in-process.ts');
 
 type Namespace = Awaited<ReturnType<typeof freshNamespace>>;
 type Proxy = Awaited<ReturnType<typeof startFaultProxy>>;

@@ -9,7 +9,7 @@ import { createGitHubReporter } from '../../src/adapters/github/reporter.ts';
 import { cancelBudget } from '../../src/adapters/github/session.ts';
 import type { FakeGitHub } from '../support/github/fake-server.ts';
 import { runContext, settings, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
-import { recordingLog } from '../support/recording-log.ts';
+import { recordingLog } from '../support/scripted/recording-log.ts';
 
 /** The runner's wait between SIGINT and SIGTERM. */
 const untilSigterm = 7_500;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { commentMarker } from '../../src/adapters/github/comment.ts';
 import { actionsBot } from '../support/github/fake-server.ts';
 import { reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
-import { recordingLog } from '../support/recording-log.ts';
+import { recordingLog } from '../support/scripted/recording-log.ts';
 
 const marker = commentMarker('kind-dev', 'shop', 'web');
 const someone = { login: 'mallory', id: 666, type: 'User' } as const;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { deploymentStatus } from '../../src/adapters/github/deployments.ts';
 import type { RolloutReport, Verdict } from '../../src/engine/report.ts';
 import { reporterFor, stageReport, t0, useFakeGitHub } from '../support/github/helpers.ts';
-import { recordingLog } from '../support/recording-log.ts';
+import { recordingLog } from '../support/scripted/recording-log.ts';
 
 const payloadOf = (kind: RolloutReport['kind']) => ({
   kind,

@@ -10,7 +10,7 @@ import {
   stageReport,
   useFakeGitHub,
 } from '../support/github/helpers.ts';
-import { recordingLog } from '../support/recording-log.ts';
+import { recordingLog } from '../support/scripted/recording-log.ts';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 

@@ -11,7 +11,7 @@ import {
   stageReport,
   useFakeGitHub,
 } from '../support/github/helpers.ts';
-import { recordingLog } from '../support/recording-log.ts';
+import { recordingLog } from '../support/scripted/recording-log.ts';
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {

@@ -12,7 +12,7 @@ import { githubReporting } from '../../src/adapters/github/wiring.ts';
 import type { Settings } from '../../src/config/settings.ts';
 import type { FakeGitHub } from '../support/github/fake-server.ts';
 import { fastRetry, runContext, settings, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
-import { recordingLog } from '../support/recording-log.ts';
+import { recordingLog } from '../support/scripted/recording-log.ts';
 
 /** A 40-hex commit id named after `n`. */
 const commit = (n: number) => n.toString(16).padStart(40, 'c');

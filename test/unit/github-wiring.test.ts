@@ -6,7 +6,7 @@ import type { Observation } from '../../src/engine/observation.ts';
 import { encodeState } from '../../src/engine/state.ts';
 import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { fastRetry, runContext, settings, stageReport } from '../support/github/helpers.ts';
-import { recordingLog } from '../support/recording-log.ts';
+import { recordingLog } from '../support/scripted/recording-log.ts';
 
 function observation(annotations: Record<string, string>): Observation {
   return {

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import type { Outcome } from '../../src/app.ts';
 import type { StageStatus } from '../../src/engine/report.ts';
-import { controller, SOAK, stable, startCanary } from '../support/canary-scenario.ts';
-import { FakeClock } from '../support/fake-clock.ts';
+import { controller, SOAK, stable, startCanary } from '../support/scripted/canary-scenario.ts';
+import { FakeClock } from '../support/scripted/fake-clock.ts';
 
 const action = load(readFileSync('action.yml', 'utf8')) as {
   outputs: Record<string, { description: string }>;

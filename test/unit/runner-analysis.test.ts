@@ -5,9 +5,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckReport } from '../../src/engine/analysis.ts';
 import { type HttpClient, type HttpRequest, HttpUnreachable } from '../../src/ports/http.ts';
-import { controller, quick, setsPartition, stable, startCanary } from '../support/canary-scenario.ts';
-import { partitionsIn } from '../support/cluster-script.ts';
-import { FakeClock } from '../support/fake-clock.ts';
+import {
+  controller,
+  quick,
+  setsPartition,
+  stable,
+  startCanary,
+} from '../support/scripted/canary-scenario.ts';
+import { partitionsIn } from '../support/scripted/cluster-script.ts';
+import { FakeClock } from '../support/scripted/fake-clock.ts';
 
 const healthz = (extra = '') => `
 - name: healthz

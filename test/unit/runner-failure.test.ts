@@ -4,6 +4,7 @@
 // Each test takes milliseconds; Kubernetes itself is tested on the real control plane.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { startRun } from '../support/run/scripted.ts';
 import {
   annotation,
   controller,
@@ -17,10 +18,9 @@ import {
   startCanary,
   THIRD,
   V2,
-} from '../support/canary-scenario.ts';
-import { partitionsIn, progressOf, type Write } from '../support/cluster-script.ts';
-import { FakeClock } from '../support/fake-clock.ts';
-import { startRun } from '../support/scripted-run.ts';
+} from '../support/scripted/canary-scenario.ts';
+import { partitionsIn, progressOf, type Write } from '../support/scripted/cluster-script.ts';
+import { FakeClock } from '../support/scripted/fake-clock.ts';
 
 const restoring = (w: Write) => w.kind === 'patch' && w.change.templateFromRevision !== undefined;
 const deletedPods = (writes: readonly Write[]) =>

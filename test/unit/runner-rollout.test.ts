@@ -4,6 +4,7 @@
 // what Kubernetes itself does is tested on the real control plane (test/integration).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { startRun } from '../support/run/scripted.ts';
 import {
   annotation,
   controller,
@@ -16,11 +17,10 @@ import {
   stable,
   startCanary,
   V2,
-} from '../support/canary-scenario.ts';
-import { partitionsIn, progressOf } from '../support/cluster-script.ts';
-import { FakeClock } from '../support/fake-clock.ts';
-import { pod } from '../support/observations.ts';
-import { startRun } from '../support/scripted-run.ts';
+} from '../support/scripted/canary-scenario.ts';
+import { partitionsIn, progressOf } from '../support/scripted/cluster-script.ts';
+import { FakeClock } from '../support/scripted/fake-clock.ts';
+import { pod } from '../support/scripted/observations.ts';
 
 describe('the runner rolling out on a scripted cluster', () => {
   it(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blocksController, unhealthyBelow, unhealthyStartMessage } from '../../src/engine/start-health.ts';
-import { pod, statefulSet } from '../support/observations.ts';
+import { pod, statefulSet } from '../support/scripted/observations.ts';
 
 const sts = statefulSet({ replicas: 5, partition: 0, currentRevision: 'db-1' });
 

@@ -10,7 +10,7 @@ import { createGitHubReporter, type GitHubReporter } from '../../../src/adapters
 import type { GitHubSettings } from '../../../src/config/settings.ts';
 import type { RolloutReport, StageReport } from '../../../src/engine/report.ts';
 import type { Log } from '../../../src/ports/log.ts';
-import { recordingLog } from '../recording-log.ts';
+import { recordingLog } from '../scripted/recording-log.ts';
 import { type FakeGitHub, startFakeGitHub } from './fake-server.ts';
 
 export const t0 = Date.UTC(2025, 5, 1, 12, 0, 0);

@@ -4,15 +4,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execute, type Outcome } from '../../src/app.ts';
-import { readSettings } from '../../src/config/inputs.ts';
-import type { RolloutReport } from '../../src/engine/report.ts';
-import type { HttpClient } from '../../src/ports/http.ts';
-import type { FakeClock } from './fake-clock.ts';
-import { MemoryLock } from './memory-lock.ts';
-import { manifest, NAMESPACE } from './observations.ts';
-import { type RecordingLog, recordingLog } from './recording-log.ts';
-import type { ScriptedCluster } from './scripted-cluster.ts';
+import { execute, type Outcome } from '../../../src/app.ts';
+import { readSettings } from '../../../src/config/inputs.ts';
+import type { RolloutReport } from '../../../src/engine/report.ts';
+import type { HttpClient } from '../../../src/ports/http.ts';
+import type { FakeClock } from '../scripted/fake-clock.ts';
+import { MemoryLock } from '../scripted/memory-lock.ts';
+import { manifest, NAMESPACE } from '../scripted/observations.ts';
+import { type RecordingLog, recordingLog } from '../scripted/recording-log.ts';
+import type { ScriptedCluster } from '../scripted/scripted-cluster.ts';
 
 export interface ScriptedRun {
   /** Resolves when execute returns. */

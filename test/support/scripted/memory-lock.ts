@@ -1,7 +1,7 @@
 // An in-memory Lock port for runner unit tests: every acquire succeeds at once, and the
 // test takes the lock away (as another run taking the Lease over would) with `lose()`.
-import type { StatefulSetRef } from '../../src/ports/cluster.ts';
-import type { Lock, LockHandle } from '../../src/ports/lock.ts';
+import type { StatefulSetRef } from '../../../src/ports/cluster.ts';
+import type { Lock, LockHandle } from '../../../src/ports/lock.ts';
 
 export class MemoryLock implements Lock {
   /** Every acquire, in order. */

@@ -6,8 +6,8 @@ import type {
   PodObservation,
   RevisionInfo,
   StatefulSetObservation,
-} from '../../src/engine/observation.ts';
-import type { KubeObject } from '../../src/ports/cluster.ts';
+} from '../../../src/engine/observation.ts';
+import type { KubeObject } from '../../../src/ports/cluster.ts';
 
 export const NAMESPACE = 'shop';
 export const NAME = 'web';

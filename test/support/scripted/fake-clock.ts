@@ -2,7 +2,7 @@
 // passes their due time (in due order, letting the code under test run between them), or
 // at once when their signal aborts; nothing waits in real time.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Clock } from '../../src/ports/clock.ts';
+import type { Clock } from '../../../src/ports/clock.ts';
 
 interface Sleeper {
   readonly due: number;

@@ -14,17 +14,17 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
-import type { RetryEvent } from '../../src/adapters/kubernetes/retry.ts';
-import type { Outcome } from '../../src/app.ts';
-import { composeApp } from '../../src/compose.ts';
-import { readSettings } from '../../src/config/inputs.ts';
-import type { RolloutReport } from '../../src/engine/report.ts';
-import type { TestNamespace } from '../cluster/harness.ts';
-import { recordingLog } from './recording-log.ts';
+import type { RetryEvent } from '../../../src/adapters/kubernetes/retry.ts';
+import type { Outcome } from '../../../src/app.ts';
+import { composeApp } from '../../../src/compose.ts';
+import { readSettings } from '../../../src/config/inputs.ts';
+import type { RolloutReport } from '../../../src/engine/report.ts';
+import type { TestNamespace } from '../../cluster/harness.ts';
+import { recordingLog } from '../scripted/recording-log.ts';
 
 export interface ActionRun {
   readonly outcome: Outcome;
-  /** The run's log lines, as test/support/recording-log.ts writes them (`info: ...`). */
+  /** The run's log lines, as test/support/scripted/recording-log.ts writes them (`info: ...`). */
   readonly logs: string[];
   readonly reports: RolloutReport[];
   /** Every retry the Kubernetes adapters made (through the one retry policy's hook). */
@@ -160,4 +160,11 @@ export async function recordCluster(
       b.abort();
     },
   };
+}
+
+/** "apply StatefulSet x/db: 500 InternalError" lines, for failure messages. */
+export function describeRetries(retries: readonly RetryEvent[]): string {
+  return retries
+    .map((r) => `${r.operation.verb} ${r.operation.kind}: ${r.error.status} ${r.error.reason}`)
+    .join('\n');
 }

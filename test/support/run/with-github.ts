@@ -2,18 +2,18 @@
 // does, with the real GitHub reporting talking to the fake GitHub server (fast retries) and a
 // recording log, against the local control plane.
 
-import type { RetryPolicy } from '../../src/adapters/github/api.ts';
-import { readRunContext } from '../../src/adapters/github/context.ts';
-import type { Outcome } from '../../src/app.ts';
-import { composeApp } from '../../src/compose.ts';
-import { composeCommentApp } from '../../src/compose-comment.ts';
-import { readSettings } from '../../src/config/inputs.ts';
-import type { RolloutReport } from '../../src/engine/report.ts';
-import type { TestNamespace } from '../cluster/harness.ts';
-import type { FakeGitHub } from './github/fake-server.ts';
-import { fastRetry } from './github/helpers.ts';
-import { type RecordingLog, recordingLog } from './recording-log.ts';
-import { githubEnv } from './runner-env.ts';
+import type { RetryPolicy } from '../../../src/adapters/github/api.ts';
+import { readRunContext } from '../../../src/adapters/github/context.ts';
+import type { Outcome } from '../../../src/app.ts';
+import { composeApp } from '../../../src/compose.ts';
+import { composeCommentApp } from '../../../src/compose-comment.ts';
+import { readSettings } from '../../../src/config/inputs.ts';
+import type { RolloutReport } from '../../../src/engine/report.ts';
+import type { TestNamespace } from '../../cluster/harness.ts';
+import type { FakeGitHub } from '../github/fake-server.ts';
+import { fastRetry } from '../github/helpers.ts';
+import { type RecordingLog, recordingLog } from '../scripted/recording-log.ts';
+import { githubEnv } from './bundle.ts';
 
 export interface GitHubRun {
   readonly outcome: Outcome;

@@ -2,8 +2,9 @@
 // steps 1, 50%, 100% (partitions 5, 4, 2, 0), soak 2 s, stage timeout 1 m; and the replies
 // of a scripted controller for it.
 
-import { ANNOTATION_PREFIX } from '../../src/engine/state.ts';
-import type { HttpClient } from '../../src/ports/http.ts';
+import { ANNOTATION_PREFIX } from '../../../src/engine/state.ts';
+import type { HttpClient } from '../../../src/ports/http.ts';
+import { startRun } from '../run/scripted.ts';
 import {
   afterApply,
   afterDelete,
@@ -15,7 +16,6 @@ import {
 import type { FakeClock } from './fake-clock.ts';
 import { pod, pods, statefulSet, template } from './observations.ts';
 import { ScriptedCluster } from './scripted-cluster.ts';
-import { startRun } from './scripted-run.ts';
 
 export const OLD = 'web-5f6c7d8e9a';
 export const NEW = 'web-7d4b9c6f5e';
@@ -23,7 +23,7 @@ export const THIRD = 'web-9a8b7c6d5e';
 export const V1 = 'registry.local/web:v1';
 export const V2 = 'registry.local/web:v2';
 export const REPLICAS = 5;
-/** The defaults of test/support/scripted-run.ts: soak 2s, stage-timeout 1m. */
+/** The defaults of test/support/run/scripted.ts: soak 2s, stage-timeout 1m. */
 export const SOAK = 2_000;
 export const STAGE_TIMEOUT = 60_000;
 /** A script that does not match what the runner does leaves it waiting: fail in 2 s, not hang. */

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { repoRoot } from '../cluster/control-plane/state.ts';
+import { repoRoot } from '../../cluster/control-plane/state.ts';
 
 interface ActionYaml {
   readonly inputs: Record<string, { readonly default?: string }>;

@@ -6,8 +6,8 @@
 // count generations by itself: the script says all of that. Kubernetes behaviour is tested
 // on the real control plane (test/integration).
 
-import type { Observation, RevisionInfo, StatefulSetObservation } from '../../src/engine/observation.ts';
-import type { Clock } from '../../src/ports/clock.ts';
+import type { Observation, RevisionInfo, StatefulSetObservation } from '../../../src/engine/observation.ts';
+import type { Clock } from '../../../src/ports/clock.ts';
 import type {
   ApplyOptions,
   Cluster,
@@ -15,8 +15,8 @@ import type {
   ProxyRequest,
   StatefulSetChange,
   StatefulSetRef,
-} from '../../src/ports/cluster.ts';
-import { type HttpResponse, HttpUnreachable } from '../../src/ports/http.ts';
+} from '../../../src/ports/cluster.ts';
+import { type HttpResponse, HttpUnreachable } from '../../../src/ports/http.ts';
 import { type Change, type Reaction, specOf, type Write } from './cluster-script.ts';
 import { imagesOf, statefulSet } from './observations.ts';
 

@@ -1,9 +1,9 @@
 // The script a ScriptedCluster replays, and what it records: the writes the runner makes
 // through the Cluster port, the changes a "controller" makes in reply, and small queries over
 // the recorded writes (which partition a write sets, which phase it records).
-import type { Observation, PodObservation, StatefulSetObservation } from '../../src/engine/observation.ts';
-import { ANNOTATION_PREFIX } from '../../src/engine/state.ts';
-import type { KubeObject, StatefulSetChange } from '../../src/ports/cluster.ts';
+import type { Observation, PodObservation, StatefulSetObservation } from '../../../src/engine/observation.ts';
+import { ANNOTATION_PREFIX } from '../../../src/engine/state.ts';
+import type { KubeObject, StatefulSetChange } from '../../../src/ports/cluster.ts';
 
 export type Write =
   | { readonly kind: 'apply'; readonly at: number; readonly dryRun: boolean; readonly objects: KubeObject[] }

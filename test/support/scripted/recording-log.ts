@@ -1,6 +1,6 @@
 // The one recording Log of the tests: every line as `level: message` in `lines` (groups as
 // `group: title` and `endgroup`), warnings and notices also on their own.
-import type { Log } from '../../src/ports/log.ts';
+import type { Log } from '../../../src/ports/log.ts';
 
 export interface RecordingLog extends Log {
   readonly lines: string[];
