@@ -34,6 +34,8 @@ import {
   repoRoot,
   writeState,
 } from './control-plane/state.ts';
+import { cleanRealNodes } from './node/cleanup.ts';
+import { buildNodeComponents } from './node/nodes.ts';
 
 const lockFile = join(clusterDir, 'up.lock');
 const noOptions: ClusterOptions = { featureGates: '', apiServerArgs: [] };
@@ -74,7 +76,7 @@ function stillOurs(p: ClusterProcess): boolean {
   if (!isAlive(p.pid)) return false;
   try {
     const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
-    return cmdline.includes(p.name === 'kubelet' ? 'kubelet.ts' : p.name);
+    return cmdline.includes(p.match ?? (p.name === 'kubelet' ? 'kubelet.ts' : p.name));
   } catch {
     return false;
   }
@@ -83,6 +85,8 @@ function stillOurs(p: ClusterProcess): boolean {
 /** Stops what a (possibly half-dead) earlier run recorded and empties .cluster, keeping the lock. */
 async function clearStale(state: ClusterState | undefined): Promise<void> {
   for (const p of [...(state?.processes ?? [])].reverse()) if (stillOurs(p)) await stopProcesses([p]);
+  // Before anything under .cluster is removed: the real nodes' mounts are under it.
+  await cleanRealNodes(clusterDir);
   if (!existsSync(clusterDir)) return;
   for (const entry of readdirSync(clusterDir)) {
     if (entry !== 'up.lock') rmSync(join(clusterDir, entry), { recursive: true, force: true });
@@ -156,13 +160,20 @@ export async function ensureClusterUp(): Promise<UpResult> {
     const binDir = await buildBinaries();
     if (clusterOptions.scheduler) await buildScheduler(binDir);
     const prometheus = await buildPrometheus();
+    if (clusterOptions.realNodes && !clusterOptions.scheduler) {
+      throw new Error(
+        'real nodes (STATEFULSET_CANARY_REAL_NODES=1) need the scheduler: unset STATEFULSET_CANARY_SCHEDULER',
+      );
+    }
+    const nodeComponents = clusterOptions.realNodes ? await buildNodeComponents() : undefined;
     const startBegin = Date.now();
     let state: ClusterState | undefined;
     try {
-      state = await startControlPlane(binDir, prometheus);
+      state = await startControlPlane(binDir, prometheus, nodeComponents);
     } catch (error) {
       // Leave the logs for diagnosis but do not leave half a cluster running.
       await stopProcesses((readState()?.processes ?? []).filter(stillOurs));
+      await cleanRealNodes(clusterDir);
       throw error;
     }
     const version = await serverVersion(state);

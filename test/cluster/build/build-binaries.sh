@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from their Go modules
+# Builds etcd, kube-apiserver, kube-controller-manager and (where the module lists it as a
+# tool) the kubelet of the real nodes from their Go modules
 # (test/cluster/build/etcdbin and test/cluster/build/k8sbin) into a cache outside the repo,
 # keyed by version. A binary already in the cache is not rebuilt.
 # Prints the directory holding the binaries on its last line.
@@ -67,18 +68,24 @@ if [[ ! -x "$bin/etcd" ]]; then
   with_progress etcd bash -c "cd '$here/etcdbin' && go build -trimpath -ldflags '-s -w' -o '$bin/etcd.tmp' go.etcd.io/etcd/server/v3 && mv '$bin/etcd.tmp' '$bin/etcd'"
 fi
 
-if [[ ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" ]]; then
+# The kubelet of the real nodes (test/cluster/node) comes from the same module and the same
+# `go build` when its go.mod lists it (the default release's does); alone when only it is missing.
+commands=()
+[[ -x "$bin/kube-apiserver" && -x "$bin/kube-controller-manager" ]] || commands+=(kube-apiserver kube-controller-manager)
+if grep -q 'k8s.io/kubernetes/cmd/kubelet$' "$module/go.mod" && [[ ! -x "$bin/kubelet" ]]; then commands+=(kubelet); fi
+if (( ${#commands[@]} > 0 )); then
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
   ld="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  log "building kube-apiserver and kube-controller-manager $K8S_VERSION (cold build: several minutes on 2 cores)"
+  log "building ${commands[*]} $K8S_VERSION (cold build: several minutes on 2 cores)"
   # A directory of this build's own: two builds of one release at once (say `npm test` and
-  # `npm run test:matrix`) each finish with a whole pair of binaries, moved in atomically.
+  # `npm run test:matrix`) each finish with a whole set of binaries, moved in atomically.
   out=$(mktemp -d "$bin/tmp.XXXXXX")
-  with_progress "kube-apiserver + kube-controller-manager" bash -c "cd '$module' && go build -trimpath -ldflags '$ld' -o '$out/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager"
-  mv -f "$out/kube-apiserver" "$out/kube-controller-manager" "$bin/"
+  packages=$(printf 'k8s.io/kubernetes/cmd/%s ' "${commands[@]}")
+  with_progress "${commands[*]}" bash -c "cd '$module' && go build -trimpath -ldflags '$ld' -o '$out/' $packages"
+  for c in "${commands[@]}"; do mv -f "$out/$c" "$bin/"; done
   rmdir "$out"
 fi
 log "binaries ready in $bin ($(du -sh "$bin" | cut -f1))"

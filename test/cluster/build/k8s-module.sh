@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the Go module that builds kube-apiserver and kube-controller-manager of one
+# Makes the Go module that builds kube-apiserver, kube-controller-manager and kubelet of one
 # Kubernetes release: test/cluster/k8sbin-<major.minor>/go.mod (and go.sum, from
 # `go mod tidy`). k8s.io/kubernetes requires its staging modules at v0.0.0 and resolves
 # them with local replace directives that a consumer ignores, so the module replaces
@@ -34,6 +34,7 @@ mkdir -p "$dir"
   echo "tool ("
   echo "	k8s.io/kubernetes/cmd/kube-apiserver"
   echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+  echo "	k8s.io/kubernetes/cmd/kubelet"
   echo ")"
 } > "$dir/go.mod"
 (cd "$dir" && go mod tidy)

@@ -3,6 +3,8 @@
 // waits until each is healthy before starting the next.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NodeComponents } from '../node/node-config.ts';
+import { realPodCidrs, startRealNodes } from '../node/nodes.ts';
 import { makePki, type Pki } from './pki.ts';
 import { freePort, startDetached, waitUntil } from './processes.ts';
 import { prometheusArgs, prometheusReady } from './prometheus.ts';
@@ -154,6 +156,9 @@ function apiServerArgs(pki: Pki, etcdPort: number, port: number, egressConfig: s
     `--service-account-signing-key-file=${pki.saKey}`,
     '--profiling=false',
     `--egress-selector-config-file=${egressConfig}`,
+    // A real node also reports its name as a Hostname address, which nothing here resolves: dial
+    // its InternalIP (the stand-in's is 127.0.0.1).
+    '--kubelet-preferred-address-types=InternalIP,Hostname',
     ...(clusterOptions.featureGates ? [`--feature-gates=${clusterOptions.featureGates}`] : []),
     ...clusterOptions.apiServerArgs,
   ];
@@ -182,9 +187,13 @@ function controllerManagerArgs(pki: Pki, port: number): string[] {
 
 /**
  * Starts everything and writes .cluster/state.json as each process comes up; Prometheus only
- * when given its binary.
+ * when given its binary, real nodes only when given their components.
  */
-export async function startControlPlane(binDir: string, prometheusBinary?: string): Promise<ClusterState> {
+export async function startControlPlane(
+  binDir: string,
+  prometheusBinary?: string,
+  nodeComponents?: NodeComponents,
+): Promise<ClusterState> {
   mkdirSync(logsDir, { recursive: true });
   const pki = makePki();
   const used = new Set<number>();
@@ -270,6 +279,17 @@ export async function startControlPlane(binDir: string, prometheusBinary?: strin
     );
   }
   record(await startKubelet(state));
+  if (nodeComponents && clusterOptions.realNodes) {
+    state.realNodes = await startRealNodes(
+      state,
+      binDir,
+      nodeComponents,
+      clusterOptions.realNodes,
+      record,
+      used,
+    );
+    writeState(state);
+  }
   if (prometheusBinary) {
     const port = await take();
     const prometheus = startDetached(
@@ -296,6 +316,7 @@ export async function startKubelet(state: ClusterState): Promise<ClusterProcess>
     ...(process.env.KUBELET_VERBOSE ? ['--verbose'] : []),
     // With a scheduler, the scheduler binds pods and the stand-in provisions StorageClass `local`.
     ...(clusterOptions.scheduler ? ['--no-bind', '--provision'] : []),
+    ...realPodCidrs(clusterOptions.realNodes ?? 0).map((cidr) => `--real-pod-cidr=${cidr}`),
     ...(state.podNetworkSocket && state.podHttpUrl
       ? [
           `--pod-network-socket=${state.podNetworkSocket}`,

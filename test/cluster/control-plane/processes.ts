@@ -8,10 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ClusterProcess, isAlive, logsDir } from './state.ts';
 
 /** Starts `command` in its own session with stdout and stderr in .cluster/logs/<name>.log. */
-export function startDetached(name: ClusterProcess['name'], command: string, args: string[]): ClusterProcess {
+export function startDetached(
+  name: ClusterProcess['name'],
+  command: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): ClusterProcess {
   const logFile = join(logsDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command}); see ${logFile}`);
   child.unref();

@@ -46,6 +46,11 @@ export interface ClusterOptions {
    * protection), and StorageClass `local` is served by the stand-in's provisioner.
    */
   readonly scheduler?: boolean;
+  /**
+   * How many real nodes (a real kubelet, containerd and runc each; test/cluster/node) join the
+   * stand-in's node: STATEFULSET_CANARY_REAL_NODES=1 gives two. Needs the scheduler.
+   */
+  readonly realNodes?: number;
 }
 
 export const clusterOptions: ClusterOptions = {
@@ -54,6 +59,7 @@ export const clusterOptions: ClusterOptions = {
   // The more real cluster is the default (issue 13); STATEFULSET_CANARY_SCHEDULER=0 starts one
   // where the kubelet stand-in binds pods itself, with no scheduler and no volume binding.
   ...(process.env.STATEFULSET_CANARY_SCHEDULER === '0' ? {} : { scheduler: true }),
+  ...(process.env.STATEFULSET_CANARY_REAL_NODES === '1' ? { realNodes: 2 } : {}),
 };
 export const logsDir = join(clusterDir, 'logs');
 export const pkiDir = join(clusterDir, 'pki');
@@ -64,8 +70,19 @@ export const kubeletReadyFile = join(clusterDir, 'kubelet.ready');
 export const nodeName = 'local-node';
 
 export interface ClusterProcess {
-  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'prometheus';
+  name:
+    | 'etcd'
+    | 'kube-apiserver'
+    | 'kube-controller-manager'
+    | 'kube-scheduler'
+    | 'kubelet'
+    | 'prometheus'
+    // A real node's runtime and kubelet (test/cluster/node), e.g. kubelet-real-node-1.
+    | `containerd-${string}`
+    | `kubelet-${string}`;
   pid: number;
+  /** A string of its command line proving a recorded pid is still ours (default: the name). */
+  match?: string;
 }
 
 export interface ClusterState {
@@ -87,7 +104,18 @@ export interface ClusterState {
   podNetworkSocket?: string;
   /** The cluster's Prometheus, scraping podHttpUrl/metrics every second. */
   prometheusUrl?: string;
+  /** The real nodes (test/cluster/node), when the cluster has any. */
+  realNodes?: RealNodeState[];
   processes: ClusterProcess[];
+}
+
+export interface RealNodeState {
+  name: string;
+  /** Pods of this node get IPs here (on the node's own bridge, reachable from this host only). */
+  podCidr: string;
+  kubeletPort: number;
+  /** containerd's socket (for `ctr --address`). */
+  runtimeSocket: string;
 }
 
 export function readState(file: string = stateFile): ClusterState | undefined {

@@ -5,7 +5,9 @@
 // kubelet (logs, exec) arrives here as `CONNECT host:port`.
 // - CONNECT <pod IP>:<port>, the pod serving and one of its containers declaring the port:
 //   200, then the tunnel carries HTTP to the pod's simulated app (kubelet-http.ts), in-process;
-// - CONNECT 127.0.0.1|localhost|[::1]:<port>: a plain TCP tunnel to that loopback address;
+// - CONNECT 127.0.0.1|localhost|[::1]:<port>: a plain TCP tunnel to that loopback address (the
+//   real nodes' kubelets listen there);
+// - CONNECT <IP in a real node's pod CIDR>:<port>: a plain TCP tunnel to that pod (test/cluster/node);
 // - anything else: 503 (the API server reports it like a refused dial).
 // A loopback TCP port serves the same apps directly (/pods/<namespace>/<pod>/<path>, as a
 // self-hosted runner reaching pod IPs would), /metrics for Prometheus, and /counts/<ns>/<pod>:
@@ -13,7 +15,7 @@
 
 import { rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, createServer as createNetServer, type Socket } from 'node:net';
+import { BlockList, connect, createServer as createNetServer, type Socket } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
 import { containerFor, metricsText, type PodEndpoint, servePod } from './kubelet-http.ts';
 import { behaviourOf, type SimState } from './kubelet-status.ts';
@@ -42,6 +44,14 @@ export class PodNetwork {
   private readonly proxy = createNetServer((socket) => this.onProxyConnection(socket));
   private readonly direct = createHttpServer((req, res) => this.onDirectRequest(req, res));
   private socketPath = '';
+  /** The real nodes' pod CIDRs: pods there are real, so their connections are plain tunnels. */
+  private readonly realPods = new BlockList();
+
+  /** Tunnels CONNECTs to IPs in `cidr` (e.g. 10.245.0.0/24) straight to them. */
+  addRealPodCidr(cidr: string): void {
+    const [network = '', prefix = ''] = cidr.split('/');
+    this.realPods.addSubnet(network, Number(prefix), 'ipv4');
+  }
 
   add(pod: PodEndpoint): void {
     this.remove(pod.uid);
@@ -115,7 +125,7 @@ export class PodNetwork {
     }
     const host = match[1] ?? '';
     const port = Number(match[2]);
-    if (loopbackHosts.has(host)) {
+    if (loopbackHosts.has(host) || this.realPods.check(host, 'ipv4')) {
       this.tunnelToLoopback(socket, host, port, refuse);
       return;
     }

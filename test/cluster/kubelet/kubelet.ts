@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
     // The pod network (kubelet-network.ts): the API server's egress socket and the loopback port.
     'pod-network-socket': { type: 'string' },
     'pod-http-port': { type: 'string' },
+    // The real nodes' pod CIDRs (test/cluster/node): the egress tunnels to those pods.
+    'real-pod-cidr': { type: 'string', multiple: true, default: [] },
   },
   allowNegative: true,
 });
@@ -260,6 +262,7 @@ function handle(pod: V1Pod): void {
 
 async function main(): Promise<void> {
   if (args['pod-network-socket'] && args['pod-http-port']) {
+    for (const cidr of args['real-pod-cidr']) network.addRealPodCidr(cidr);
     await network.listen(args['pod-network-socket'], Number(args['pod-http-port']));
   }
   await ensureNodeReady(core, nodeName);

@@ -1,0 +1,3 @@
+module statefulset-canary/test/cluster/node/app
+
+go 1.26.0
