@@ -20,6 +20,8 @@ export interface PrivateClusterOptions {
   readonly apiServerArgs?: readonly string[];
   /** kube-scheduler, volume binding and StorageClass `local` (see ClusterOptions.scheduler). */
   readonly scheduler?: boolean;
+  /** Two real nodes beside the stand-in's (test/cluster/node; needs the scheduler). */
+  readonly realNodes?: boolean;
 }
 
 /** Points this process's harness at cluster `.cluster-<name>` (started with these options). */
@@ -30,4 +32,5 @@ export function selectPrivateCluster(name: string, options: PrivateClusterOption
   process.env.STATEFULSET_CANARY_FEATURE_GATES = options.featureGates ?? '';
   process.env.STATEFULSET_CANARY_APISERVER_ARGS = (options.apiServerArgs ?? []).join(' ');
   process.env.STATEFULSET_CANARY_SCHEDULER = options.scheduler ? '1' : '0';
+  process.env.STATEFULSET_CANARY_REAL_NODES = options.realNodes ? '1' : '';
 }

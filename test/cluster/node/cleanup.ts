@@ -57,6 +57,11 @@ function pidsIn(dirs: readonly string[]): number[] {
   return [...pids];
 }
 
+/** The processes in this cluster's node cgroups: the pods' containers (and their pause). */
+export function nodeProcesses(clusterDir: string): number[] {
+  return pidsIn(clusterCgroupDirs(clusterDir));
+}
+
 /** Processes whose command line names one of `roots`: the nodes' containerd and its shims. */
 export function processesNaming(roots: readonly string[]): number[] {
   const found: number[] = [];
