@@ -79,6 +79,11 @@ async function main(): Promise<number> {
   // cold Go build of a few minutes otherwise, run here so no test's timeout includes it.
   codes.push(await run('fluxapply', 'bash', [join(repoRoot, 'test/cluster/build/build-fluxapply.sh')]));
   if (interrupted) return 130;
+  // What the real nodes run beside the kubelet (test/cluster/build/build-node.sh: containerd, runc,
+  // CNI plugins, images) for test/integration/real-node.test.ts: a no-op when cached, else about
+  // 3 minutes, here so no test's timeout includes it.
+  codes.push(await run('node', 'bash', [join(repoRoot, 'test/cluster/build/build-node.sh')]));
+  if (interrupted) return 130;
   codes.push(
     await run('tests', process.execPath, [
       '--test',
