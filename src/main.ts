@@ -8,7 +8,7 @@ import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import type { Outcome } from './app.ts';
 import { composeApp } from './compose.ts';
 import { composeCommentApp } from './compose-comment.ts';
-import { analysisSecrets } from './config/analysis.ts';
+import { analysisSecrets } from './config/analysis/input.ts';
 import { readSettings } from './config/inputs.ts';
 
 export async function run(): Promise<void> {

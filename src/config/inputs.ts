@@ -5,7 +5,7 @@
 import type { Step } from '../engine/plan.ts';
 import { INT32_MAX } from '../manifests/checks.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
-import { parseAnalysis } from './analysis.ts';
+import { parseAnalysis } from './analysis/input.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
 import { InputError } from './input-error.ts';
 import type { Command, OnFailure, OnFailureOthers, PauseAfter, Settings } from './settings.ts';

@@ -2,7 +2,7 @@
 // the key; and the pure judgement of measurements (engine/analysis.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analysisSecrets, parseAnalysis } from '../../src/config/analysis.ts';
+import { analysisSecrets, parseAnalysis } from '../../src/config/analysis/input.ts';
 import { InputError } from '../../src/config/input-error.ts';
 import {
   type AnalysisCheck,

@@ -11,10 +11,10 @@ import {
   QUERY_VARIABLES,
   type Threshold,
   URL_VARIABLES,
-} from '../engine/analysis.ts';
-import { quote } from '../manifests/names.ts';
-import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
-import { InputError } from './input-error.ts';
+} from '../../engine/analysis.ts';
+import { quote } from '../../manifests/names.ts';
+import { DURATION_FORM, DurationError, parseDuration } from '../duration.ts';
+import { InputError } from '../input-error.ts';
 
 const INPUT = 'analysis';
 const CHECK_KEYS = ['name', 'interval', 'count', 'failure-limit', 'dry-run', 'stages', 'http', 'prometheus'];
