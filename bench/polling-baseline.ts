@@ -13,7 +13,7 @@ import {
   setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { parseSteps } from '../src/config/inputs.ts';
+import { parseSteps } from '../src/config/stages.ts';
 import { planPartitions } from '../src/engine/plan.ts';
 import { ordinalOf } from './kube.ts';
 import { now } from './stats.ts';

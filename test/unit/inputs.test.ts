@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import { InputError } from '../../src/config/input-error.ts';
-import { parseSteps, readSettings } from '../../src/config/inputs.ts';
+import { readSettings } from '../../src/config/inputs.ts';
+import { parseSteps } from '../../src/config/stages.ts';
 
 /** An input getter like core.getInput: unset inputs read as ''. */
 function inputs(values: Record<string, string>): (name: string) => string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/config/input-error.ts';
-import { parsePauseAfter } from '../../src/config/inputs.ts';
+import { parsePauseAfter } from '../../src/config/stages.ts';
 import {
   decodePausedAt,
   decodePlan,
