@@ -1,5 +1,6 @@
 // Canary analysis: checks measured against each stage's new pods (HTTP through the API server's
 // pod proxy or a URL, Prometheus queries), and the judgement of their measurements. Pure.
+// Beside it: templates.ts (URLs and queries), json-path.ts, prometheus.ts (answers).
 
 /** A bound a measured number must keep, or a value it must equal (HTTP JSON only). */
 export interface Threshold {
@@ -178,105 +179,6 @@ export function keeps(t: Threshold, value: unknown): boolean {
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
   if (Number.isNaN(n)) return false;
   return (t.min === undefined || n >= t.min) && (t.max === undefined || n <= t.max);
-}
-
-// ---- templates ----
-
-export const QUERY_VARIABLES = ['pods', 'pod', 'namespace', 'statefulset', 'revision', 'stage'] as const;
-export const URL_VARIABLES = ['pod', 'ordinal', 'namespace', 'statefulset', 'revision', 'stage'] as const;
-
-/** The `{{name}}` placeholders of a template; throws on an unclosed or empty one. */
-export function placeholders(template: string): string[] {
-  const names: string[] = [];
-  const re = /\{\{\s*([^{}]*?)\s*\}\}/g;
-  for (const match of template.matchAll(re)) names.push(match[1] ?? '');
-  const rest = template.replace(re, '');
-  if (rest.includes('{{') || rest.includes('}}')) throw new Error('has an unclosed "{{" or a stray "}}"');
-  return names;
-}
-
-/** Fills `{{name}}` placeholders; every name must be in `values` (checked when the input was read). */
-export function fill(template: string, values: Readonly<Record<string, string>>): string {
-  return template.replace(/\{\{\s*([^{}]*?)\s*\}\}/g, (_, name: string) => values[name] ?? '');
-}
-
-/** The `{{pods}}` value: a regular expression matching exactly these pod names. */
-export function podsRegex(pods: readonly string[]): string {
-  return pods.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-}
-
-// ---- JSON paths ----
-
-/** Parses `$.a.b[0]` (keys and indexes) into its steps; throws with what is wrong. */
-export function parseJsonPath(path: string): (string | number)[] {
-  if (!path.startsWith('$')) throw new Error('must start with "$" (e.g. $.status or $.checks[0].ok)');
-  const steps: (string | number)[] = [];
-  const re = /\.([A-Za-z_][\w-]*)|\[(\d+)\]|\["([^"\\]*)"\]/y;
-  re.lastIndex = 1;
-  while (re.lastIndex < path.length) {
-    const at = re.lastIndex;
-    const match = re.exec(path);
-    if (!match)
-      throw new Error(
-        `cannot read it from character ${at + 1}: write keys as .key or ["key"] and indexes as [0]`,
-      );
-    steps.push(match[1] ?? (match[2] !== undefined ? Number(match[2]) : (match[3] ?? '')));
-  }
-  return steps;
-}
-
-/** The value at a JSON path, or undefined when it is not there. */
-export function atJsonPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const step of parseJsonPath(path)) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string | number, unknown>)[step];
-  }
-  return current;
-}
-
-// ---- Prometheus ----
-
-export interface PromSample {
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/**
- * The samples of a Prometheus instant-query answer (`vector` or `scalar`); throws with
- * Prometheus' own error text when it answered an error or something else.
- */
-export function parsePromAnswer(body: string): PromSample[] {
-  let answer: {
-    status?: string;
-    error?: string;
-    errorType?: string;
-    data?: { resultType?: string; result?: unknown };
-  };
-  try {
-    answer = JSON.parse(body);
-  } catch {
-    throw new Error(`not a Prometheus API answer: ${body.slice(0, 120)}`);
-  }
-  if (answer.status !== 'success')
-    throw new Error(`${answer.errorType ?? 'error'}: ${answer.error ?? 'no detail'}`);
-  const { resultType, result } = answer.data ?? {};
-  if (resultType === 'scalar' && Array.isArray(result)) return [{ labels: {}, value: Number(result[1]) }];
-  if (resultType !== 'vector' || !Array.isArray(result))
-    throw new Error(
-      `the query gives a ${resultType ?? 'result'} value, not a number: write it to give an instant vector`,
-    );
-  return result.map((r: { metric?: Record<string, string>; value?: [number, string] }) => ({
-    labels: r.metric ?? {},
-    value: Number(r.value?.[1]),
-  }));
-}
-
-/** Names a series for reports: its pod label, else its labels, else `value`. */
-export function seriesName(labels: Readonly<Record<string, string>>, fallback: string): string {
-  if (labels.pod) return labels.pod;
-  const pairs = Object.entries(labels).filter(([k]) => k !== '__name__');
-  return pairs.length ? `{${pairs.map(([k, v]) => `${k}="${v}"`).join(',')}}` : fallback;
 }
 
 /** A number as reports show it: up to 4 significant digits. */

@@ -5,26 +5,23 @@
 import pRetry, { AbortError } from 'p-retry';
 import {
   type AnalysisCheck,
-  atJsonPath,
   type CheckReport,
   EMPTY_TALLY,
   FAILED_KEPT,
-  fill,
   type HttpProbe,
   judge,
   keeps,
   type Measurement,
   type PrometheusProbe,
-  type PromSample,
-  parsePromAnswer,
-  podsRegex,
   roundsOf,
   runsInStage,
-  seriesName,
   showNumber,
   type Tally,
   thresholdText,
 } from '../engine/analysis.ts';
+import { atJsonPath } from '../engine/json-path.ts';
+import { type PromSample, parsePromAnswer, seriesName } from '../engine/prometheus.ts';
+import { fill, podsRegex } from '../engine/templates.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
 import { type HttpClient, type HttpResponse, HttpUnreachable } from '../ports/http.ts';

@@ -6,17 +6,16 @@ import { analysisSecrets, parseAnalysis } from '../../src/config/analysis/input.
 import { InputError } from '../../src/config/input-error.ts';
 import {
   type AnalysisCheck,
-  atJsonPath,
   describeCheck,
   EMPTY_TALLY,
-  fill,
   judge,
   keeps,
-  parsePromAnswer,
-  podsRegex,
   roundsOf,
   thresholdText,
 } from '../../src/engine/analysis.ts';
+import { atJsonPath } from '../../src/engine/json-path.ts';
+import { parsePromAnswer } from '../../src/engine/prometheus.ts';
+import { fill, podsRegex } from '../../src/engine/templates.ts';
 
 const HTTP = `
 - name: healthz

@@ -1,7 +1,8 @@
 // The fields every kind of check shares (durations, whole numbers, headers, thresholds,
 // templates) and the checks on a mapping's keys. Each throws an InputError for the `analysis`
 // input that names the check and the key (`where`) and says the fix.
-import { placeholders, type Threshold } from '../../engine/analysis.ts';
+import type { Threshold } from '../../engine/analysis.ts';
+import { placeholders } from '../../engine/templates.ts';
 import { quote } from '../../manifests/names.ts';
 import { DURATION_FORM, DurationError, parseDuration } from '../duration.ts';
 import { InputError } from '../input-error.ts';

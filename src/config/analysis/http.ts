@@ -1,6 +1,8 @@
 // An `http:` check: a request to each new pod, through the API server's pod proxy (port and
 // path) or to a URL template, judged by its status and optionally a JSON value in the body.
-import { type HttpProbe, parseJsonPath, URL_VARIABLES } from '../../engine/analysis.ts';
+import type { HttpProbe } from '../../engine/analysis.ts';
+import { parseJsonPath } from '../../engine/json-path.ts';
+import { URL_VARIABLES } from '../../engine/templates.ts';
 import { quote } from '../../manifests/names.ts';
 import { InputError } from '../input-error.ts';
 import {

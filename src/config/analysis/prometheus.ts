@@ -1,6 +1,7 @@
 // A `prometheus:` check: a PromQL query (once for the stage's pods, or once a pod) whose every
 // series must keep min and/or max.
-import { type OnNoData, type PrometheusProbe, placeholders, QUERY_VARIABLES } from '../../engine/analysis.ts';
+import type { OnNoData, PrometheusProbe } from '../../engine/analysis.ts';
+import { placeholders, QUERY_VARIABLES } from '../../engine/templates.ts';
 import { quote } from '../../manifests/names.ts';
 import { InputError } from '../input-error.ts';
 import {
