@@ -10,14 +10,14 @@
 // timeout, idle, dropped connection) resumes from the last resourceVersion seen (bookmarks keep
 // it fresh), and only 410 Gone (an ERROR event) forces a re-list, after which we emit.
 import { Watch } from '@kubernetes/client-node';
-import type { Observation, PodObservation } from '../../engine/observation.ts';
-import type { Clock } from '../../ports/clock.ts';
-import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { KubeError, type Operation } from './errors.ts';
-import type { Api } from './http.ts';
-import { podsPath, statefulSetsPath } from './paths.ts';
-import { isOwnedBy, selectorString, toPodObservation, toStatefulSetObservation } from './translate.ts';
-import type { RawList, RawMeta, RawPod, RawStatefulSet } from './types.ts';
+import type { Observation, PodObservation } from '../../../engine/observation.ts';
+import type { Clock } from '../../../ports/clock.ts';
+import type { StatefulSetRef } from '../../../ports/cluster.ts';
+import { KubeError, type Operation } from '../errors.ts';
+import type { Api } from '../http.ts';
+import { podsPath, statefulSetsPath } from '../paths.ts';
+import { isOwnedBy, selectorString, toPodObservation, toStatefulSetObservation } from '../translate.ts';
+import type { RawList, RawMeta, RawPod, RawStatefulSet } from '../types.ts';
 
 export interface WatchStats {
   /** Watch requests opened (both resources). */
