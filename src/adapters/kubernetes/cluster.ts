@@ -14,7 +14,8 @@ import { canI, proxyPod } from './proxy.ts';
 import type { RetryEvent, RetryOptions } from './retry.ts';
 import { isOwnedBy, selectorString, toObservation, toRevisionInfo } from './translate.ts';
 import type { RawControllerRevision, RawList, RawMeta, RawPod, RawStatefulSet } from './types.ts';
-import { type WatchStats, watchStatefulSet } from './watch/statefulset.ts';
+import { watchStatefulSet } from './watch/statefulset.ts';
+import type { WatchStats } from './watch/stream.ts';
 
 export interface ClusterOptions {
   readonly kubeConfig: KubeConfig;
