@@ -70,21 +70,8 @@ export async function execute(
   const finish = (results: StatefulSetResult[], text?: string): Outcome =>
     summarize(settings, results, (deps.clock.now() - started) / 1000, text);
   switch (settings.command) {
-    case 'rollout': {
-      const manifests = await load(settings, deps);
-      const validated = await validate(deps.cluster, deps.log, manifests, {
-        asNew: !settings.apply,
-        analysis: settings.analysis,
-      });
-      // The lock (a Lease) lives in the StatefulSet's namespace: a new one must exist first.
-      if (settings.apply && validated.newNamespaces.length > 0)
-        await deps.cluster.apply(validated.newNamespaces, { dryRun: false });
-      const refs = manifests.statefulSets.map((s) => refOf(s.object));
-      const results = await withLocks(deps, settings, run, refs, signal, (locked) =>
-        rolloutAll(deps, settings, run, manifests, validated, locked),
-      );
-      return finish(results);
-    }
+    case 'rollout':
+      return finish(await rollout(settings, deps, run, signal));
     case 'rollback': {
       const ref = targetRef(settings, deps);
       const result = await withLocks(deps, settings, run, [ref], signal, (locked) =>
@@ -124,6 +111,27 @@ export async function execute(
       return plan.refusal ? { ...outcome, result: 'failed', failure: plan.refusal } : outcome;
     }
   }
+}
+
+/** The manifests, validated (a dry-run apply), then every StatefulSet they hold rolled out under its lock. */
+async function rollout(
+  settings: Settings,
+  deps: AppDeps,
+  run: RunContext,
+  signal: AbortSignal,
+): Promise<StatefulSetResult[]> {
+  const manifests = await load(settings, deps);
+  const validated = await validate(deps.cluster, deps.log, manifests, {
+    asNew: !settings.apply,
+    analysis: settings.analysis,
+  });
+  // The lock (a Lease) lives in the StatefulSet's namespace: a new one must exist first.
+  if (settings.apply && validated.newNamespaces.length > 0)
+    await deps.cluster.apply(validated.newNamespaces, { dryRun: false });
+  const refs = manifests.statefulSets.map((s) => refOf(s.object));
+  return withLocks(deps, settings, run, refs, signal, (locked) =>
+    rolloutAll(deps, settings, run, manifests, validated, locked),
+  );
 }
 
 function targetRef(settings: Settings, deps: AppDeps): StatefulSetRef {
