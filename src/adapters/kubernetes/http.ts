@@ -51,6 +51,21 @@ function methodOf(method: Request['method'] | 'HEAD'): HttpMethod {
   return HttpMethod[method];
 }
 
+/** A JSON request to `server`: its query in the URL, its body as JSON (unauthenticated yet). */
+function jsonContext(server: string, request: Request): RequestContext {
+  const url = new URL(server.replace(/\/+$/, '') + request.path);
+  for (const [key, value] of Object.entries(request.query ?? {})) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  const context = new RequestContext(url.toString(), methodOf(request.method));
+  context.setHeaderParam('Accept', 'application/json');
+  if (request.body !== undefined) {
+    context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
+    context.setBody(JSON.stringify(request.body));
+  }
+  return context;
+}
+
 export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {}): Api {
   const server = kubeConfig.getCurrentCluster()?.server ?? '';
   const retrier = createRetrier({ ...retryOptions, server });
@@ -72,17 +87,7 @@ export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {
   }
 
   async function once<T>(request: Request, signal: AbortSignal | undefined): Promise<T> {
-    const url = new URL(server.replace(/\/+$/, '') + request.path);
-    for (const [key, value] of Object.entries(request.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    }
-    const context = new RequestContext(url.toString(), methodOf(request.method));
-    context.setHeaderParam('Accept', 'application/json');
-    if (request.body !== undefined) {
-      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
-      context.setBody(JSON.stringify(request.body));
-    }
-    const { response, text } = await send(context, signal);
+    const { response, text } = await send(jsonContext(server, request), signal);
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
       // Only the response goes into the exception: request headers carry credentials.
       throw new ApiException(response.httpStatusCode, '', text, response.headers);
