@@ -10,15 +10,16 @@ import type { Cluster, StatefulSetRef } from './ports/cluster.ts';
 import type { Lock, LockHandle } from './ports/lock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
-import type { RunContext, StatefulSetResult } from './runner/common.ts';
-import { parkStatefulSet } from './runner/gitops.ts';
-import { refOf } from './runner/objects.ts';
-import { buildPlan, planText } from './runner/plan.ts';
-import type { StageOutput } from './runner/progress.ts';
-import { abortStatefulSet, promoteStatefulSet } from './runner/promote.ts';
-import { rollbackStatefulSet } from './runner/rollback.ts';
-import { rolloutAll } from './runner/rollout-all.ts';
-import { statusText } from './runner/status.ts';
+import { abortStatefulSet } from './runner/commands/abort.ts';
+import { parkStatefulSet } from './runner/commands/park.ts';
+import { buildPlan, planText } from './runner/commands/plan.ts';
+import { promoteStatefulSet } from './runner/commands/promote.ts';
+import { statusText } from './runner/commands/status.ts';
+import { rollbackStatefulSet } from './runner/rollback/by-hand.ts';
+import { rolloutAll } from './runner/rollout/all.ts';
+import { refOf } from './runner/rollout/objects.ts';
+import type { RunContext, StatefulSetResult } from './runner/run.ts';
+import type { StageOutput } from './runner/stages/progress.ts';
 import { ValidationError, validate } from './runner/validate.ts';
 
 export interface AppDeps {

@@ -8,7 +8,7 @@ import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { composeApp } from './compose.ts';
 import { InputError } from './config/input-error.ts';
 import { readSettings } from './config/inputs.ts';
-import { outcomeText } from './runner/status.ts';
+import { outcomeText } from './runner/commands/status.ts';
 
 const VALUE_FLAGS = [
   'manifests',

@@ -18,7 +18,7 @@ import type { PlanReport } from './engine/plan-report.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
-import type { RunContext } from './runner/common.ts';
+import type { RunContext } from './runner/run.ts';
 
 /** Where the run comes from: a GitHub Actions job (reports to GitHub) or a terminal (reports nowhere). */
 type Origin =

@@ -1,6 +1,6 @@
 // The plan of a change, before it merges: what a rollout would do to each StatefulSet (the
 // template diff against the live one, the stages, the warnings) and to the other objects. Data
-// only, built by src/runner/plan.ts and rendered by the adapters. The helpers here are pure.
+// only, built by src/runner/commands/plan.ts and rendered by the adapters. The helpers here are pure.
 import type { ImageChange } from './report.ts';
 
 interface PlanStage {

@@ -5,8 +5,8 @@ import { describe } from '../manifests/checks.ts';
 import type { ManifestSet, SourcedObject } from '../manifests/load.ts';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
-import { portsOf } from './analysis.ts';
-import { refOf, replicasOf, withPartition } from './objects.ts';
+import { refOf, replicasOf, withPartition } from './rollout/objects.ts';
+import { portsOf } from './stages/analysis.ts';
 
 /** A manifest problem the API server found in a dry-run: nothing was changed. */
 export class ValidationError extends Error {

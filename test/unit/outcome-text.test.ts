@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { outcomeText } from '../../src/runner/status.ts';
+import { outcomeText } from '../../src/runner/commands/status.ts';
 
 describe('the end of a CLI run', () => {
   it('gives the result, the revisions and a row per stage with its duration', () => {

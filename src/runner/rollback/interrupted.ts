@@ -3,12 +3,12 @@
 // partition, so phase `rolling-back` of a rollout is still recorded on the StatefulSet, the
 // partition is where the failing stage held it, and pods may still be stuck on the bad revision.
 // The next run of any command on that StatefulSet finishes it first, the same way.
-import type { Settings } from '../config/settings.ts';
-import type { Observation } from '../engine/observation.ts';
-import type { RollbackReport } from '../engine/report.ts';
-import { decodeState } from '../engine/state.ts';
-import { newProgress, type RunContext, type RunDeps } from './common.ts';
-import { rollBackFailedStage } from './recover.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { Observation } from '../../engine/observation.ts';
+import type { RollbackReport } from '../../engine/report.ts';
+import { decodeState } from '../../engine/state.ts';
+import { newProgress, type RunContext, type RunDeps } from '../run.ts';
+import { rollBackFailedStage } from './automatic.ts';
 
 export interface Resumed {
   /** The StatefulSet as it is now (after the rollback, when one was finished). */

@@ -1,7 +1,7 @@
 // Drives a StatefulSet through the stages of a plan: observe (watch) -> decide -> act -> wait.
 // Reacts to watch events, and to timers only for soak ends and stage timeouts.
 
-import type { AnalysisCheck, CheckReport } from '../engine/analysis.ts';
+import type { AnalysisCheck } from '../../engine/analysis.ts';
 import {
   beginStage,
   type Decision,
@@ -9,37 +9,18 @@ import {
   type StagedSpec,
   type StageFailure,
   type StageProgress,
-} from '../engine/decide.ts';
-import { FATAL_CAUSES, type FatalCause } from '../engine/diagnosis.ts';
-import { podStateLine } from '../engine/health.ts';
-import type { Observation } from '../engine/observation.ts';
-import { ordinalsOfStage } from '../engine/plan.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Cluster, StatefulSetChange, StatefulSetRef } from '../ports/cluster.ts';
-import type { HttpClient } from '../ports/http.ts';
-import type { Log } from '../ports/log.ts';
+} from '../../engine/decide.ts';
+import { FATAL_CAUSES, type FatalCause } from '../../engine/diagnosis.ts';
+import { podStateLine } from '../../engine/health.ts';
+import type { Observation } from '../../engine/observation.ts';
+import { ordinalsOfStage } from '../../engine/plan.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
+import type { HttpClient } from '../../ports/http.ts';
+import type { Log } from '../../ports/log.ts';
 import { portsOf, StageAnalysis } from './analysis.ts';
+import type { StageHooks } from './hooks.ts';
 import { StuckPods } from './stuck.ts';
-
-export interface StageHooks {
-  // Hooks must not block: the partition write of the next stage follows at once.
-  /** A stage begins: its partition has just been written (or was already in place). */
-  onStageStart(stage: number, partition: number, at: number): void;
-  /** Every pod of the stage is Ready on the target revision: only the soak is left. */
-  onSoaking?(stage: number, at: number): void;
-  /** Whether to stop after `stage` passes (a pause), instead of writing the next partition. */
-  shouldPause?(stage: number): boolean;
-  /** A stage passed its gate. */
-  onStagePassed(stage: number, at: number, observation: Observation): void;
-  /** Pods deleted to unstick them. */
-  onPodsDeleted?(names: readonly string[]): void;
-  /** Why pods of the stage are stuck, one line a pod (empty once none is). */
-  onStuck?(stage: number, lines: readonly string[], at: number): void;
-  /** Extra fields written together with each partition (progress annotations). */
-  partitionChange(stage: number, partition: number): StatefulSetChange;
-  /** The stage's analysis checks measured (every round, and when the analysis begins). */
-  onAnalysis?(stage: number, checks: readonly CheckReport[], at: number): void;
-}
 
 /** Analysis checks to run in each stage, once its pods are Ready on the target revision. */
 export interface StageAnalysisSpec {

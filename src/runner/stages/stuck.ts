@@ -2,12 +2,12 @@
 // grace period, and whenever a stage fails, it reads what the cluster says about it (through the
 // Cluster port's evidence) and turns that into one line per pod. Nothing is read while every pod
 // is Ready, so a healthy rollout costs no request more.
-import { diagnose, diagnosisLine, type PodDiagnosis, type PodEvidence } from '../engine/diagnosis.ts';
-import type { Observation, PodObservation } from '../engine/observation.ts';
-import type { StagedSpec, StageProgress } from '../engine/stage.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
-import type { Log } from '../ports/log.ts';
+import { diagnose, diagnosisLine, type PodDiagnosis, type PodEvidence } from '../../engine/diagnosis.ts';
+import type { Observation, PodObservation } from '../../engine/observation.ts';
+import type { StagedSpec, StageProgress } from '../../engine/stage.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
+import type { Log } from '../../ports/log.ts';
 
 /** How often the evidence of pods still stuck is read again. */
 const REFRESH_MS = 15_000;

@@ -1,8 +1,8 @@
 // Keeps the report of one StatefulSet's run up to date and hands it to the reporter at
 // each transition, without making the rollout wait for the reporter.
-import type { CheckReport } from '../engine/analysis.ts';
-import type { StageFailure } from '../engine/decide.ts';
-import { ordinalsOfStage } from '../engine/plan.ts';
+import type { CheckReport } from '../../engine/analysis.ts';
+import type { StageFailure } from '../../engine/decide.ts';
+import { ordinalsOfStage } from '../../engine/plan.ts';
 import type {
   ImageChange,
   RollbackReport,
@@ -11,8 +11,8 @@ import type {
   StageStatus,
   SupersededReport,
   Verdict,
-} from '../engine/report.ts';
-import type { Reporter } from '../ports/reporter.ts';
+} from '../../engine/report.ts';
+import type { Reporter } from '../../ports/reporter.ts';
 
 export interface StageOutput {
   readonly stage: number;

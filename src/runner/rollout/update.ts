@@ -1,19 +1,15 @@
 // The rollout of a change to a StatefulSet that exists: resume it, or freeze, apply, canary,
 // step down, and on failure halt or roll back. Every cluster change goes through the Cluster port.
 import { isDeepStrictEqual } from 'node:util';
-import type { Settings } from '../config/settings.ts';
-import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
-import { imageChanges, type RollbackReport } from '../engine/report.ts';
-import { decideStart } from '../engine/resume.ts';
-import { CHANGE_CAUSE, changeCause, decodeState } from '../engine/state.ts';
-import {
-  finish,
-  newProgress,
-  type RunContext,
-  type RunDeps,
-  type StatefulSetResult,
-  waitForRevision,
-} from './common.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { Observation, StatefulSetObservation } from '../../engine/observation.ts';
+import { imageChanges, type RollbackReport } from '../../engine/report.ts';
+import { decideStart } from '../../engine/resume.ts';
+import { CHANGE_CAUSE, changeCause, decodeState } from '../../engine/state.ts';
+import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import type { Progress } from '../stages/progress.ts';
+import { stageRollout } from '../stages/rollout.ts';
+import { waitForRevision } from '../wait.ts';
 import {
   type Manifest,
   maxUnavailableOf,
@@ -23,8 +19,6 @@ import {
   templateOf,
   withPartition,
 } from './objects.ts';
-import type { Progress } from './progress.ts';
-import { stageRollout } from './staging.ts';
 import { checkStartHealth } from './start-health.ts';
 
 /** The rollout of a change to a StatefulSet that exists: resume it, or freeze and apply it. */

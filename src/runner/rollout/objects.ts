@@ -1,5 +1,5 @@
 // Small, pure helpers over manifest objects that the runner needs.
-import type { KubeObject, LabelSelector, StatefulSetRef } from '../ports/cluster.ts';
+import type { KubeObject, LabelSelector, StatefulSetRef } from '../../ports/cluster.ts';
 
 type Json = Record<string, unknown>;
 

@@ -4,10 +4,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { dump } from 'js-yaml';
-import type { Settings } from '../config/settings.ts';
-import { describeCheck } from '../engine/analysis.ts';
-import type { Observation } from '../engine/observation.ts';
-import { maxUnavailablePods, ordinalsOfStage, planPartitions, unavailableText } from '../engine/plan.ts';
+import type { Settings } from '../../config/settings.ts';
+import { describeCheck } from '../../engine/analysis.ts';
+import type { Observation } from '../../engine/observation.ts';
+import { maxUnavailablePods, ordinalsOfStage, planPartitions, unavailableText } from '../../engine/plan.ts';
 import {
   managersOf,
   normalized,
@@ -16,16 +16,16 @@ import {
   type PlanWarning,
   type StatefulSetPlan,
   specChanges,
-} from '../engine/plan-report.ts';
-import { imageChanges } from '../engine/report.ts';
-import { blocksController, unhealthyBelow } from '../engine/start-health.ts';
-import { decodeState } from '../engine/state.ts';
-import { describe } from '../manifests/checks.ts';
-import type { ManifestSet } from '../manifests/load.ts';
-import type { Cluster, KubeObject } from '../ports/cluster.ts';
-import type { Log } from '../ports/log.ts';
-import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf } from './objects.ts';
-import { ValidationError, validate } from './validate.ts';
+} from '../../engine/plan-report.ts';
+import { imageChanges } from '../../engine/report.ts';
+import { blocksController, unhealthyBelow } from '../../engine/start-health.ts';
+import { decodeState } from '../../engine/state.ts';
+import { describe } from '../../manifests/checks.ts';
+import type { ManifestSet } from '../../manifests/load.ts';
+import type { Cluster, KubeObject } from '../../ports/cluster.ts';
+import type { Log } from '../../ports/log.ts';
+import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf } from '../rollout/objects.ts';
+import { ValidationError, validate } from '../validate.ts';
 
 export interface PlanDeps {
   readonly cluster: Cluster;

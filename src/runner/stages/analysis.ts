@@ -18,14 +18,14 @@ import {
   showNumber,
   type Tally,
   thresholdText,
-} from '../engine/analysis.ts';
-import { atJsonPath } from '../engine/json-path.ts';
-import { type PromSample, parsePromAnswer, seriesName } from '../engine/prometheus.ts';
-import { fill, podsRegex } from '../engine/templates.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
-import { type HttpClient, type HttpResponse, HttpUnreachable } from '../ports/http.ts';
-import type { Log } from '../ports/log.ts';
+} from '../../engine/analysis.ts';
+import { atJsonPath } from '../../engine/json-path.ts';
+import { type PromSample, parsePromAnswer, seriesName } from '../../engine/prometheus.ts';
+import { fill, podsRegex } from '../../engine/templates.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
+import { type HttpClient, type HttpResponse, HttpUnreachable } from '../../ports/http.ts';
+import type { Log } from '../../ports/log.ts';
 
 export interface AnalysisDeps {
   readonly cluster: Cluster;

@@ -1,24 +1,18 @@
 // A StatefulSet that does not exist: create it, or, when a StatefulSet of that name was deleted
 // with `--cascade=orphan` and its pods still run, roll out over them as an update (frozen,
 // canary, stages, rollback), never by replacing them all at once.
-import type { Settings } from '../config/settings.ts';
-import type { StagedSpec } from '../engine/decide.ts';
-import { imageChanges } from '../engine/report.ts';
-import { CHANGE_CAUSE, changeCause } from '../engine/state.ts';
-import type { Orphans } from '../ports/cluster.ts';
-import {
-  finish,
-  newProgress,
-  type RunContext,
-  type RunDeps,
-  type StatefulSetResult,
-  stageHooks,
-  waitForRevision,
-} from './common.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { StagedSpec } from '../../engine/decide.ts';
+import { imageChanges } from '../../engine/report.ts';
+import { CHANGE_CAUSE, changeCause } from '../../engine/state.ts';
+import type { Orphans } from '../../ports/cluster.ts';
+import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { driveStages } from '../stages/driver.ts';
+import { stageHooks } from '../stages/hooks.ts';
+import { stageRollout } from '../stages/rollout.ts';
+import { waitForRevision } from '../wait.ts';
 import type { Manifest } from './objects.ts';
 import { refOf, replicasOf, selectorOf, withPartition } from './objects.ts';
-import { driveStages } from './stages.ts';
-import { stageRollout } from './staging.ts';
 import { updateStatefulSet } from './update.ts';
 
 export async function createStatefulSet(

@@ -1,24 +1,18 @@
 // The stages of a rollout once its template is the StatefulSet's updateRevision: record the
 // state, step the partition down gate by gate, and end as the outcome says.
-import type { Settings } from '../config/settings.ts';
-import type { StagedSpec, StageFailure } from '../engine/decide.ts';
-import type { Observation } from '../engine/observation.ts';
-import { encodePausedAt, encodePlan, pausesAfter } from '../engine/pause.ts';
-import { planPartitions, unavailableText } from '../engine/plan.ts';
-import type { ImageChange } from '../engine/report.ts';
-import { encodeProgress, encodeState, type Phase } from '../engine/state.ts';
-import type { StatefulSetRef } from '../ports/cluster.ts';
-import {
-  diagnosisText,
-  finish,
-  type RunContext,
-  type RunDeps,
-  type StatefulSetResult,
-  stageHooks,
-} from './common.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { StagedSpec, StageFailure } from '../../engine/decide.ts';
+import type { Observation } from '../../engine/observation.ts';
+import { encodePausedAt, encodePlan, pausesAfter } from '../../engine/pause.ts';
+import { planPartitions, unavailableText } from '../../engine/plan.ts';
+import type { ImageChange } from '../../engine/report.ts';
+import { encodeProgress, encodeState, type Phase } from '../../engine/state.ts';
+import type { StatefulSetRef } from '../../ports/cluster.ts';
+import { rollBackFailedStage } from '../rollback/automatic.ts';
+import { finish, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { driveStages } from './driver.ts';
+import { diagnosisText, stageHooks } from './hooks.ts';
 import type { Progress } from './progress.ts';
-import { rollBackFailedStage } from './recover.ts';
-import { driveStages } from './stages.ts';
 
 export interface Staging {
   readonly ref: StatefulSetRef;

@@ -1,17 +1,17 @@
 // A rollout of all the manifests: the other objects first, then each StatefulSet in file
 // order, stopping at the first that fails; with `on-failure-others: rollback`, the ones this
 // run already rolled out go back to the revision they had.
-import type { Settings } from '../config/settings.ts';
-import { describe } from '../manifests/checks.ts';
-import type { ManifestSet } from '../manifests/load.ts';
-import type { RunContext, RunDeps, StatefulSetResult } from './common.ts';
+import type { Settings } from '../../config/settings.ts';
+import { describe } from '../../manifests/checks.ts';
+import type { ManifestSet } from '../../manifests/load.ts';
+import { finishInterruptedRollback } from '../rollback/interrupted.ts';
+import { rollBackOthers } from '../rollback/others.ts';
+import type { RunContext, RunDeps, StatefulSetResult } from '../run.ts';
+import type { Validated } from '../validate.ts';
 import { createStatefulSet } from './create.ts';
 import { rolloutSynced } from './gitops.ts';
-import { finishInterruptedRollback } from './interrupted.ts';
 import { type Manifest, refOf } from './objects.ts';
-import { rollbackStatefulSet } from './rollback.ts';
 import { updateStatefulSet } from './update.ts';
-import type { Validated } from './validate.ts';
 
 const OK = ['succeeded', 'no-change', 'created'];
 
@@ -49,35 +49,6 @@ export async function rolloutAll(
     break;
   }
   return done;
-}
-
-/** Rolls back, newest first, each StatefulSet this run moved to a new revision. */
-async function rollBackOthers(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  done: readonly StatefulSetResult[],
-  signal: AbortSignal,
-): Promise<StatefulSetResult[]> {
-  const results: StatefulSetResult[] = [];
-  for (const earlier of [...done].reverse()) {
-    if (earlier.result !== 'succeeded' || earlier.previousRevision === undefined) continue;
-    const { ref } = earlier;
-    deps.log.info(
-      `on-failure-others: rollback: rolling ${ref.namespace}/${ref.name} back to ${earlier.previousRevision}`,
-    );
-    const reason = `another StatefulSet of the same run failed (on-failure-others: rollback)`;
-    try {
-      results.push(
-        await rollbackStatefulSet(deps, { ...settings, toRevision: undefined, reason }, run, ref, signal, {
-          revisionName: earlier.previousRevision,
-        }),
-      );
-    } catch (error) {
-      deps.log.warning(`Could not roll ${ref.namespace}/${ref.name} back: ${(error as Error).message}`);
-    }
-  }
-  return results;
 }
 
 /** Rolls a validated StatefulSet manifest out as a staged canary. */

@@ -1,9 +1,9 @@
 // `status` and `plan`: read-only views of a StatefulSet and of what a rollout would do.
 
-import { restartsOf } from '../engine/health.ts';
-import { decodePausedAt } from '../engine/pause.ts';
-import { decodeState } from '../engine/state.ts';
-import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
+import { restartsOf } from '../../engine/health.ts';
+import { decodePausedAt } from '../../engine/pause.ts';
+import { decodeState } from '../../engine/state.ts';
+import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
 
 /** Rows as aligned columns, like kubectl's tables. */
 function table(rows: readonly (readonly string[])[]): string {

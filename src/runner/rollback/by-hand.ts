@@ -1,25 +1,20 @@
 // Manual rollback (workflow_dispatch): restore an earlier revision's template from its
 // ControllerRevision with the partition frozen, then step it down with the rollback stages.
-import type { Settings } from '../config/settings.ts';
-import type { StagedSpec } from '../engine/decide.ts';
-import type { RevisionInfo, StatefulSetObservation } from '../engine/observation.ts';
-import { planPartitions, unavailableText } from '../engine/plan.ts';
-import { imageChanges } from '../engine/report.ts';
-import { decideStart } from '../engine/resume.ts';
-import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../engine/state.ts';
-import type { StatefulSetRef } from '../ports/cluster.ts';
-import {
-  finish,
-  newProgress,
-  type RunContext,
-  type RunDeps,
-  type StatefulSetResult,
-  stageHooks,
-  waitForRevision,
-} from './common.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { StagedSpec } from '../../engine/decide.ts';
+import type { RevisionInfo, StatefulSetObservation } from '../../engine/observation.ts';
+import { planPartitions, unavailableText } from '../../engine/plan.ts';
+import { imageChanges } from '../../engine/report.ts';
+import { decideStart } from '../../engine/resume.ts';
+import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../../engine/state.ts';
+import type { StatefulSetRef } from '../../ports/cluster.ts';
+import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { driveStages, type StagesOutcome } from '../stages/driver.ts';
+import type { StageHooks } from '../stages/hooks.ts';
+import { stageHooks } from '../stages/hooks.ts';
+import type { Progress } from '../stages/progress.ts';
+import { waitForRevision } from '../wait.ts';
 import { finishInterruptedRollback } from './interrupted.ts';
-import type { Progress } from './progress.ts';
-import { driveStages, type StageHooks, type StagesOutcome } from './stages.ts';
 
 class RollbackTargetError extends Error {
   override name = 'RollbackTargetError';

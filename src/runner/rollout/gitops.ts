@@ -3,33 +3,27 @@
 // reports each stage, and parks the partition above every pod at the end, so the controller's
 // next sync creates a new revision and restarts no pod. It never writes the template.
 import { isDeepStrictEqual } from 'node:util';
-import type { Settings } from '../config/settings.ts';
-import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
-import { imageChanges } from '../engine/report.ts';
-import { decideStart } from '../engine/resume.ts';
-import { decodeState } from '../engine/state.ts';
-import { INT32_MAX } from '../manifests/checks.ts';
-import type { StatefulSetRef } from '../ports/cluster.ts';
-import {
-  finish,
-  newProgress,
-  type RunContext,
-  type RunDeps,
-  type StatefulSetResult,
-  watchUntil,
-} from './common.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { Observation, StatefulSetObservation } from '../../engine/observation.ts';
+import { imageChanges } from '../../engine/report.ts';
+import { decideStart } from '../../engine/resume.ts';
+import { decodeState } from '../../engine/state.ts';
+import { INT32_MAX } from '../../manifests/checks.ts';
+import type { StatefulSetRef } from '../../ports/cluster.ts';
+import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import type { Progress } from '../stages/progress.ts';
+import { stageRollout } from '../stages/rollout.ts';
+import { ValidationError } from '../validate.ts';
+import { watchUntil } from '../wait.ts';
 import type { Manifest } from './objects.ts';
 import { refOf, templateImages, templateOf } from './objects.ts';
-import type { Progress } from './progress.ts';
-import { stageRollout } from './staging.ts';
-import { ValidationError } from './validate.ts';
 
 /**
  * Where the partition is parked: above any pod index, so a scale-up while a new revision waits
  * creates its pods from currentRevision too (a partition of `replicas` would let them start on
  * the new, ungated template).
  */
-const PARKED = INT32_MAX;
+export const PARKED = INT32_MAX;
 
 const FIXES: readonly [RegExp, string][] = [
   [
@@ -50,7 +44,7 @@ const FIXES: readonly [RegExp, string][] = [
 ];
 
 /** Refuses, saying what to change, when another field manager owns the partition. */
-function checkPartitionOwners(sts: StatefulSetObservation, fieldManager: string): void {
+export function checkPartitionOwners(sts: StatefulSetObservation, fieldManager: string): void {
   const others = (sts.partitionOwners ?? []).filter((m) => m !== fieldManager);
   if (others.length === 0) return;
   const fixes = others.map((m) => FIXES.find(([re]) => re.test(m))?.[1] ?? `Stop ${m} from setting it`);
@@ -58,24 +52,6 @@ function checkPartitionOwners(sts: StatefulSetObservation, fieldManager: string)
     `StatefulSet ${sts.namespace}/${sts.name}: spec.updateStrategy.rollingUpdate.partition is owned by ` +
       `${others.join(', ')}, which would reset it on every sync and update pods no stage gated. ` +
       `${[...new Set(fixes)].join('. ')}. Then run again. Nothing was changed in the cluster.`,
-  );
-}
-
-/** `command: park`: prepares a StatefulSet for a GitOps controller's syncs. */
-export async function parkStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  ref: StatefulSetRef,
-): Promise<string> {
-  const observation = await deps.cluster.observe(ref);
-  if (!observation) throw new ValidationError(`StatefulSet ${ref.namespace}/${ref.name} was not found`);
-  checkPartitionOwners(observation.statefulSet, settings.fieldManager);
-  if (observation.statefulSet.partition >= PARKED)
-    return `StatefulSet ${ref.namespace}/${ref.name} is parked already (partition ${PARKED})`;
-  await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
-  return (
-    `StatefulSet ${ref.namespace}/${ref.name} is parked: partition ${PARKED} (was ${observation.statefulSet.partition}). ` +
-    'A sync of a new template now creates a new revision and restarts no pod until a rollout gates it.'
   );
 }
 

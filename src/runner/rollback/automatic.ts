@@ -1,13 +1,15 @@
 // Automatic rollback of a failed canary: freeze, restore the previous revision's template
 // from its ControllerRevision, unstick pods the controller will not replace, restore the partition.
-import type { Settings } from '../config/settings.ts';
-import type { StagedSpec } from '../engine/decide.ts';
-import type { Observation } from '../engine/observation.ts';
-import { CHANGE_CAUSE, changeCause, encodeProgress } from '../engine/state.ts';
-import type { StatefulSetRef } from '../ports/cluster.ts';
-import { finish, type RunContext, type RunDeps, type StatefulSetResult, waitForRevision } from './common.ts';
-import type { Progress } from './progress.ts';
-import { driveStages, type StageHooks, type StagesOutcome } from './stages.ts';
+import type { Settings } from '../../config/settings.ts';
+import type { StagedSpec } from '../../engine/decide.ts';
+import type { Observation } from '../../engine/observation.ts';
+import { CHANGE_CAUSE, changeCause, encodeProgress } from '../../engine/state.ts';
+import type { StatefulSetRef } from '../../ports/cluster.ts';
+import { finish, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { driveStages, type StagesOutcome } from '../stages/driver.ts';
+import type { StageHooks } from '../stages/hooks.ts';
+import type { Progress } from '../stages/progress.ts';
+import { waitForRevision } from '../wait.ts';
 
 interface FailedRollout {
   readonly target: string;
