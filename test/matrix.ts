@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './cluster/control-plane/state.ts';
 
-/** The releases the README's "Kubernetes versions" table lists as tested. */
+/** The releases docs/kubernetes-versions.md lists as tested. */
 const TESTED = ['1.34.4', '1.35.4', '1.36.3', '1.37.2'];
 
 interface Row {

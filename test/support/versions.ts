@@ -1,5 +1,5 @@
-// What differs between the Kubernetes releases the suite runs on (README, "Kubernetes
-// versions"), for assertions that must hold on each.
+// What differs between the Kubernetes releases the suite runs on (docs/kubernetes-versions.md),
+// for assertions that must hold on each.
 
 /**
  * How the API server refuses a change to a StatefulSet field that cannot change in place:
