@@ -75,12 +75,12 @@ describe('the README layout', () => {
   });
 });
 
-/** The text of `## heading` (up to the next `## `). */
-function section(heading: string): string {
-  return readme.split(`\n## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
+/** The text of `## heading` (up to the next `## `) in a Markdown file. */
+function section(heading: string, text = readme): string {
+  return text.split(`\n## ${heading}\n`)[1]?.split('\n## ')[0] ?? '';
 }
 
-describe('the README and the code agree', () => {
+describe('the README, the docs and the code agree', () => {
   it('shows examples/workflows/rollout.yml as its example, byte for byte', () => {
     const example = section('Roll out on merge to main').split('```yaml\n')[1]?.split('```')[0];
     assert.equal(example, readFileSync('examples/workflows/rollout.yml', 'utf8'));
@@ -97,14 +97,19 @@ describe('the README and the code agree', () => {
       'POST /graphql',
     ].sort();
     const rows = [
-      ...section('GitHub permissions').matchAll(/^\| `([A-Z]+ \/[^`]*)` \| [^|]+ \| ([^|]+) \|$/gm),
+      ...section('GitHub permissions', readFileSync('docs/permissions.md', 'utf8')).matchAll(
+        /^\| `([A-Z]+ \/[^`]*)` \| [^|]+ \| ([^|]+) \|$/gm,
+      ),
     ];
     assert.deepEqual(rows.map((r) => r[1]).sort(), expected);
     for (const row of rows) assert.match(row[2] ?? '', /none|read|write/, row[0]);
   });
 
   it('lists every event the action understands', () => {
-    const events = section('Which pull requests get the comment');
+    const events = section(
+      'Which pull requests get the comment',
+      readFileSync('docs/github-reporting.md', 'utf8'),
+    );
     for (const event of understoodEvents) assert.ok(events.includes(`\`${event}\``), event);
   });
 });
