@@ -181,8 +181,8 @@ async function checkAnalysis(
     if (await access.get(key)) continue;
     throw new ValidationError(
       `Input analysis: check "${check.name}" reaches the pods of ${describe(item.object)} through the API server's ` +
-        `pod proxy, but this run may not ${verb} pods/proxy in namespace ${namespace}. Add the opt-in rule from the README's ` +
-        `RBAC table (resources: ["pods/proxy"], verbs: ["${verb}"]), or use the url form of the check from a runner that ` +
+        `pod proxy, but this run may not ${verb} pods/proxy in namespace ${namespace}. Add the opt-in rule from the RBAC table ` +
+        `in docs/permissions.md (resources: ["pods/proxy"], verbs: ["${verb}"]), or use the url form of the check from a runner that ` +
         'reaches the pods. Nothing was changed in the cluster.',
     );
   }

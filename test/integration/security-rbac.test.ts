@@ -149,7 +149,7 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
       );
       assert.match(
         error.message,
-        /Add the opt-in rule from the README's RBAC table .*Nothing was changed in the cluster/,
+        /Add the opt-in rule from the RBAC table in docs\/permissions\.md .*Nothing was changed in the cluster/,
       );
       return true;
     });

@@ -147,7 +147,7 @@ catch (e) { console.log(e.message); process.exit(3); }`;
 });
 
 describe('errors users see', () => {
-  it('explains a 403 with the verb, the resource and the README Role, without the server message losing detail', () => {
+  it('explains a 403 with the verb, the resource and the documented Role, without the server message losing detail', () => {
     const body = JSON.stringify({
       kind: 'Status',
       code: 403,
@@ -171,7 +171,10 @@ describe('errors users see', () => {
       error.message,
       /may not patch StatefulSet in namespace shop: add that verb and resource to its Role/,
     );
-    assert.match(error.message, /"RBAC" in the README/);
+    assert.match(
+      error.message,
+      /docs\/permissions\.md, "Permissions in the cluster \(RBAC\)", has the exact Role/,
+    );
   });
 
   it('names the server and the fix when the kubeconfig points nowhere, without retrying', async () => {

@@ -36,7 +36,7 @@ export const pullRequestEvents: ReadonlySet<string> = new Set([
   'pull_request_review_comment',
 ]);
 
-/** Every event whose payload says which pull request to report on (README lists them). */
+/** Every event whose payload says which pull request to report on (docs/github-reporting.md lists them). */
 export const understoodEvents: readonly string[] = [
   ...pullRequestEvents,
   'issue_comment',

@@ -96,7 +96,7 @@ export async function githubReporting(options: GitHubReportingOptions): Promise<
   if (run.eventName === 'pull_request_target' && changesTheCluster)
     log.warning(
       'This is a pull_request_target run: it has the base repository’s secrets and a write token, whoever opened the pull request. ' +
-        'Rolling out manifests from the pull request’s head lets anyone who can open one change your cluster; roll out on push to your default branch instead (README: Security).',
+        'Rolling out manifests from the pull request’s head lets anyone who can open one change your cluster; roll out on push to your default branch instead (docs/permissions.md: Security).',
     );
   const reporter = createGitHubReporter({
     settings: settings.github,

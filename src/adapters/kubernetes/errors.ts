@@ -89,7 +89,7 @@ function advice(status: number, op: Operation): string {
       return (
         `The identity in the kubeconfig may not ${op.verb} ${op.kind}` +
         `${op.namespace ? ` in namespace ${op.namespace}` : ''}: add that verb and resource to its Role ` +
-        '(see "RBAC" in the README for the exact Role the action needs).'
+        '(docs/permissions.md, "Permissions in the cluster (RBAC)", has the exact Role the action needs).'
       );
     case 404:
       return 'Check the name and the namespace.';

@@ -39,8 +39,8 @@ export async function proxyPod(
   if (answer.status === 403 && /cannot \w+ resource "pods\/proxy"/.test(answer.body)) {
     throw new ProxyForbidden(
       `the API server refused the pod proxy: ${statusMessage(answer.body)}. HTTP checks with port and path go ` +
-        "through the pod proxy, which needs get (create for a POST check) on pods/proxy in the namespace: add the opt-in rule from the README's " +
-        'RBAC table (or use the url form of the check from a runner that reaches the pods)',
+        'through the pod proxy, which needs get (create for a POST check) on pods/proxy in the namespace: add the opt-in rule from the RBAC table in ' +
+        'docs/permissions.md (or use the url form of the check from a runner that reaches the pods)',
     );
   }
   return answer;
