@@ -1,4 +1,5 @@
-// The README says what the code does: its inputs and outputs tables say what action.yml says, and its Layout names the tree.
+// The README and docs/ say what the code does: the README's inputs and outputs tables say what action.yml says,
+// docs/architecture.md's Layout names the tree, and the GitHub requests and events are those the code knows.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -46,8 +47,9 @@ describe('README', () => {
   });
 });
 
-describe('the README layout', () => {
-  const block = readme.split('\n### Layout\n')[1]?.split('```')[1] ?? '';
+describe('the layout in docs/architecture.md', () => {
+  const architecture = readFileSync('docs/architecture.md', 'utf8');
+  const block = architecture.split('\n## Layout\n')[1]?.split('```')[1] ?? '';
   const named = new Set(
     [...block.matchAll(/(?:^|[\s,])((?:src|test|bench|examples|scripts)(?:\/[\w.-]+)*\/?)/g)].map((m) =>
       (m[1] ?? '').replace(/\/$/, ''),
@@ -55,8 +57,7 @@ describe('the README layout', () => {
   );
   it('names only paths that exist', () => {
     assert.ok(named.size > 10, `the Layout block names paths (${[...named].join(', ')})`);
-    for (const path of named)
-      assert.ok(existsSync(path), `${path} is in the README's Layout but not in the tree`);
+    for (const path of named) assert.ok(existsSync(path), `${path} is in the Layout but not in the tree`);
   });
   it('names every directory of src/ and test/', () => {
     const dirs = ['src', 'test'].flatMap((root) =>
@@ -70,7 +71,7 @@ describe('the README layout', () => {
     for (const dir of dirs) {
       const covered =
         [...named].some((n) => dir === n || dir.startsWith(`${n}/`)) || block.includes(`${basename(dir)}/`);
-      assert.ok(covered, `${dir} is in the tree but not in the README's Layout`);
+      assert.ok(covered, `${dir} is in the tree but not in the Layout`);
     }
   });
 });
