@@ -1,6 +1,7 @@
 // The command line over the same engine as the action:
 //   statefulset-canary rollout --manifests k8s/web.yaml --steps "1, 50%, 100%" --soak 30s
-// Flags are the action's inputs (same names, same validation); --kubeconfig takes a path.
+// Flags are the action's inputs (same names, same validation), but for the GitHub ones;
+// --kubeconfig takes a path.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { consoleLog } from './adapters/console/log.ts';
@@ -19,6 +20,8 @@ const VALUE_FLAGS = [
   'rollback-steps',
   'soak',
   'stage-timeout',
+  'diagnose-after',
+  'allow-unhealthy-start',
   'max-restarts',
   'on-failure',
   'on-failure-others',
@@ -42,6 +45,9 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --rollback-steps LIST stages of a manual rollback (default "100%")
   --soak DURATION       time each stage's pods stay healthy before the next (default 30s)
   --stage-timeout D     time a stage may take to become healthy (default 10m)
+  --diagnose-after D    time a pod of a stage may be not Ready before the action reads why (default 10s)
+  --allow-unhealthy-start BOOL
+                        true: go on when pods below the first stage's partition are not Ready
   --analysis PATH       YAML file of analysis checks (HTTP, Prometheus) gating each stage
   --max-restarts N      restarts tolerated per pod during a stage (default 0)
   --on-failure MODE     rollback (default) or halt
@@ -51,7 +57,7 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --on-failure-others M keep (default) or rollback: what a failure does to StatefulSets rolled out before it
   --rollback-timeout D  time an automatic rollback may take (default 10m)
   --field-manager NAME  server-side apply field manager (default statefulset-canary)
-  --statefulset NAME    StatefulSet for rollback and status
+  --statefulset NAME    StatefulSet for rollback, status, promote, abort and park
   --to-revision N       ControllerRevision number to roll back to (default: the previous one)
   --reason TEXT         why (manual rollback): recorded in the change cause
   --lock-timeout D      how long to wait for another run's lock (default 0s)
