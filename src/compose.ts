@@ -13,6 +13,7 @@ import type { RetryEvent } from './adapters/kubernetes/retry.ts';
 import { fanOut, skipNoChange } from './adapters/reporters.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { execute, type Outcome } from './app.ts';
+import { analysisSecrets } from './config/analysis/input.ts';
 import type { Settings } from './config/settings.ts';
 import type { PlanReport } from './engine/plan-report.ts';
 import type { Clock } from './ports/clock.ts';
@@ -43,6 +44,8 @@ export interface CompositionOptions {
     readonly kubeConfig: KubeConfig;
     readonly contextName: string;
     readonly defaultNamespace: string;
+    /** The kubeconfig's credentials (loadKubeConfig), masked wherever a pod's log is shown. */
+    readonly secrets?: readonly string[];
   };
   readonly log: Log;
   readonly origin: Origin;
@@ -84,6 +87,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
     fieldManager: settings.fieldManager,
     defaultNamespace: kube.defaultNamespace,
     clock,
+    secrets: runSecrets(options),
     ...onRetry,
   });
   const lock = createLock(kube.kubeConfig, { ...options.lock, clock, ...onRetry });
@@ -113,6 +117,16 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
       return outcome;
     },
   };
+}
+
+/**
+ * Every secret this run holds, the ones main.ts registers with the runner's masking: a pod's log
+ * (the crash log of a failed stage) has them masked before it reaches the log, comment or summary.
+ */
+function runSecrets(options: CompositionOptions): string[] {
+  const { settings, kube } = options;
+  const own = [settings.kubeconfig, settings.github.token, ...analysisSecrets(settings.analysis)];
+  return [...own, ...(kube.secrets ?? [])].filter((s): s is string => typeof s === 'string' && s !== '');
 }
 
 /** GitHub reporting for a GitHub Actions job; none for a terminal. */

@@ -28,6 +28,10 @@ export interface ContainerEvidence {
   readonly lastTermination:
     | { readonly reason: string | undefined; readonly exitCode: number; readonly message: string | undefined }
     | undefined;
+  /** `restartCount`, when read (the crash log: which containers restarted). */
+  readonly restartCount?: number;
+  /** `state.terminated`: the container has stopped and not been restarted yet. */
+  readonly terminated?: { readonly reason: string | undefined; readonly exitCode: number } | undefined;
 }
 
 export interface ClaimEvidence {

@@ -1,6 +1,7 @@
 // The report model of one rollout or rollback: everything a reporter (pull request
 // comment, job summary, console) needs, as plain data. Rendering lives in adapters.
 import type { CheckReport } from './analysis.ts';
+import type { CrashLog } from './crash-log.ts';
 import type { Verdict } from './result.ts';
 
 export type { Verdict } from './result.ts';
@@ -36,6 +37,8 @@ export interface FailureReport {
   readonly terminationMessage: string | undefined;
   /** Why the stage's pods were stuck when it failed, one line a pod (cluster text, untrusted). */
   readonly diagnosis?: readonly string[];
+  /** The last log lines of crashed containers (see engine/crash-log.ts; application text, untrusted). */
+  readonly crashLogs?: readonly CrashLog[];
 }
 
 export interface ImageChange {

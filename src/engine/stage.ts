@@ -1,5 +1,6 @@
 // The vocabulary of a stage: what a staged run drives towards, the state carried from one
 // decision to the next, and the decisions themselves. Pure.
+import type { CrashLog } from './crash-log.ts';
 import { type HealthGate, type RevisionWords, restartsOf } from './health.ts';
 import type { Observation, PodObservation } from './observation.ts';
 
@@ -72,6 +73,8 @@ export interface StageFailure {
   readonly terminationMessage: string | undefined;
   /** Why the stage's pods are stuck, one line a pod (see engine/diagnosis.ts), when read. */
   readonly diagnosis?: readonly string[];
+  /** The last log lines of crashed containers (see engine/crash-log.ts; application text, untrusted). */
+  readonly crashLogs?: readonly CrashLog[];
 }
 
 export type Decision =

@@ -1,5 +1,6 @@
 // The Cluster port: what the runner needs from Kubernetes. The only implementation
 // is src/adapters/kubernetes; tests run it against the real local control plane.
+import type { CrashLogRead, CrashLogTarget } from '../engine/crash-log.ts';
 import type { PodEvidence } from '../engine/diagnosis.ts';
 import type { Observation, RevisionInfo } from '../engine/observation.ts';
 import type { HttpRequest, HttpResponse } from './http.ts';
@@ -59,6 +60,12 @@ export interface Cluster {
    * may not read: it names that in the evidence. Optional: without it there is no diagnosis.
    */
   evidence?(ref: StatefulSetRef, pods: readonly string[]): Promise<PodEvidence[]>;
+  /**
+   * The last lines of a crashed container's log (bounded, see CRASH_LOG), with the run's secrets
+   * masked: why it crashed, for a failed stage's report. Never throws: a refusal (RBAC `pods/log`
+   * get) or an error is the answer. Optional: without it the report has no crash log.
+   */
+  crashLog?(ref: StatefulSetRef, target: CrashLogTarget): Promise<CrashLogRead>;
   /**
    * One HTTP request to a pod's port through the API server's pod proxy (an analysis check's
    * measurement: no retries). Throws HttpUnreachable when no answer came, and an error naming

@@ -6,7 +6,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Cluster, KubeObject, StatefulSetChange, StatefulSetRef } from '../../ports/cluster.ts';
 import { systemClock } from '../system-clock.ts';
 import { KubeError, type Operation } from './errors.ts';
-import { gatherEvidence } from './evidence.ts';
+import { gatherEvidence, readCrashLog } from './evidence.ts';
 import { type Api, createApi } from './http.ts';
 import { adoptTemplate, findOrphans, markRevisions } from './ownership.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
@@ -28,6 +28,8 @@ export interface ClusterOptions {
   readonly retry?: Omit<RetryOptions, 'onRetry'>;
   /** The watch's reconnect backoff (default: the system clock). */
   readonly clock?: Clock;
+  /** The run's secrets (credentials, tokens): masked in what a pod's log says before it is shown. */
+  readonly secrets?: readonly string[];
 }
 
 interface ClusterStats {
@@ -102,6 +104,7 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     deletePod: (ref, pod, uid) => deletePod(api, ref, pod, uid),
     orphans: (ref, selector) => findOrphans(api, ref, selector),
     evidence: (ref, pods) => gatherEvidence(api, ref.namespace, pods),
+    crashLog: (ref, target) => readCrashLog(api, ref.namespace, target, options.secrets ?? []),
     proxyPod: (ref, pod, port, request) => proxyPod(api, ref.namespace, pod, port, request),
     canI: (namespace, verb, resource) => canI(api, namespace, verb, resource),
     async revisions(ref) {

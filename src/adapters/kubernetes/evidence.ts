@@ -1,7 +1,9 @@
 // Reads what the cluster says about stuck pods: the pod (conditions, container states), its
 // Warning events, its PersistentVolumeClaims with their Warning events, and whether their
 // StorageClasses exist. Called only while a stage has a stuck pod. What RBAC does not allow is
-// named in the evidence, never thrown: a diagnosis must not stop a rollout.
+// named in the evidence, never thrown: a diagnosis must not stop a rollout. For a failed stage,
+// also the last lines of a crashed container's log (readCrashLog).
+import { CRASH_LOG, type CrashLogRead, type CrashLogTarget, maskSecrets } from '../../engine/crash-log.ts';
 import type { ClaimEvidence, ContainerEvidence, EventEvidence, PodEvidence } from '../../engine/diagnosis.ts';
 import { KubeError } from './errors.ts';
 import type { Api } from './http.ts';
@@ -31,6 +33,7 @@ interface RawFullPod {
     readonly containerStatuses?: readonly {
       readonly name?: string;
       readonly ready?: boolean;
+      readonly restartCount?: number;
       readonly state?: RawState;
       readonly lastState?: RawState;
     }[];
@@ -108,6 +111,7 @@ async function warningEvents(
 function containersOf(pod: RawFullPod): ContainerEvidence[] {
   return (pod.status?.containerStatuses ?? []).map((c) => {
     const last = c.lastState?.terminated;
+    const now = c.state?.terminated;
     return {
       name: c.name ?? '',
       ready: c.ready === true,
@@ -116,6 +120,8 @@ function containersOf(pod: RawFullPod): ContainerEvidence[] {
       lastTermination: last
         ? { reason: last.reason, exitCode: last.exitCode ?? 0, message: last.message }
         : undefined,
+      restartCount: c.restartCount ?? 0,
+      terminated: now ? { reason: now.reason, exitCode: now.exitCode ?? 0 } : undefined,
     };
   });
 }
@@ -233,4 +239,56 @@ export async function gatherEvidence(
     });
   }
   return found;
+}
+
+/** How long one log read may take (the API server asks the node's kubelet, which may not answer). */
+const LOG_TIMEOUT_MS = 10_000;
+
+/** The message of a metav1.Status body, else the body's start. */
+function statusMessage(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 200);
+  } catch {
+    return body.slice(0, 200);
+  }
+}
+
+/**
+ * The last lines of a container's log (`GET .../pods/{pod}/log?container=&previous=&tailLines=
+ * &limitBytes=`, bounded by CRASH_LOG), with `secrets` masked before the text goes anywhere.
+ * One request, no retries: a crash log is a diagnosis, so a failure is said, never thrown. RBAC:
+ * `get` on `pods/log`; a 403 says so, a 400 "previous terminated container ... not found" is
+ * no log.
+ */
+export async function readCrashLog(
+  api: Api,
+  namespace: string,
+  target: CrashLogTarget,
+  secrets: readonly string[],
+): Promise<CrashLogRead> {
+  const query = new URLSearchParams({
+    container: target.container,
+    previous: String(target.previous),
+    tailLines: String(CRASH_LOG.TAIL_LINES),
+    limitBytes: String(CRASH_LOG.LIMIT_BYTES),
+  });
+  const path = `${podsPath(namespace)}/${enc(target.pod)}/log?${query}`;
+  let answer: { status: number; body: string };
+  try {
+    answer = await api.raw(
+      { method: 'GET', path, headers: { Accept: 'text/plain, */*' }, maxBytes: CRASH_LOG.LIMIT_BYTES },
+      AbortSignal.timeout(LOG_TIMEOUT_MS),
+    );
+  } catch (error) {
+    const reason =
+      error instanceof Error && error.name === 'TimeoutError' ? 'no answer in 10 s' : 'no answer';
+    return { kind: 'error', reason };
+  }
+  if (answer.status >= 200 && answer.status < 300)
+    return { kind: 'text', text: maskSecrets(answer.body, secrets) };
+  if (answer.status === 403) return { kind: 'forbidden' };
+  const message = maskSecrets(statusMessage(answer.body), secrets);
+  if (answer.status === 400 && /previous terminated container .* not found/i.test(message))
+    return { kind: 'none' };
+  return { kind: 'error', reason: `${answer.status}: ${message}` };
 }

@@ -349,8 +349,12 @@ class StageDriver {
       .map((p) => p.name);
     const pods = failure.pod && !unready.includes(failure.pod) ? [failure.pod, ...unready] : unready;
     if (pods.length === 0 || (failure.pod === '' && failure.reason !== 'StageTimeout')) return failure;
-    const { lines } = await this.stuck.explain(pods, observation);
-    return lines.length ? { ...failure, diagnosis: lines } : failure;
+    const { lines, crashLogs } = await this.stuck.explain(pods, observation, failure);
+    return {
+      ...failure,
+      ...(lines.length ? { diagnosis: lines } : {}),
+      ...(crashLogs?.length ? { crashLogs } : {}),
+    };
   }
 
   private async startStage(

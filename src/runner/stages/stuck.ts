@@ -2,12 +2,14 @@
 // grace period, and whenever a stage fails, it reads what the cluster says about it (through the
 // Cluster port's evidence) and turns that into one line per pod. Nothing is read while every pod
 // is Ready, so a healthy rollout costs no request more.
+import type { CrashLog } from '../../engine/crash-log.ts';
 import { diagnose, diagnosisLine, type PodDiagnosis, type PodEvidence } from '../../engine/diagnosis.ts';
 import type { Observation, PodObservation } from '../../engine/observation.ts';
 import type { StagedSpec, StageProgress } from '../../engine/stage.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
 import type { Log } from '../../ports/log.ts';
+import { readCrashLogs } from './crash-logs.ts';
 
 /** How often the evidence of pods still stuck is read again. */
 const REFRESH_MS = 15_000;
@@ -16,6 +18,8 @@ export interface StuckReport {
   readonly lines: readonly string[];
   /** A pod whose cause cannot resolve within the stage (see FATAL_CAUSES), if any. */
   readonly fatal: PodDiagnosis | undefined;
+  /** A failed stage's crashed containers' last log lines (explain only). */
+  readonly crashLogs?: readonly CrashLog[];
 }
 
 export class StuckPods {
@@ -84,18 +88,30 @@ export class StuckPods {
     );
   }
 
-  /** The diagnosis of these pods now, whatever the grace (a failed stage). */
-  async explain(pods: readonly string[], observation: Observation): Promise<StuckReport> {
+  /**
+   * The diagnosis of these pods now, whatever the grace (a failed stage), with the crash logs of
+   * the failed pod (and container) and other crashed ones.
+   */
+  async explain(
+    pods: readonly string[],
+    observation: Observation,
+    failed: { readonly pod: string; readonly container: string | undefined },
+  ): Promise<StuckReport> {
     this.observed = observation;
-    return this.read(pods, '');
+    return this.read(pods, '', failed);
   }
 
-  private async read(pods: readonly string[], key: string): Promise<StuckReport> {
+  private async read(
+    pods: readonly string[],
+    key: string,
+    failed?: { readonly pod: string; readonly container: string | undefined },
+  ): Promise<StuckReport> {
     const { clock, log } = this.deps;
     this.readAt = clock.now();
     this.readFor = key;
-    const diagnoses = await diagnosePods(this.deps, this.ref, pods, this.observed);
-    if (diagnoses === undefined) return { lines: this.lines, fatal: undefined };
+    const evidence = await readEvidence(this.deps, this.ref, pods, this.observed);
+    if (evidence === undefined) return { lines: this.lines, fatal: undefined };
+    const diagnoses = evidence.map(diagnose);
     const now = clock.now();
     this.readAt = now;
     this.readFor = key;
@@ -103,7 +119,10 @@ export class StuckPods {
     const changed = lines.join('\n') !== this.lines.join('\n');
     this.lines = lines;
     if (changed) for (const line of lines) log.info(`Stuck: ${line}`);
-    return { lines, fatal: diagnoses.find((d) => d.fatal !== undefined) };
+    const fatal = diagnoses.find((d) => d.fatal !== undefined);
+    if (!failed) return { lines, fatal };
+    const crashLogs = await readCrashLogs(this.deps, this.ref, evidence, failed);
+    return { lines, fatal, ...(crashLogs.length ? { crashLogs } : {}) };
   }
 }
 
@@ -133,11 +152,21 @@ export async function diagnosePods(
   pods: readonly string[],
   observed: Observation | undefined,
 ): Promise<PodDiagnosis[] | undefined> {
+  return (await readEvidence(deps, ref, pods, observed))?.map(diagnose);
+}
+
+/** What the cluster says about these pods (the observation fills in pods it would not let us read). */
+async function readEvidence(
+  deps: { readonly cluster: Cluster; readonly log: Log },
+  ref: StatefulSetRef,
+  pods: readonly string[],
+  observed: Observation | undefined,
+): Promise<PodEvidence[] | undefined> {
   const { cluster, log } = deps;
   if (!cluster.evidence || pods.length === 0) return [];
   try {
     const evidence = await cluster.evidence(ref, pods);
-    return evidence.map((e) => diagnose(e.phase === '' ? fromObservation(e, observed) : e));
+    return evidence.map((e) => (e.phase === '' ? fromObservation(e, observed) : e));
   } catch (error) {
     log.debug(
       `could not read why ${pods.join(', ')} are stuck: ${error instanceof Error ? error.message : error}`,

@@ -2,6 +2,7 @@
 // and the job summary. Everything that comes from the cluster or the manifests is untrusted:
 // it goes through escapeMarkdown (inline) or fenced (blocks), never in raw.
 
+import { CRASH_LOG, type CrashLog } from '../../../engine/crash-log.ts';
 import type {
   FailureReport,
   RollbackReport,
@@ -118,7 +119,23 @@ function failureSection(failure: FailureReport): string[] {
       fenced(failure.terminationMessage),
     );
   }
+  for (const log of failure.crashLogs ?? []) lines.push('', ...crashLogBlock(log));
   return lines;
+}
+
+/** The most a crash log's block holds: its lines, each with its newline. */
+const crashLogChars = CRASH_LOG.TAIL_LINES * (CRASH_LOG.LINE_CHARS + 1);
+
+/** A crashed container's last log lines as a fenced block, or the line saying why there are none. */
+function crashLogBlock(log: CrashLog): string[] {
+  const who = `${code(log.pod)}, container ${code(log.container)}${log.previous ? ' (previous instance)' : ''}`;
+  if (log.note !== undefined) return [`Log of ${who}: ${escapeMarkdown(log.note)}`];
+  const cut = log.cut ? `, cut at ${CRASH_LOG.LIMIT_BYTES} bytes` : '';
+  return [
+    `Last ${log.lines.length} log lines of ${who}${cut}:`,
+    '',
+    fenced(log.lines.join('\n'), crashLogChars),
+  ];
 }
 
 /** Why pods of the stages in progress are stuck, one line a pod (each line is cluster text). */
