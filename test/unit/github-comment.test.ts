@@ -169,6 +169,29 @@ describe('the sticky pull request comment', () => {
     assert.ok(body.includes('pod web\\-4 @\u200boctocat'));
   });
 
+  it('shows a crashed container’s last log lines in the posted body, backticks and all', async () => {
+    const reporter = reporterFor(github.fake);
+    const lines = ['Error: config key `db.url` missing', '``` <script>alert(1)</script> @octocat'];
+    await reporter.update(
+      stageReport(1, 'web', {
+        verdict: 'failed',
+        failure: {
+          stage: 1,
+          pod: 'web-4',
+          container: 'app',
+          reason: 'CrashLoopBackOff',
+          message: 'pod web-4 container app is in CrashLoopBackOff at stage 1',
+          terminationMessage: undefined,
+          crashLogs: [{ pod: 'web-4', container: 'app', previous: true, lines, cut: false, note: undefined }],
+        },
+      }),
+    );
+    await reporter.flush();
+    const body = github.fake.comments[0]?.body ?? '';
+    assert.ok(body.includes('Last 2 log lines of `web-4`, container `app` (previous instance):'), body);
+    assert.ok(body.includes(`\`\`\`\`text\n${lines.join('\n')}\n\`\`\`\``), body);
+  });
+
   it('is not written when the comment input is false', async () => {
     const reporter = reporterFor(github.fake, { settings: { comment: false } });
     await reporter.update(stageReport(0));

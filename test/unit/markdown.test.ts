@@ -236,6 +236,77 @@ describe('renderReport', () => {
     assert.ok(md.length < 6000, `report is ${md.length} characters`);
   });
 
+  it('renders crash logs with backticks and HTML inert, bounded, and the line for a log it could not read', () => {
+    const hostileLog = [
+      'panic: boom ```',
+      '```` </code></pre><script>alert(1)</script>',
+      '<!-- x --> [x](javascript:alert(1)) @octocat #12',
+    ];
+    const md = renderReport(
+      report({
+        verdict: 'failed',
+        failure: {
+          stage: 1,
+          pod: 'web-4',
+          container: 'app',
+          reason: 'CrashLoopBackOff',
+          message: 'pod web-4 container app is in CrashLoopBackOff at stage 1',
+          terminationMessage: undefined,
+          crashLogs: [
+            { pod: 'web-4', container: 'app', previous: true, lines: hostileLog, cut: true, note: undefined },
+            {
+              pod: 'web-3',
+              container: 'app',
+              previous: true,
+              lines: [],
+              cut: false,
+              note: 'could not read its log (forbidden): the RBAC rule pods/log get adds it',
+            },
+          ],
+        },
+      }),
+    );
+    // The fence is longer than any run of backticks in the log: the log cannot close it.
+    assert.ok(md.includes(`\`\`\`\`\`text\n${hostileLog.join('\n')}\n\`\`\`\`\``), md);
+    const html = toHtml(md);
+    assert.doesNotMatch(html, /<script>|<a href="javascript|<!-- x/, html);
+    assert.match(
+      html,
+      /Last 3 log lines of <code>web-4<\/code>, container <code>app<\/code> \(previous instance\), cut at 8192 bytes:/,
+    );
+    assert.match(
+      html,
+      /<pre><code class="language-text">panic: boom ```\n```` &lt;\/code&gt;&lt;\/pre&gt;&lt;script&gt;/,
+    );
+    assert.match(
+      html,
+      /Log of <code>web-3<\/code>, container <code>app<\/code> \(previous instance\): could not read its log \(forbidden\): the RBAC rule pods\/log get adds it/,
+    );
+  });
+
+  it('keeps a crash log block within its bounds however long its lines', () => {
+    const lines = Array.from({ length: 20 }, () => 'z'.repeat(240));
+    const failure = {
+      stage: 1,
+      pod: 'web-4',
+      container: 'app',
+      reason: 'CrashLoopBackOff',
+      message: 'm',
+      terminationMessage: undefined,
+      crashLogs: [0, 1, 2].map((i) => ({
+        pod: `web-${i}`,
+        container: 'app',
+        previous: true,
+        lines,
+        cut: false,
+        note: undefined,
+      })),
+    };
+    const md = renderReport(report({ verdict: 'failed', failure }));
+    assert.equal(md.match(/z/g)?.length, 3 * 20 * 240, 'every line shown, none longer');
+    assert.ok(md.length < 18_000, `report is ${md.length} characters`);
+  });
+
   it('renders a rollback section naming the deleted pods', () => {
     const html = toHtml(
       renderReport(
