@@ -76,8 +76,9 @@ describe('a service account bound to exactly the Role in examples/rbac.yaml', ()
     );
     const status = await run({ command: 'status', statefulset: 'db' });
     assert.match(status.outcome.text ?? '', /db-0/);
-    // The failed canary was explained (pod get, events list); claims are read only for pods
-    // that have them, and this StatefulSet has none.
+    // The failed canary was explained (pod get, events list) and its crash log asked for (pods/log
+    // get: authorized by the Role, whether or not the node's kubelet serves it); claims are read
+    // only for pods that have them, and this StatefulSet has none.
     assert.ok(
       crash.logs.some((l) => /Stuck: db-2 .*CrashLoopBackOff/.test(l)),
       `the crash loop was diagnosed\n${crash.logs.join('\n')}`,

@@ -87,14 +87,17 @@ export async function bindServiceAccount(
   };
 }
 
-/** The RBAC (resource, verb) pairs a request needs, as "group/resource verb"; none for discovery. */
+/** The RBAC (resource, verb) pairs a request needs, as "group/resource verb" ("/pods/log get"); none for discovery. */
 export function permissionsOf(request: SeenRequest): string[] {
   const url = new URL(request.url, 'https://x');
-  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?$/.exec(
-    url.pathname,
-  );
+  // A subresource of a named object (pods/NAME/log) is its own RBAC resource (pods/log); a
+  // proxy path (pods/NAME:PORT/proxy/PATH) goes on past it and is not matched.
+  const match =
+    /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(
+      url.pathname,
+    );
   if (!match) return [];
-  const resource = `${match[1] ?? ''}/${match[2]}`;
+  const resource = `${match[1] ?? ''}/${match[2]}${match[4] ? `/${match[4]}` : ''}`;
   const named = match[3] !== undefined;
   const watch = ['true', '1'].includes(url.searchParams.get('watch') ?? '');
   const verbs: Record<string, string[]> = {
