@@ -49,6 +49,8 @@ export interface EngineOptions {
   readonly signal?: AbortSignal;
   /** Sees each report as the run hands it to its reporters (to act mid-run). */
   readonly onReport?: (report: RolloutReport) => void;
+  /** Secrets of the run besides the inputs' (as main.ts passes the kubeconfig's): masked in crash logs. */
+  readonly secrets?: readonly string[];
 }
 
 /** Runs the engine in-process through the composition root, with a recording log and reporter. */
@@ -59,7 +61,12 @@ export async function runEngine(options: EngineOptions): Promise<ActionRun> {
   const log = recordingLog();
   const app = await composeApp({
     settings,
-    kube: { kubeConfig: options.kubeConfig, contextName: 'local', defaultNamespace: options.namespace },
+    kube: {
+      kubeConfig: options.kubeConfig,
+      contextName: 'local',
+      defaultNamespace: options.namespace,
+      ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+    },
     log,
     origin: {
       kind: 'local',
