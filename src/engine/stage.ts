@@ -1,5 +1,21 @@
 // The vocabulary of a stage: what a staged run drives towards, the state carried from one
 // decision to the next, and the decisions themselves. Pure.
+
+/**
+ * Glossary: one word per concept, used so in every identifier of src/.
+ * - step: one value of the `steps` (or `rollback-steps`) input, `1` or `50%`: how many pods are
+ *   on the new revision after its stage (engine/plan.ts turns steps into partitions).
+ * - stage: the unit the runner gates: one partition written, then waited on until its pods pass.
+ * - gate: what a stage's pods must pass before the next partition: Ready on the target revision
+ *   for the soak, restarts within max-restarts (HealthGate), and the stage's analysis checks.
+ * - soak: how long a pod must have been Ready, `max(soak, minReadySeconds)`, before it passes.
+ * - round: one measurement of an analysis check, every interval, from the stage's start.
+ * - park: the partition set above every pod index (PARKED, for apply: false), so a GitOps sync
+ *   creates a new revision and restarts no pod.
+ * - freeze: the partition set to `replicas` before a template is applied, so it updates no pod.
+ * - unstick: delete a pod the controller will not replace (not Ready under OrderedReady,
+ *   kubernetes issue 67250) so that it is recreated on the target revision.
+ */
 import type { CrashLog } from './crash-log.ts';
 import { type HealthGate, type RevisionWords, restartsOf } from './health.ts';
 import type { Observation, PodObservation } from './observation.ts';
