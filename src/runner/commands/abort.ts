@@ -2,7 +2,7 @@
 // automatic rollback does.
 import type { Settings } from '../../config/settings.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { rollBackFailedStage } from '../rollback/automatic.ts';
+import { automaticRollback } from '../rollback/automatic.ts';
 import { newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import { recorded } from './recorded.ts';
 
@@ -25,7 +25,7 @@ export async function abortStatefulSet(
     observation.statefulSet.replicas,
   );
   progress.revisions(state.previousRevision, state.targetRevision, [], deps.clock.now());
-  return rollBackFailedStage(deps, settings, run, {
+  return automaticRollback(deps, settings, run, {
     ref,
     progress,
     failed: {

@@ -19,7 +19,7 @@ interface FailedRollout {
   readonly message: string;
 }
 
-export interface Recovery {
+export interface AutomaticRollback {
   readonly ref: StatefulSetRef;
   readonly progress: Progress;
   readonly failed: FailedRollout;
@@ -34,8 +34,8 @@ export interface Recovery {
 }
 
 /** Writes the previous revision's template back, marking the failed one so a later rollback skips it. */
-async function restorePrevious(deps: RunDeps, run: RunContext, recovery: Recovery): Promise<void> {
-  const { failed, ref } = recovery;
+async function restorePrevious(deps: RunDeps, run: RunContext, rollback: AutomaticRollback): Promise<void> {
+  const { failed, ref } = rollback;
   const cause = changeCause('rollback', { ...run, reason: `canary failed: ${failed.message}`.slice(0, 200) });
   await deps.cluster.patchStatefulSet(ref, {
     templateFromRevision: failed.previous,
@@ -45,15 +45,15 @@ async function restorePrevious(deps: RunDeps, run: RunContext, recovery: Recover
   });
 }
 
-export async function rollBackFailedStage(
+export async function automaticRollback(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,
-  recovery: Recovery,
+  rollback: AutomaticRollback,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, failed } = recovery;
+  const { ref, progress, failed } = rollback;
   // Held where the failing stage put it: pods below it never left the previous revision.
-  const partition = recovery.observation.statefulSet.partition;
+  const partition = rollback.observation.statefulSet.partition;
   const deleted: string[] = [];
   const report = (state: 'in-progress' | 'succeeded' | 'failed') =>
     progress.rollback(
@@ -66,25 +66,25 @@ export async function rollBackFailedStage(
   );
   // Cancellation must not leave a half-done rollback: it runs to its end or its own time limit.
   const never = new AbortController().signal;
-  if (recovery.byPods) {
+  if (rollback.byPods) {
     await deps.cluster.patchStatefulSet(ref, {
       partition: failed.originalPartition,
       annotations: encodeProgress('rolling-back', 0),
       revisionFailures: { [failed.target]: failed.message },
     });
   } else {
-    await restorePrevious(deps, run, recovery);
+    await restorePrevious(deps, run, rollback);
     await waitForRevision(deps, ref, failed.previous, never);
   }
   const spec: StagedSpec = {
     targetRevision: failed.previous,
-    partitions: [recovery.byPods ? failed.originalPartition : partition],
+    partitions: [rollback.byPods ? failed.originalPartition : partition],
     gate: { soakMs: 0, maxRestarts: Number.MAX_SAFE_INTEGER },
     stageTimeoutMs: settings.rollbackTimeoutMs,
-    unstick: recovery.byPods ? 'replace' : 'any',
+    unstick: rollback.byPods ? 'replace' : 'any',
     words: { target: 'target', other: 'bad' },
-    gateAll: recovery.byPods === true,
-    replicas: recovery.observation.statefulSet.replicas,
+    gateAll: rollback.byPods === true,
+    replicas: rollback.observation.statefulSet.replicas,
   };
   const hooks: StageHooks = {
     onStageStart() {},
@@ -99,17 +99,17 @@ export async function rollBackFailedStage(
     `Rollback of ${ref.namespace}/${ref.name}: target revision ${failed.previous}, bad revision ${failed.target}`,
   );
   const outcome = await driveStages(deps, ref, spec, 0, hooks, never);
-  return endRollback(deps, recovery, outcome, report);
+  return endAutomaticRollback(deps, rollback, outcome, report);
 }
 
 /** Records how the rollback ended: the original partition back on success. */
-async function endRollback(
+async function endAutomaticRollback(
   deps: RunDeps,
-  recovery: Recovery,
+  rollback: AutomaticRollback,
   outcome: StagesOutcome,
   report: (state: 'succeeded' | 'failed') => void,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, failed } = recovery;
+  const { ref, progress, failed } = rollback;
   if (outcome.kind !== 'complete') {
     report('failed');
     await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('failed', 0) });
@@ -135,7 +135,7 @@ async function endRollback(
     revision: failed.previous,
     previous: failed.target,
     result: 'rolled-back',
-    message: recovery.byPods
+    message: rollback.byPods
       ? `${failed.message}; its pods were replaced by pods of ${failed.previous} (the template was left to the ` +
         'GitOps controller: Git still holds the failed change, so revert it there; the partition stays parked, ' +
         'so a sync of the same template restarts no pod)'

@@ -14,7 +14,7 @@ import type { StageHooks } from '../stages/hooks.ts';
 import { stageHooks } from '../stages/hooks.ts';
 import type { Progress } from '../stages/progress.ts';
 import { waitForRevision } from '../wait.ts';
-import { finishInterruptedRollback } from './interrupted.ts';
+import { resumeInterruptedRollback } from './interrupted.ts';
 
 class RollbackTargetError extends Error {
   override name = 'RollbackTargetError';
@@ -86,7 +86,7 @@ export async function rollbackStatefulSet(
       `StatefulSet ${ref.namespace}/${ref.name} was not found: check the statefulset and namespace inputs`,
     );
   }
-  const { observation: before, finished } = await finishInterruptedRollback(deps, settings, run, found);
+  const { observation: before, finished } = await resumeInterruptedRollback(deps, settings, run, found);
   const sts = before.statefulSet;
   // After finishing an interrupted automatic rollback, "the previous revision" is where it went.
   const wanted = pick.revisionName ?? settings.toRevision ?? finished?.toRevision;
@@ -234,11 +234,11 @@ async function stageRollback(
       ? 'succeeded'
       : 'failed',
   );
-  return endRollback(deps, staging, outcome, partitions.length);
+  return endManualRollback(deps, staging, outcome, partitions.length);
 }
 
 /** Records how the manual rollback ended. `undefined`: there were no pods to stage. */
-async function endRollback(
+async function endManualRollback(
   deps: RunDeps,
   staging: RollbackStaging,
   outcome: StagesOutcome | undefined,

@@ -8,7 +8,7 @@ import type { Observation } from '../../engine/observation.ts';
 import type { RollbackReport } from '../../engine/report.ts';
 import { decodeState } from '../../engine/state.ts';
 import { newProgress, type RunContext, type RunDeps } from '../run.ts';
-import { rollBackFailedStage } from './automatic.ts';
+import { automaticRollback } from './automatic.ts';
 
 export interface Resumed {
   /** The StatefulSet as it is now (after the rollback, when one was finished). */
@@ -18,7 +18,7 @@ export interface Resumed {
 }
 
 /** Finishes an automatic rollback left unfinished, if there is one; else returns `observation` as is. */
-export async function finishInterruptedRollback(
+export async function resumeInterruptedRollback(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,
@@ -40,7 +40,7 @@ export async function finishInterruptedRollback(
   );
   const progress = newProgress(deps, run, ref, 'rollout', sts.replicas);
   progress.revisions(state.targetRevision, state.previousRevision, [], deps.clock.now(), false);
-  const result = await rollBackFailedStage(deps, settings, run, {
+  const result = await automaticRollback(deps, settings, run, {
     ref,
     progress,
     failed: {

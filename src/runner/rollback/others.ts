@@ -5,7 +5,7 @@ import type { RunContext, RunDeps, StatefulSetResult } from '../run.ts';
 import { rollbackStatefulSet } from './by-hand.ts';
 
 /** Rolls back, newest first, each StatefulSet this run moved to a new revision. */
-export async function rollBackOthers(
+export async function rollbackOthers(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,

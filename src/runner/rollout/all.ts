@@ -4,8 +4,8 @@
 import type { Settings } from '../../config/settings.ts';
 import { describe } from '../../manifests/checks.ts';
 import type { ManifestSet } from '../../manifests/load.ts';
-import { finishInterruptedRollback } from '../rollback/interrupted.ts';
-import { rollBackOthers } from '../rollback/others.ts';
+import { resumeInterruptedRollback } from '../rollback/interrupted.ts';
+import { rollbackOthers } from '../rollback/others.ts';
 import type { RunContext, RunDeps, StatefulSetResult } from '../run.ts';
 import type { Validated } from '../validate.ts';
 import { createStatefulSet } from './create.ts';
@@ -45,7 +45,7 @@ export async function rolloutAll(
     if (untouched.length > 0)
       deps.log.warning(`Not rolled out, because ${describe(item.object)} failed: ${untouched.join(', ')}`);
     if (settings.onFailureOthers === 'rollback')
-      done.push(...(await rollBackOthers(deps, settings, run, done, signal)));
+      done.push(...(await rollbackOthers(deps, settings, run, done, signal)));
     break;
   }
   return done;
@@ -61,7 +61,7 @@ async function rolloutStatefulSet(
 ): Promise<StatefulSetResult> {
   const found = await deps.cluster.observe(refOf(manifest.object));
   if (found === undefined) return createStatefulSet(deps, settings, run, manifest, signal);
-  const { observation, finished } = await finishInterruptedRollback(deps, settings, run, found);
+  const { observation, finished } = await resumeInterruptedRollback(deps, settings, run, found);
   return updateStatefulSet(deps, settings, run, {
     manifest,
     sts: observation.statefulSet,

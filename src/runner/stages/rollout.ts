@@ -8,7 +8,7 @@ import { planPartitions, unavailableText } from '../../engine/plan.ts';
 import type { ImageChange } from '../../engine/report.ts';
 import { encodeProgress, encodeState, type Phase } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { rollBackFailedStage } from '../rollback/automatic.ts';
+import { automaticRollback } from '../rollback/automatic.ts';
 import { finish, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import { driveStages } from './driver.ts';
 import { diagnosisText, stageHooks } from './hooks.ts';
@@ -235,7 +235,7 @@ async function stageFailed(
       message: `${message}; ${why}`,
     });
   }
-  return rollBackFailedStage(deps, settings, run, {
+  return automaticRollback(deps, settings, run, {
     ref,
     progress,
     failed: { target, previous, originalPartition: staging.originalPartition, message },
