@@ -57,7 +57,7 @@ export function newProgress(
   });
 }
 
-/** How one StatefulSet's run ended, for `finish`. */
+/** How one StatefulSet's run ended, for `finishRun`. */
 export interface Ending {
   readonly ref: StatefulSetRef;
   readonly result: Result;
@@ -70,7 +70,7 @@ export interface Ending {
 }
 
 /** Ends the report with the run's result and waits until it is published. */
-export async function finish(deps: RunDeps, progress: Progress, end: Ending): Promise<StatefulSetResult> {
+export async function finishRun(deps: RunDeps, progress: Progress, end: Ending): Promise<StatefulSetResult> {
   progress.verdict(end.result, deps.clock.now());
   await progress.flush();
   return {

@@ -5,7 +5,7 @@ import type { StagedSpec } from '../../engine/decide.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { CHANGE_CAUSE, changeCause, encodeProgress } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { finish, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from '../stages/driver.ts';
 import type { StageHooks } from '../stages/hooks.ts';
 import type { Progress } from '../stages/progress.ts';
@@ -34,7 +34,11 @@ export interface AutomaticRollback {
 }
 
 /** Writes the previous revision's template back, marking the failed one so a later rollback skips it. */
-async function restorePrevious(deps: RunDeps, run: RunContext, rollback: AutomaticRollback): Promise<void> {
+async function writePreviousTemplate(
+  deps: RunDeps,
+  run: RunContext,
+  rollback: AutomaticRollback,
+): Promise<void> {
   const { failed, ref } = rollback;
   const cause = changeCause('rollback', { ...run, reason: `canary failed: ${failed.message}`.slice(0, 200) });
   await deps.cluster.patchStatefulSet(ref, {
@@ -73,7 +77,7 @@ export async function automaticRollback(
       revisionFailures: { [failed.target]: failed.message },
     });
   } else {
-    await restorePrevious(deps, run, rollback);
+    await writePreviousTemplate(deps, run, rollback);
     await waitForRevision(deps, ref, failed.previous, never);
   }
   const spec: StagedSpec = {
@@ -117,7 +121,7 @@ async function endAutomaticRollback(
       outcome.kind === 'failed'
         ? `${outcome.failure.pod} ${outcome.failure.reason}: ${outcome.failure.message}`
         : 'cancelled';
-    return finish(deps, progress, {
+    return finishRun(deps, progress, {
       ref,
       revision: failed.target,
       previous: failed.previous,
@@ -130,7 +134,7 @@ async function endAutomaticRollback(
     annotations: encodeProgress('rolled-back', 0),
   });
   report('succeeded');
-  return finish(deps, progress, {
+  return finishRun(deps, progress, {
     ref,
     revision: failed.previous,
     previous: failed.target,

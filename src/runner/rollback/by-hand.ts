@@ -8,7 +8,7 @@ import { imageChanges } from '../../engine/report.ts';
 import { decideStart } from '../../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from '../stages/driver.ts';
 import type { StageHooks } from '../stages/hooks.ts';
 import { stageHooks } from '../stages/hooks.ts';
@@ -115,12 +115,17 @@ export async function rollbackStatefulSet(
       `${ref.namespace}/${ref.name} already runs revision ${target.number} (${target.name}); nothing to roll back`,
     );
     progress.revisions(target.name, target.name, [], deps.clock.now(), false);
-    return finish(deps, progress, { ref, result: 'no-change', revision: target.name, previous: target.name });
+    return finishRun(deps, progress, {
+      ref,
+      result: 'no-change',
+      revision: target.name,
+      previous: target.name,
+    });
   }
   const previous = start.kind === 'resume' ? start.previous : sts.updateRevision;
   const reason = `back to revision ${target.number}${settings.reason ? `: ${settings.reason}` : ''}`;
   const fromPartition = start.kind === 'resume' ? start.fromPartition : sts.replicas;
-  if (start.kind === 'fresh') await restoreTemplate(deps, run, ref, { sts, target, previous, reason });
+  if (start.kind === 'fresh') await writeTargetTemplate(deps, run, ref, { sts, target, previous, reason });
   else
     deps.log.info(
       `${ref.namespace}/${ref.name}: resuming the rollback to revision ${target.number} at partition ${fromPartition}`,
@@ -142,7 +147,7 @@ export async function rollbackStatefulSet(
 }
 
 /** Writes the target's template with the partition frozen, recording the rollback's state. */
-async function restoreTemplate(
+async function writeTargetTemplate(
   deps: RunDeps,
   run: RunContext,
   ref: StatefulSetRef,
@@ -174,7 +179,7 @@ async function restoreTemplate(
   });
 }
 
-interface RollbackStaging {
+interface StagedRollback {
   readonly ref: StatefulSetRef;
   readonly progress: Progress;
   readonly target: RevisionInfo;
@@ -190,9 +195,9 @@ interface RollbackStaging {
 async function stageRollback(
   deps: RunDeps,
   settings: Settings,
-  staging: RollbackStaging,
+  staged: StagedRollback,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, reason, replicas } = staging;
+  const { ref, progress, target, reason, replicas } = staged;
   const deleted: string[] = [];
   const section = (state: 'in-progress' | 'succeeded' | 'failed') =>
     progress.rollback(
@@ -201,12 +206,12 @@ async function stageRollback(
     );
   section('in-progress');
   const partitions = planPartitions(settings.rollbackSteps, replicas);
-  const resumeAt = partitions.findIndex((p) => p <= staging.fromPartition);
-  const firstStage = staging.fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
-  progress.plan(partitions, replicas, replicas, deps.clock.now(), staging.ordinalsStart);
+  const resumeAt = partitions.findIndex((p) => p <= staged.fromPartition);
+  const firstStage = staged.fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
+  progress.plan(partitions, replicas, replicas, deps.clock.now(), staged.ordinalsStart);
   deps.log.info(
     `${ref.namespace}/${ref.name}: rollback partitions ${partitions.slice(firstStage).join(' -> ') || '(none)'}, ` +
-      unavailableText(staging.maxUnavailable, replicas),
+      unavailableText(staged.maxUnavailable, replicas),
   );
   for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
   const spec: StagedSpec = {
@@ -228,23 +233,23 @@ async function stageRollback(
   const outcome =
     partitions.length === 0
       ? undefined
-      : await driveStages(deps, ref, spec, firstStage, hooks, staging.signal);
+      : await driveStages(deps, ref, spec, firstStage, hooks, staged.signal);
   section(
     outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused'
       ? 'succeeded'
       : 'failed',
   );
-  return endManualRollback(deps, staging, outcome, partitions.length);
+  return endManualRollback(deps, staged, outcome, partitions.length);
 }
 
 /** Records how the manual rollback ended. `undefined`: there were no pods to stage. */
 async function endManualRollback(
   deps: RunDeps,
-  staging: RollbackStaging,
+  staged: StagedRollback,
   outcome: StagesOutcome | undefined,
   stages: number,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, previous } = staging;
+  const { ref, progress, target, previous } = staged;
   const ending = { ref, revision: target.name, previous };
   // A rollback has no pause hook: it never pauses.
   if (outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused') {
@@ -253,11 +258,11 @@ async function endManualRollback(
       ...partition,
       annotations: encodeProgress('rolled-back', stages),
     });
-    return finish(deps, progress, { ...ending, result: 'rolled-back' });
+    return finishRun(deps, progress, { ...ending, result: 'rolled-back' });
   }
   if (outcome.kind === 'cancelled') {
     await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('cancelled', outcome.stage) });
-    return finish(deps, progress, {
+    return finishRun(deps, progress, {
       ...ending,
       result: 'cancelled',
       message: `rollback cancelled at stage ${outcome.stage}`,
@@ -267,5 +272,5 @@ async function endManualRollback(
   progress.failed(f, deps.clock.now());
   await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('failed', f.stage) });
   const message = `rollback stage ${f.stage} failed: pod ${f.pod} ${f.reason}: ${f.message}; the partition stays where it is`;
-  return finish(deps, progress, { ...ending, result: 'failed', message });
+  return finishRun(deps, progress, { ...ending, result: 'failed', message });
 }

@@ -6,7 +6,7 @@ import type { StagedSpec } from '../../engine/decide.ts';
 import { imageChanges } from '../../engine/report.ts';
 import { CHANGE_CAUSE, changeCause } from '../../engine/state.ts';
 import type { Orphans } from '../../ports/cluster.ts';
-import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import { driveStages } from '../stages/driver.ts';
 import { stageHooks } from '../stages/hooks.ts';
 import { stageRollout } from '../stages/rollout.ts';
@@ -48,12 +48,12 @@ export async function createStatefulSet(
   const ending = { ref, revision: target, previous: undefined };
   // A creation has one stage and no pause hook: it never pauses.
   if (outcome.kind === 'complete' || outcome.kind === 'paused')
-    return finish(deps, progress, { ...ending, result: 'created' });
+    return finishRun(deps, progress, { ...ending, result: 'created' });
   if (outcome.kind === 'cancelled')
-    return finish(deps, progress, { ...ending, result: 'cancelled', message: 'cancelled while creating' });
+    return finishRun(deps, progress, { ...ending, result: 'cancelled', message: 'cancelled while creating' });
   progress.failed(outcome.failure, deps.clock.now());
   const f = outcome.failure;
-  return finish(deps, progress, {
+  return finishRun(deps, progress, {
     ...ending,
     result: 'failed',
     message: `new StatefulSet did not become Ready: ${f.pod} ${f.reason}: ${f.message}`,

@@ -10,7 +10,7 @@ import { decideStart } from '../../engine/resume.ts';
 import { decodeState } from '../../engine/state.ts';
 import { INT32_MAX } from '../../manifests/checks.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import type { Progress } from '../stages/progress.ts';
 import { stageRollout } from '../stages/rollout.ts';
 import { ValidationError } from '../validate.ts';
@@ -87,7 +87,7 @@ export async function rolloutSynced(
       `revision ${sts.updateRevision} failed its canary and its pods were replaced; Git still holds it. ` +
       'Revert the change in Git (the merged pull request): the next sync then brings the previous template back.';
     deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
-    return finish(deps, progress, { ...ending, result: 'halted', message });
+    return finishRun(deps, progress, { ...ending, result: 'halted', message });
   }
   return stageRollout(deps, settings, run, {
     ref,
@@ -125,12 +125,12 @@ async function alreadyRolled(
       'Run `command: park` once (or this rollout before the next sync) so later syncs are gated.';
     deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
     await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
-    return finish(deps, progress, { ...ending, result: 'not-gated', message });
+    return finishRun(deps, progress, { ...ending, result: 'not-gated', message });
   }
   deps.log.info(
     `${ref.namespace}/${ref.name}: revision ${sts.updateRevision} is rolled out already; nothing to do`,
   );
-  return finish(deps, progress, { ...ending, result: 'no-change' });
+  return finishRun(deps, progress, { ...ending, result: 'no-change' });
 }
 
 /** The StatefulSet, once the GitOps controller has created it (polled: nothing to watch before). */

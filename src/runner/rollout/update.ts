@@ -6,7 +6,7 @@ import type { Observation, StatefulSetObservation } from '../../engine/observati
 import { imageChanges, type RollbackReport } from '../../engine/report.ts';
 import { decideStart } from '../../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState } from '../../engine/state.ts';
-import { finish, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import type { Progress } from '../stages/progress.ts';
 import { stageRollout } from '../stages/rollout.ts';
 import { waitForRevision } from '../wait.ts';
@@ -65,7 +65,7 @@ export async function updateStatefulSet(
         `${ref.namespace}/${ref.name}: the pod template is unchanged (revision ${start.revision}); nothing to roll out`,
       );
       progress.revisions(start.revision, start.revision, [], deps.clock.now(), false);
-      return finish(deps, progress, {
+      return finishRun(deps, progress, {
         ref,
         result: 'no-change',
         revision: start.revision,

@@ -9,12 +9,12 @@ import type { ImageChange } from '../../engine/report.ts';
 import { encodeProgress, encodeState, type Phase } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { automaticRollback } from '../rollback/automatic.ts';
-import { finish, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
 import { driveStages } from './driver.ts';
 import { diagnosisText, stageHooks } from './hooks.ts';
 import type { Progress } from './progress.ts';
 
-export interface Staging {
+export interface StagedRollout {
   readonly ref: StatefulSetRef;
   readonly progress: Progress;
   readonly images: readonly ImageChange[];
@@ -45,15 +45,15 @@ export async function stageRollout(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,
-  staging: Staging,
+  staged: StagedRollout,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, previous, replicas } = staging;
-  await recordStart(deps, settings, run, staging);
-  const { partitions, firstStage } = planStages(deps, settings, staging);
+  const { ref, progress, target, previous, replicas } = staged;
+  await recordStart(deps, settings, run, staged);
+  const { partitions, firstStage } = planStages(deps, settings, staged);
   const ending = { ref, revision: target, previous };
   // No pods (replicas 0): nothing to gate; the template is in place for when it scales up.
   if (partitions.length === 0)
-    return finishSucceeded(deps, staging, { partition: staging.originalPartition }, 0);
+    return finishSucceeded(deps, staged, { partition: staged.originalPartition }, 0);
   const spec: StagedSpec = {
     targetRevision: target,
     partitions,
@@ -67,58 +67,58 @@ export async function stageRollout(
   const hooks = {
     ...stageHooks(progress, 'rolling-out'),
     shouldPause: (stage: number) =>
-      pausesAfter(settings.pauseAfter, stage, partitions.length, staging.resumedAfterPause),
+      pausesAfter(settings.pauseAfter, stage, partitions.length, staged.resumedAfterPause),
   };
   const analysis = { checks: settings.analysis, soakMs: settings.soakMs };
-  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, staging.signal, analysis);
+  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, staged.signal, analysis);
   switch (outcome.kind) {
     case 'complete':
       // Parked again (apply: false), so the next sync creates a new revision and restarts no pod.
       return finishSucceeded(
         deps,
-        staging,
-        staging.parkAt === undefined ? {} : { partition: staging.parkAt },
+        staged,
+        staged.parkAt === undefined ? {} : { partition: staged.parkAt },
         partitions.length,
       );
     case 'cancelled':
       await writePhase(deps, ref, 'cancelled', outcome.stage);
-      return finish(deps, progress, {
+      return finishRun(deps, progress, {
         ...ending,
         result: 'cancelled',
         message: `cancelled at stage ${outcome.stage}`,
       });
     case 'failed':
-      return stageFailed(deps, settings, run, staging, { spec, ...outcome });
+      return stageFailed(deps, settings, run, staged, { spec, ...outcome });
     case 'paused':
-      return stagePaused(deps, staging, partitions, outcome.stage);
+      return stagePaused(deps, staged, partitions, outcome.stage);
   }
 }
 
 /** Every stage passed: recorded, with the partition to leave (if any). */
 async function finishSucceeded(
   deps: RunDeps,
-  staging: Staging,
+  staged: StagedRollout,
   partition: { readonly partition?: number },
   stages: number,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, previous } = staging;
+  const { ref, progress, target, previous } = staged;
   await deps.cluster.patchStatefulSet(ref, {
     ...partition,
     annotations: encodeProgress('succeeded', stages),
     // A revision that failed once and now passed is good again.
     revisionFailures: { [target]: null },
   });
-  return finish(deps, progress, { ref, revision: target, previous, result: 'succeeded' });
+  return finishRun(deps, progress, { ref, revision: target, previous, result: 'succeeded' });
 }
 
 /** Stopped after `stage` as pause-after asked: recorded, and said how to go on. */
 async function stagePaused(
   deps: RunDeps,
-  staging: Staging,
+  staged: StagedRollout,
   partitions: readonly number[],
   stage: number,
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, previous } = staging;
+  const { ref, progress, target, previous } = staged;
   await deps.cluster.patchStatefulSet(ref, {
     annotations: { ...encodeProgress('paused', stage), ...encodePausedAt(deps.clock.now()) },
   });
@@ -127,7 +127,7 @@ async function stagePaused(
     `${partitions[stage - 1]}: to go on, run command promote (or comment /canary promote on the ` +
     'pull request); to go back, command abort (or /canary abort)';
   deps.log.notice(`${ref.namespace}/${ref.name}: ${how}`);
-  return finish(deps, progress, { ref, revision: target, previous, result: 'paused', message: how });
+  return finishRun(deps, progress, { ref, revision: target, previous, result: 'paused', message: how });
 }
 
 /** Records the rollout on the StatefulSet, so a rerun resumes and a rollback knows the original partition. */
@@ -135,16 +135,16 @@ async function recordStart(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,
-  staging: Staging,
+  staged: StagedRollout,
 ): Promise<void> {
-  const { ref, progress, target, previous } = staging;
+  const { ref, progress, target, previous } = staged;
   const state = encodeState({
     kind: 'rollout',
     phase: 'rolling-out',
     stage: 0,
     targetRevision: target,
     previousRevision: previous ?? target,
-    originalPartition: staging.originalPartition,
+    originalPartition: staged.originalPartition,
     runUrl: run.runUrl,
     commit: run.commit,
     pullRequest: run.pullRequest,
@@ -160,7 +160,7 @@ async function recordStart(
   await deps.cluster.patchStatefulSet(ref, {
     annotations: { ...state, ...plan, ...encodePausedAt(undefined) },
   });
-  progress.revisions(previous, target, staging.images, deps.clock.now());
+  progress.revisions(previous, target, staged.images, deps.clock.now());
 }
 
 /**
@@ -171,24 +171,24 @@ async function recordStart(
 function planStages(
   deps: RunDeps,
   settings: Settings,
-  staging: Staging,
+  staged: StagedRollout,
 ): { partitions: number[]; firstStage: number } {
-  const { ref, progress, target, previous, replicas, fromPartition } = staging;
+  const { ref, progress, target, previous, replicas, fromPartition } = staged;
   const partitions = planPartitions(settings.steps, replicas);
   const resumeAt = partitions.findIndex((p) => p <= fromPartition);
   const firstStage = fromPartition >= replicas ? 0 : Math.max(0, resumeAt);
-  progress.plan(partitions, replicas, replicas, deps.clock.now(), staging.ordinalsStart);
+  progress.plan(partitions, replicas, replicas, deps.clock.now(), staged.ordinalsStart);
   for (let i = 0; i < firstStage; i++) progress.stage(i + 1, { state: 'passed' }, deps.clock.now());
   const ahead = partitions.slice(firstStage);
   const route = (ahead[0] === fromPartition ? ahead : [fromPartition, ...ahead]).join(' -> ');
-  const start = staging.ordinalsStart;
+  const start = staged.ordinalsStart;
   const ordinals =
     start === 0 || replicas === 0
       ? ''
       : ` (ordinals ${start}..${start + replicas - 1}: a partition counts from ordinal ${start})`;
   deps.log.info(
     `${ref.namespace}/${ref.name}: ${previous ?? '(none)'} -> ${target}, ${replicas} replicas${ordinals}, partitions ${route}, ` +
-      unavailableText(staging.maxUnavailable, replicas),
+      unavailableText(staged.maxUnavailable, replicas),
   );
   // Steps can collapse with few replicas (a stage that moves no pod is dropped).
   for (const check of settings.analysis) {
@@ -207,10 +207,10 @@ async function stageFailed(
   deps: RunDeps,
   settings: Settings,
   run: RunContext,
-  staging: Staging,
+  staged: StagedRollout,
   failed: { readonly spec: StagedSpec; readonly failure: StageFailure; readonly observation: Observation },
 ): Promise<StatefulSetResult> {
-  const { ref, progress, target, previous } = staging;
+  const { ref, progress, target, previous } = staged;
   const { spec, failure, observation } = failed;
   progress.failed(failure, deps.clock.now());
   const where = failure.pod
@@ -227,7 +227,7 @@ async function stageFailed(
       (previous === undefined
         ? 'halted: there is no previous revision to roll back to'
         : 'halted with the partition where the stage put it');
-    return finish(deps, progress, {
+    return finishRun(deps, progress, {
       ref,
       result: 'halted',
       revision: target,
@@ -238,9 +238,9 @@ async function stageFailed(
   return automaticRollback(deps, settings, run, {
     ref,
     progress,
-    failed: { target, previous, originalPartition: staging.originalPartition, message },
+    failed: { target, previous, originalPartition: staged.originalPartition, message },
     observation,
-    byPods: staging.parkAt !== undefined,
+    byPods: staged.parkAt !== undefined,
   });
 }
 
