@@ -80,7 +80,7 @@ export async function composeCommentApp(options: CompositionOptions): Promise<Pi
       }
       const ok = outcomes.every((o) => o.failure === undefined);
       await react(octokit, policy, event, ok ? '+1' : '-1');
-      return merged(outcomes);
+      return mergedOutcome(outcomes);
     },
   };
 }
@@ -136,7 +136,7 @@ function answerLine(event: CommentEvent, text: string): string {
   return `> **@${event.author.replace(/[^A-Za-z0-9-]/g, '')}**, comment ${event.commentId}: ${text}`;
 }
 
-function merged(outcomes: readonly Outcome[]): Outcome {
+function mergedOutcome(outcomes: readonly Outcome[]): Outcome {
   const failed = outcomes.find((o) => o.failure !== undefined);
   const first = failed ?? outcomes[0] ?? NOTHING;
   return {

@@ -4,7 +4,7 @@ import {
   code,
   escapeMarkdown,
   fenced,
-  formatDuration,
+  formatElapsed,
   formatOrdinals,
   terminationMessageLimit,
 } from '../../src/adapters/github/markdown/inline.ts';
@@ -149,7 +149,7 @@ describe('fenced', () => {
   });
 });
 
-describe('formatDuration and formatOrdinals', () => {
+describe('formatElapsed and formatOrdinals', () => {
   const durations: Array<[number, string]> = [
     [0, '0s'],
     [42_400, '42s'],
@@ -157,7 +157,7 @@ describe('formatDuration and formatOrdinals', () => {
     [3_720_000, '1h 02m'],
   ];
   for (const [ms, text] of durations)
-    it(`formats ${ms} ms as ${text}`, () => assert.equal(formatDuration(ms), text));
+    it(`formats ${ms} ms as ${text}`, () => assert.equal(formatElapsed(ms), text));
 
   const ordinals: Array<[number[], string]> = [
     [[4], '4'],

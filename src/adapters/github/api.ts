@@ -174,14 +174,14 @@ function attempts<T>(policy: RetryPolicy, request: (signal: AbortSignal) => Prom
         if (!(error instanceof GitHubError) || retriesLeft === 0 || error.retryAfterMs === undefined) return;
         if (error.retryAfterMs > policy.maxRetryAfterMs) return;
         const extra = error.retryAfterMs - retryDelay;
-        if (extra > 0) await sleep(policy, extra);
+        if (extra > 0) await sleepOrReject(policy, extra);
       },
     },
   );
 }
 
 /** The policy's sleep, ended early (rejecting with the reason) when its signal aborts. */
-async function sleep(policy: RetryPolicy, ms: number): Promise<void> {
+async function sleepOrReject(policy: RetryPolicy, ms: number): Promise<void> {
   const { signal } = policy;
   if (signal === undefined) return policy.sleep(ms);
   signal.throwIfAborted();

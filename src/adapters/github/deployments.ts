@@ -50,7 +50,7 @@ function clampDescription(text: string): string {
 }
 
 /** What an ended report says: the revision it left running, and the one it left behind. */
-function outcomeText(report: RolloutReport): string {
+function endingText(report: RolloutReport): string {
   const { verdict, revision, previousRevision } = report;
   if (verdict === 'rolled-back') {
     // A manual rollback's revision is the one it restored; an automatic one's is the failed one.
@@ -74,7 +74,7 @@ export function deploymentStatus(report: RolloutReport): DeploymentStatus {
   const description =
     state === 'in_progress' && current !== undefined
       ? `${target}: ${stage} ${current.stage}/${report.stages.length}, ${current.updated}/${report.replicas} pods on ${onto}`
-      : `${target}: ${outcomeText(report)}`;
+      : `${target}: ${endingText(report)}`;
   return { state, description: clampDescription(description) };
 }
 

@@ -17,13 +17,13 @@ import type {
 
 type Fields = Record<string, unknown>;
 
-function merged(a: Fields, b: Fields): Fields {
+function mergedFields(a: Fields, b: Fields): Fields {
   const out: Fields = { ...a };
   for (const [key, value] of Object.entries(b)) {
     const mine = out[key];
     out[key] =
       mine && typeof mine === 'object' && value && typeof value === 'object'
-        ? merged(mine as Fields, value as Fields)
+        ? mergedFields(mine as Fields, value as Fields)
         : value;
   }
   return out;
@@ -48,10 +48,12 @@ function templateToApply(
   const updates = entries.filter((e) => mine(e) && e.operation === 'Update' && template(e) !== undefined);
   if (!apply || updates.length === 0) return undefined;
   let moved: Fields = {};
-  for (const update of updates) moved = merged(moved, template(update) as Fields);
+  for (const update of updates) moved = mergedFields(moved, template(update) as Fields);
   return entries.flatMap((entry): RawManagedFields[] => {
     if (entry === apply) {
-      return [{ ...entry, fieldsV1: merged(entry.fieldsV1 ?? {}, { 'f:spec': { 'f:template': moved } }) }];
+      return [
+        { ...entry, fieldsV1: mergedFields(entry.fieldsV1 ?? {}, { 'f:spec': { 'f:template': moved } }) },
+      ];
     }
     if (!updates.includes(entry)) return [entry];
     const { 'f:template': _template, ...spec } = (entry.fieldsV1?.['f:spec'] ?? {}) as Fields;

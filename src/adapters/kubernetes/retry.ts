@@ -74,7 +74,7 @@ export interface Retrier {
   readonly serverAnswered: boolean;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => {
@@ -134,7 +134,7 @@ export function createRetrier(options: RetryOptions & { server?: string } = {}):
               delayMs: retryDelay + Math.max(0, extra),
               error,
             });
-            if (extra > 0) await sleep(extra, signal);
+            if (extra > 0) await sleepUnlessAborted(extra, signal);
           },
         },
       );

@@ -25,7 +25,7 @@ const changeCauseAnnotation = 'kubernetes.io/change-cause';
 export const failedAnnotation = 'statefulset-canary.io/failed';
 
 /** Images by container name (init containers included: names are unique within a pod). */
-function templateImages(template: RawPodTemplate | undefined): Record<string, string> {
+function rawTemplateImages(template: RawPodTemplate | undefined): Record<string, string> {
   const images: Record<string, string> = {};
   const spec = template?.spec;
   for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
@@ -60,7 +60,7 @@ export function toStatefulSetObservation(raw: RawStatefulSet): StatefulSetObserv
     updatedReplicas: status.updatedReplicas ?? 0,
     availableReplicas: status.availableReplicas ?? 0,
     annotations: { ...(meta.annotations ?? {}) },
-    images: templateImages(spec.template),
+    images: rawTemplateImages(spec.template),
     template: spec.template,
   };
 }
@@ -235,7 +235,7 @@ export function toRevisionInfo(raw: RawControllerRevision, statefulSetName: stri
     hash: name.startsWith(prefix) ? name.slice(prefix.length) : name,
     number: raw.revision ?? 0,
     changeCause: raw.metadata?.annotations?.[changeCauseAnnotation],
-    images: templateImages(raw.data?.spec?.template),
+    images: rawTemplateImages(raw.data?.spec?.template),
     failed: raw.metadata?.annotations?.[failedAnnotation],
   };
 }

@@ -75,7 +75,7 @@ export function link(label: string, url: string): string {
 }
 
 /** "42s", "3m 05s", "1h 02m". */
-export function formatDuration(ms: number): string {
+export function formatElapsed(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);

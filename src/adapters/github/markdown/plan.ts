@@ -3,7 +3,7 @@
 // summary). Names, images, diffs, warnings and the API server's refusal come from the manifests
 // or the cluster: they go through code(), fenced() or escapeMarkdown(), never in raw.
 import type { PlanReport, StatefulSetPlan } from '../../../engine/plan-report.ts';
-import { code, escapeMarkdown, fenced, formatDuration, link } from './inline.ts';
+import { code, escapeMarkdown, fenced, formatElapsed, link } from './inline.ts';
 
 /** How much of a template diff or a refusal the plan shows (a comment holds 65536 characters). */
 const planDiffLimit = 20_000;
@@ -24,7 +24,7 @@ const kindWords: Record<StatefulSetPlan['kind'], string> = {
   'no-change': '⚪ no change',
 };
 
-function headline(sts: StatefulSetPlan): string {
+function planHeadline(sts: StatefulSetPlan): string {
   const restarted = sts.stages.reduce((n, s) => n + s.ordinals.length, 0);
   const what =
     sts.kind === 'change'
@@ -45,7 +45,7 @@ function images(sts: StatefulSetPlan): string[] {
   ];
 }
 
-function templateDiff(sts: StatefulSetPlan): string[] {
+function templateDiffLines(sts: StatefulSetPlan): string[] {
   if (sts.kind === 'no-change') {
     return ['**No change:** the pod template in the manifests equals the live one; no pod restarts.'];
   }
@@ -58,7 +58,7 @@ function templateDiff(sts: StatefulSetPlan): string[] {
   ];
 }
 
-function specChanges(sts: StatefulSetPlan): string[] {
+function specChangeLines(sts: StatefulSetPlan): string[] {
   if (sts.specChanges.length === 0) return [];
   return [
     '**Other spec changes:**',
@@ -91,7 +91,7 @@ function stages(sts: StatefulSetPlan): string[] {
       return `| ${s.stage} | ${s.partition} | ${s.ordinals.map(pod).join(', ') || '—'} | ${done}/${sts.replicas} |`;
     }),
     '',
-    `**Soak:** ${formatDuration(sts.soakMs)} per stage (at least \`minReadySeconds\`) · **Pauses:** ${pauses(sts)} · **maxUnavailable:** ${escapeMarkdown(sts.maxUnavailable ?? 'at most 1 pod down at once')}`,
+    `**Soak:** ${formatElapsed(sts.soakMs)} per stage (at least \`minReadySeconds\`) · **Pauses:** ${pauses(sts)} · **maxUnavailable:** ${escapeMarkdown(sts.maxUnavailable ?? 'at most 1 pod down at once')}`,
     ...(sts.analysis.length
       ? [
           '',
@@ -138,7 +138,7 @@ function refusal(plan: PlanReport, target: string | undefined): string[] {
   ];
 }
 
-function footer(options: PlanRenderOptions): string {
+function planFooter(options: PlanRenderOptions): string {
   const parts = [
     options.commit === undefined ? undefined : `Planned for commit ${code(options.commit.slice(0, 12))}`,
     options.runUrl === undefined ? undefined : link('Workflow run', options.runUrl),
@@ -157,11 +157,11 @@ function join(blocks: readonly (readonly string[])[], marker: string | undefined
 
 function statefulSetBlocks(plan: PlanReport, sts: StatefulSetPlan): string[][] {
   return [
-    [headline(sts)],
+    [planHeadline(sts)],
     [`**Context:** ${code(plan.context)} · **Replicas:** ${sts.replicas}`],
     images(sts),
-    templateDiff(sts),
-    specChanges(sts),
+    templateDiffLines(sts),
+    specChangeLines(sts),
     stages(sts),
     warnings(sts),
   ];
@@ -176,18 +176,19 @@ export function renderStatefulSetPlan(
   target: string | undefined,
   options: PlanRenderOptions = {},
 ): string {
-  if (plan.refusal !== undefined) return join([refusal(plan, target), [footer(options)]], options.marker);
+  if (plan.refusal !== undefined) return join([refusal(plan, target), [planFooter(options)]], options.marker);
   const sts = plan.statefulSets.find((s) => `${s.namespace}/${s.name}` === target);
   const blocks = sts === undefined ? [] : statefulSetBlocks(plan, sts);
-  return join([...blocks, others(plan), [footer(options)]], options.marker);
+  return join([...blocks, others(plan), [planFooter(options)]], options.marker);
 }
 
 /** The whole plan (the job summary). */
 export function renderPlan(plan: PlanReport, options: PlanRenderOptions = {}): string {
-  if (plan.refusal !== undefined) return join([refusal(plan, undefined), [footer(options)]], options.marker);
+  if (plan.refusal !== undefined)
+    return join([refusal(plan, undefined), [planFooter(options)]], options.marker);
   const blocks = plan.statefulSets.flatMap((sts) => statefulSetBlocks(plan, sts));
   if (plan.statefulSets.length === 0) blocks.push(['### Plan: no StatefulSet in the manifests']);
-  return join([...blocks, others(plan), [footer(options)]], options.marker);
+  return join([...blocks, others(plan), [planFooter(options)]], options.marker);
 }
 
 /** Why the plan did not run (a fork's pull request): the job summary. */
@@ -205,7 +206,7 @@ export function renderPlanGone(target: string | undefined, note: string, options
       [
         `${what} ${note}: a merge does not roll it out. The plans of the StatefulSets it holds are in their own comments.`,
       ],
-      [footer(options)],
+      [planFooter(options)],
     ],
     options.marker,
   );

@@ -16,7 +16,7 @@ import {
   code,
   escapeMarkdown,
   fenced,
-  formatDuration,
+  formatElapsed,
   formatOrdinals,
   link,
   terminationMessageLimit,
@@ -53,7 +53,7 @@ const rollbackStates: Record<RollbackReport['state'], string> = {
   failed: '❌ failed',
 };
 
-function headline(report: RolloutReport): string {
+function reportHeadline(report: RolloutReport): string {
   const verdict = verdicts[report.verdict];
   const what = report.kind === 'rollback' ? verdict.rollback : verdict.rollout;
   const target = code(`${report.namespace}/${report.name}`);
@@ -85,7 +85,7 @@ function stageRow(stage: StageReport, report: RolloutReport): string {
     stage.endedAt ??
     (stage.state === 'progressing' || stage.state === 'soaking' ? report.updatedAt : undefined);
   const duration =
-    stage.startedAt === undefined || end === undefined ? '—' : formatDuration(end - stage.startedAt);
+    stage.startedAt === undefined || end === undefined ? '—' : formatElapsed(end - stage.startedAt);
   return `| ${stage.stage}${ordinals} | ${stage.partition} | ${stage.updated}/${report.replicas} | ${stageStates[stage.state]} | ${duration} |`;
 }
 
@@ -169,7 +169,7 @@ function rollbackSection(rollback: RollbackReport): string[] {
   ];
 }
 
-function footer(report: RolloutReport, planUrl: string | undefined): string {
+function reportFooter(report: RolloutReport, planUrl: string | undefined): string {
   const updated = `Last updated ${new Date(report.updatedAt).toISOString()}`;
   const plan = planUrl === undefined ? '' : `${link('Plan of this change', planUrl)} · `;
   return report.runUrl === undefined
@@ -210,7 +210,7 @@ export function renderReport(
   } = {},
 ): string {
   const blocks: string[][] = [
-    [headline(report)],
+    [reportHeadline(report)],
     revisions(report),
     stagesTable(report),
     stuckSection(report),
@@ -219,7 +219,7 @@ export function renderReport(
   if (report.verdict === 'paused') blocks.push(pausedSection(report));
   if (report.failure !== undefined) blocks.push(failureSection(report.failure));
   if (report.rollback !== undefined) blocks.push(rollbackSection(report.rollback));
-  blocks.push([footer(report, options.planUrl)]);
+  blocks.push([reportFooter(report, options.planUrl)]);
   const body = blocks
     .filter((block) => block.length > 0)
     .map((block) => block.join('\n'))
