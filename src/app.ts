@@ -18,7 +18,7 @@ import { statusText } from './runner/commands/status.ts';
 import { rollbackStatefulSet } from './runner/rollback/by-hand.ts';
 import { rolloutAll } from './runner/rollout/all.ts';
 import { refOf } from './runner/rollout/objects.ts';
-import type { RunContext, StatefulSetResult } from './runner/run.ts';
+import type { RunContext, RunScope, StatefulSetResult } from './runner/run.ts';
 import type { StageOutput } from './runner/stages/progress.ts';
 import { ValidationError, validate } from './runner/validate.ts';
 
@@ -34,6 +34,11 @@ export interface AppDeps {
   readonly cwd: string;
   /** Where a plan goes besides the log (the pull request's plan comment); none: the log only. */
   readonly publishPlan?: (plan: PlanReport) => Promise<void>;
+}
+
+/** The run scope, with the app's deps (the lock among them). */
+interface AppScope extends RunScope {
+  readonly deps: AppDeps;
 }
 
 /** How one StatefulSet's part of the run ended (the `statefulsets` output). */
@@ -68,33 +73,28 @@ export async function execute(
   signal: AbortSignal,
 ): Promise<Outcome> {
   const started = deps.clock.now();
+  const scope: AppScope = { deps, settings, run, signal };
   const finish = (results: StatefulSetResult[], text?: string): Outcome =>
     summarize(settings, results, (deps.clock.now() - started) / 1000, text);
   switch (settings.command) {
     case 'rollout':
-      return finish(await rollout(settings, deps, run, signal));
+      return finish(await rollout(scope));
     case 'rollback': {
       const ref = targetRef(settings, deps);
-      const result = await withLocks(deps, settings, run, [ref], signal, (locked) =>
-        rollbackStatefulSet(deps, settings, run, ref, locked),
-      );
+      const result = await withLocks(scope, [ref], (locked) => rollbackStatefulSet(locked, ref));
       return finish([result]);
     }
     case 'promote':
     case 'abort': {
       const ref = targetRef(settings, deps);
-      const result = await withLocks(deps, settings, run, [ref], signal, (locked) =>
-        settings.command === 'promote'
-          ? promoteStatefulSet(deps, settings, run, ref, locked)
-          : abortStatefulSet(deps, settings, run, ref),
+      const result = await withLocks(scope, [ref], (locked) =>
+        settings.command === 'promote' ? promoteStatefulSet(locked, ref) : abortStatefulSet(locked, ref),
       );
       return finish([result]);
     }
     case 'park': {
       const ref = targetRef(settings, deps);
-      const text = await withLocks(deps, settings, run, [ref], signal, () =>
-        parkStatefulSet(deps, settings, ref),
-      );
+      const text = await withLocks(scope, [ref], (locked) => parkStatefulSet(locked, ref));
       return finish([], text);
     }
     case 'comment':
@@ -115,12 +115,8 @@ export async function execute(
 }
 
 /** The manifests, validated (a dry-run apply), then every StatefulSet they hold rolled out under its lock. */
-async function rollout(
-  settings: Settings,
-  deps: AppDeps,
-  run: RunContext,
-  signal: AbortSignal,
-): Promise<StatefulSetResult[]> {
+async function rollout(scope: AppScope): Promise<StatefulSetResult[]> {
+  const { deps, settings } = scope;
   const manifests = await load(settings, deps);
   const validated = await validate(deps.cluster, deps.log, manifests, {
     asNew: !settings.apply,
@@ -130,9 +126,7 @@ async function rollout(
   if (settings.apply && validated.newNamespaces.length > 0)
     await deps.cluster.apply(validated.newNamespaces, { dryRun: false });
   const refs = manifests.statefulSets.map((s) => refOf(s.object));
-  return withLocks(deps, settings, run, refs, signal, (locked) =>
-    rolloutAll(deps, settings, run, manifests, validated, locked),
-  );
+  return withLocks(scope, refs, (locked) => rolloutAll(locked, manifests, validated));
 }
 
 function targetRef(settings: Settings, deps: AppDeps): StatefulSetRef {
@@ -149,14 +143,13 @@ function load(settings: Settings, deps: AppDeps) {
   });
 }
 
+/** Runs `body` holding the lock of every StatefulSet of `refs`; its scope's signal also stops on a lost lock. */
 async function withLocks<T>(
-  deps: AppDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: AppScope,
   refs: readonly StatefulSetRef[],
-  signal: AbortSignal,
-  body: (signal: AbortSignal) => Promise<T>,
+  body: (locked: RunScope) => Promise<T>,
 ): Promise<T> {
+  const { deps, settings, run, signal } = scope;
   // The run URL tells people who holds the lock; the process makes two jobs of one run distinct.
   const holder = `${run.runUrl ?? 'statefulset-canary CLI'} (${hostname()} pid ${process.pid})`;
   const held: LockHandle[] = [];
@@ -170,7 +163,7 @@ async function withLocks<T>(
       );
     }
     // Losing a lock stops the run like a cancellation: before the next partition write.
-    return await body(AbortSignal.any([signal, ...held.map((h) => h.lost)]));
+    return await body({ ...scope, signal: AbortSignal.any([signal, ...held.map((h) => h.lost)]) });
   } finally {
     for (const handle of held.reverse()) {
       await handle

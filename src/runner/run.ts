@@ -1,5 +1,6 @@
-// One run of the runner: what it depends on, where it runs from, and how each StatefulSet's
-// part of it starts (its report) and ends (its result).
+// One run of the runner: its scope (what it depends on, its settings, where it runs from, its
+// cancel), and how each StatefulSet's part of it starts (its report) and ends (its result).
+import type { Settings } from '../config/settings.ts';
 import type { Result } from '../engine/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../ports/cluster.ts';
@@ -24,6 +25,18 @@ export interface RunContext {
   readonly runUrl: string | undefined;
   readonly commit: string | undefined;
   readonly pullRequest: number | undefined;
+}
+
+/**
+ * What every runner function works within, passed as one value: a new thing the whole runner
+ * needs is one more field here, not one more parameter everywhere.
+ */
+export interface RunScope {
+  readonly deps: RunDeps;
+  readonly settings: Settings;
+  readonly run: RunContext;
+  /** The run's cancel (and a lost lock): stops it before the next partition write. */
+  readonly signal: AbortSignal;
 }
 
 export interface StatefulSetResult {

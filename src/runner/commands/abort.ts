@@ -1,17 +1,12 @@
 // `abort`: a person ends a rollout paused between stages (or halted) by rolling it back, as an
 // automatic rollback does.
-import type { Settings } from '../../config/settings.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { automaticRollback } from '../rollback/automatic.ts';
-import { newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { newProgress, type RunScope, type StatefulSetResult } from '../run.ts';
 import { recorded } from './recorded.ts';
 
-export async function abortStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  ref: StatefulSetRef,
-): Promise<StatefulSetResult> {
+export async function abortStatefulSet(scope: RunScope, ref: StatefulSetRef): Promise<StatefulSetResult> {
+  const { deps, settings, run } = scope;
   const { observation, state } = await recorded(deps, ref, 'abort');
   const message = `aborted by ${run.runUrl ?? 'the command line'} at stage ${state.stage} (${state.phase})${
     settings.reason ? `: ${settings.reason}` : ''
@@ -25,7 +20,7 @@ export async function abortStatefulSet(
     observation.statefulSet.replicas,
   );
   progress.revisions(state.previousRevision, state.targetRevision, [], deps.clock.now());
-  return automaticRollback(deps, settings, run, {
+  return automaticRollback(scope, {
     ref,
     progress,
     failed: {

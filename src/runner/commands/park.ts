@@ -1,17 +1,13 @@
 // `command: park`: prepares a StatefulSet for a GitOps controller's syncs (apply: false), so a
 // sync of a new template creates a new revision and restarts no pod until a rollout gates it.
-import type { Settings } from '../../config/settings.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { checkPartitionOwners, PARKED } from '../rollout/gitops.ts';
-import type { RunDeps } from '../run.ts';
+import type { RunScope } from '../run.ts';
 import { ValidationError } from '../validate.ts';
 
 /** `command: park`: prepares a StatefulSet for a GitOps controller's syncs. */
-export async function parkStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  ref: StatefulSetRef,
-): Promise<string> {
+export async function parkStatefulSet(scope: RunScope, ref: StatefulSetRef): Promise<string> {
+  const { deps, settings } = scope;
   const observation = await deps.cluster.observe(ref);
   if (!observation) throw new ValidationError(`StatefulSet ${ref.namespace}/${ref.name} was not found`);
   checkPartitionOwners(observation.statefulSet, settings.fieldManager);

@@ -4,17 +4,12 @@ import type { Settings } from '../../config/settings.ts';
 import { decodePausedAt, decodePlan } from '../../engine/pause.ts';
 import { imageChanges } from '../../engine/report.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { newProgress, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { stageRollout } from '../stages/rollout.ts';
 import { recorded } from './recorded.ts';
 
-export async function promoteStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  ref: StatefulSetRef,
-  signal: AbortSignal,
-): Promise<StatefulSetResult> {
+export async function promoteStatefulSet(scope: RunScope, ref: StatefulSetRef): Promise<StatefulSetResult> {
+  const { deps, settings, run } = scope;
   const { observation, state } = await recorded(deps, ref, 'promote');
   const sts = observation.statefulSet;
   const plan = decodePlan(sts.annotations);
@@ -27,9 +22,7 @@ export async function promoteStatefulSet(
     `${ref.namespace}/${ref.name}: promoting the rollout of ${state.targetRevision} from stage ${state.stage}${waited}`,
   );
   return stageRollout(
-    deps,
-    started,
-    { ...run, pullRequest: run.pullRequest ?? state.pullRequest },
+    { ...scope, settings: started, run: { ...run, pullRequest: run.pullRequest ?? state.pullRequest } },
     {
       ref,
       progress: newProgress(deps, run, ref, 'rollout', sts.replicas),
@@ -41,7 +34,6 @@ export async function promoteStatefulSet(
       replicas: sts.replicas,
       ordinalsStart: sts.ordinalsStart,
       maxUnavailable: sts.maxUnavailable,
-      signal,
       resumedAfterPause: state.stage,
     },
   );

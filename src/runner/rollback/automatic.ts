@@ -1,11 +1,10 @@
 // Automatic rollback of a failed canary: freeze, restore the previous revision's template
 // from its ControllerRevision, unstick pods the controller will not replace, restore the partition.
-import type { Settings } from '../../config/settings.ts';
 import type { StagedSpec } from '../../engine/decide.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { CHANGE_CAUSE, changeCause, encodeProgress } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { finishRun, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from '../stages/driver.ts';
 import type { StageHooks } from '../stages/hooks.ts';
 import type { Progress } from '../stages/progress.ts';
@@ -34,11 +33,8 @@ export interface AutomaticRollback {
 }
 
 /** Writes the previous revision's template back, marking the failed one so a later rollback skips it. */
-async function writePreviousTemplate(
-  deps: RunDeps,
-  run: RunContext,
-  rollback: AutomaticRollback,
-): Promise<void> {
+async function writePreviousTemplate(scope: RunScope, rollback: AutomaticRollback): Promise<void> {
+  const { deps, run } = scope;
   const { failed, ref } = rollback;
   const cause = changeCause('rollback', { ...run, reason: `canary failed: ${failed.message}`.slice(0, 200) });
   await deps.cluster.patchStatefulSet(ref, {
@@ -50,11 +46,10 @@ async function writePreviousTemplate(
 }
 
 export async function automaticRollback(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: RunScope,
   rollback: AutomaticRollback,
 ): Promise<StatefulSetResult> {
+  const { deps, settings } = scope;
   const { ref, progress, failed } = rollback;
   // Held where the failing stage put it: pods below it never left the previous revision.
   const partition = rollback.observation.statefulSet.partition;
@@ -77,7 +72,7 @@ export async function automaticRollback(
       revisionFailures: { [failed.target]: failed.message },
     });
   } else {
-    await writePreviousTemplate(deps, run, rollback);
+    await writePreviousTemplate(scope, rollback);
     await waitForRevision(deps, ref, failed.previous, never);
   }
   const spec: StagedSpec = {

@@ -1,6 +1,5 @@
 // Manual rollback (workflow_dispatch): restore an earlier revision's template from its
 // ControllerRevision with the partition frozen, then step it down with the rollback stages.
-import type { Settings } from '../../config/settings.ts';
 import type { StagedSpec } from '../../engine/decide.ts';
 import type { RevisionInfo, StatefulSetObservation } from '../../engine/observation.ts';
 import { planPartitions, unavailableText } from '../../engine/plan.ts';
@@ -8,7 +7,7 @@ import { imageChanges } from '../../engine/report.ts';
 import { decideStart } from '../../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from '../stages/driver.ts';
 import type { StageHooks } from '../stages/hooks.ts';
 import { stageHooks } from '../stages/hooks.ts';
@@ -73,20 +72,18 @@ function chooseTarget(
 }
 
 export async function rollbackStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: RunScope,
   ref: StatefulSetRef,
-  signal: AbortSignal,
   pick: { readonly revisionName?: string } = {},
 ): Promise<StatefulSetResult> {
+  const { deps, settings, run, signal } = scope;
   const found = await deps.cluster.observe(ref);
   if (!found) {
     throw new RollbackTargetError(
       `StatefulSet ${ref.namespace}/${ref.name} was not found: check the statefulset and namespace inputs`,
     );
   }
-  const { observation: before, finished } = await resumeInterruptedRollback(deps, settings, run, found);
+  const { observation: before, finished } = await resumeInterruptedRollback(scope, found);
   const sts = before.statefulSet;
   // After finishing an interrupted automatic rollback, "the previous revision" is where it went.
   const wanted = pick.revisionName ?? settings.toRevision ?? finished?.toRevision;
@@ -125,14 +122,14 @@ export async function rollbackStatefulSet(
   const previous = start.kind === 'resume' ? start.previous : sts.updateRevision;
   const reason = `back to revision ${target.number}${settings.reason ? `: ${settings.reason}` : ''}`;
   const fromPartition = start.kind === 'resume' ? start.fromPartition : sts.replicas;
-  if (start.kind === 'fresh') await writeTargetTemplate(deps, run, ref, { sts, target, previous, reason });
+  if (start.kind === 'fresh') await writeTargetTemplate(scope, ref, { sts, target, previous, reason });
   else
     deps.log.info(
       `${ref.namespace}/${ref.name}: resuming the rollback to revision ${target.number} at partition ${fromPartition}`,
     );
   await waitForRevision(deps, ref, target.name, signal);
   progress.revisions(previous, target.name, imageChanges(sts.images, target.images), deps.clock.now());
-  return stageRollback(deps, settings, {
+  return stageRollback(scope, {
     ref,
     progress,
     target,
@@ -142,17 +139,16 @@ export async function rollbackStatefulSet(
     replicas: sts.replicas,
     ordinalsStart: sts.ordinalsStart,
     maxUnavailable: sts.maxUnavailable,
-    signal,
   });
 }
 
 /** Writes the target's template with the partition frozen, recording the rollback's state. */
 async function writeTargetTemplate(
-  deps: RunDeps,
-  run: RunContext,
+  scope: RunScope,
   ref: StatefulSetRef,
   what: { sts: StatefulSetObservation; target: RevisionInfo; previous: string; reason: string },
 ): Promise<void> {
+  const { deps, run } = scope;
   const { sts, target, previous, reason } = what;
   deps.log.info(
     `${ref.namespace}/${ref.name}: rolling back from bad revision ${previous} to target revision ${target.number} (${target.name}), partition held at ${sts.replicas}`,
@@ -189,14 +185,10 @@ interface StagedRollback {
   readonly replicas: number;
   readonly ordinalsStart: number;
   readonly maxUnavailable: number | string | undefined;
-  readonly signal: AbortSignal;
 }
 
-async function stageRollback(
-  deps: RunDeps,
-  settings: Settings,
-  staged: StagedRollback,
-): Promise<StatefulSetResult> {
+async function stageRollback(scope: RunScope, staged: StagedRollback): Promise<StatefulSetResult> {
+  const { deps, settings } = scope;
   const { ref, progress, target, reason, replicas } = staged;
   const deleted: string[] = [];
   const section = (state: 'in-progress' | 'succeeded' | 'failed') =>
@@ -231,9 +223,7 @@ async function stageRollback(
     },
   };
   const outcome =
-    partitions.length === 0
-      ? undefined
-      : await driveStages(deps, ref, spec, firstStage, hooks, staged.signal);
+    partitions.length === 0 ? undefined : await driveStages(deps, ref, spec, firstStage, hooks, scope.signal);
   section(
     outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused'
       ? 'succeeded'

@@ -3,11 +3,10 @@
 // partition, so phase `rolling-back` of a rollout is still recorded on the StatefulSet, the
 // partition is where the failing stage held it, and pods may still be stuck on the bad revision.
 // The next run of any command on that StatefulSet finishes it first, the same way.
-import type { Settings } from '../../config/settings.ts';
 import type { Observation } from '../../engine/observation.ts';
 import type { RollbackReport } from '../../engine/report.ts';
 import { decodeState } from '../../engine/state.ts';
-import { newProgress, type RunContext, type RunDeps } from '../run.ts';
+import { newProgress, type RunScope } from '../run.ts';
 import { automaticRollback } from './automatic.ts';
 
 export interface Resumed {
@@ -18,12 +17,8 @@ export interface Resumed {
 }
 
 /** Finishes an automatic rollback left unfinished, if there is one; else returns `observation` as is. */
-export async function resumeInterruptedRollback(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  observation: Observation,
-): Promise<Resumed> {
+export async function resumeInterruptedRollback(scope: RunScope, observation: Observation): Promise<Resumed> {
+  const { deps, settings, run } = scope;
   const sts = observation.statefulSet;
   const state = decodeState(sts.annotations);
   if (state?.kind !== 'rollout' || state.phase !== 'rolling-back')
@@ -40,7 +35,7 @@ export async function resumeInterruptedRollback(
   );
   const progress = newProgress(deps, run, ref, 'rollout', sts.replicas);
   progress.revisions(state.targetRevision, state.previousRevision, [], deps.clock.now(), false);
-  const result = await automaticRollback(deps, settings, run, {
+  const result = await automaticRollback(scope, {
     ref,
     progress,
     failed: {

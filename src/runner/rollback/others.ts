@@ -1,17 +1,14 @@
 // `on-failure-others: rollback`: when one StatefulSet of a run fails, the ones this run
 // already rolled out go back, newest first, to the revision they had.
-import type { Settings } from '../../config/settings.ts';
-import type { RunContext, RunDeps, StatefulSetResult } from '../run.ts';
+import type { RunScope, StatefulSetResult } from '../run.ts';
 import { rollbackStatefulSet } from './by-hand.ts';
 
 /** Rolls back, newest first, each StatefulSet this run moved to a new revision. */
 export async function rollbackOthers(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: RunScope,
   done: readonly StatefulSetResult[],
-  signal: AbortSignal,
 ): Promise<StatefulSetResult[]> {
+  const { deps, settings } = scope;
   const results: StatefulSetResult[] = [];
   for (const earlier of [...done].reverse()) {
     if (earlier.result !== 'succeeded' || earlier.previousRevision === undefined) continue;
@@ -22,9 +19,13 @@ export async function rollbackOthers(
     const reason = `another StatefulSet of the same run failed (on-failure-others: rollback)`;
     try {
       results.push(
-        await rollbackStatefulSet(deps, { ...settings, toRevision: undefined, reason }, run, ref, signal, {
-          revisionName: earlier.previousRevision,
-        }),
+        await rollbackStatefulSet(
+          { ...scope, settings: { ...settings, toRevision: undefined, reason } },
+          ref,
+          {
+            revisionName: earlier.previousRevision,
+          },
+        ),
       );
     } catch (error) {
       deps.log.warning(`Could not roll ${ref.namespace}/${ref.name} back: ${(error as Error).message}`);

@@ -1,12 +1,11 @@
 // A rollout of all the manifests: the other objects first, then each StatefulSet in file
 // order, stopping at the first that fails; with `on-failure-others: rollback`, the ones this
 // run already rolled out go back to the revision they had.
-import type { Settings } from '../../config/settings.ts';
 import { describe } from '../../manifests/checks.ts';
 import type { ManifestSet } from '../../manifests/load.ts';
 import { resumeInterruptedRollback } from '../rollback/interrupted.ts';
 import { rollbackOthers } from '../rollback/others.ts';
-import type { RunContext, RunDeps, StatefulSetResult } from '../run.ts';
+import type { RunScope, StatefulSetResult } from '../run.ts';
 import type { Validated } from '../validate.ts';
 import { createStatefulSet } from './create.ts';
 import { rolloutSynced } from './gitops.ts';
@@ -16,13 +15,11 @@ import { updateStatefulSet } from './update.ts';
 const OK = ['succeeded', 'no-change', 'created'];
 
 export async function rolloutAll(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: RunScope,
   manifests: ManifestSet,
   validated: Validated,
-  signal: AbortSignal,
 ): Promise<StatefulSetResult[]> {
+  const { deps, settings } = scope;
   // apply: false leaves every object to the GitOps controller.
   if (settings.apply && validated.others.length > 0) {
     const names = validated.others.map((o) => describe(o.object)).join(', ');
@@ -37,36 +34,28 @@ export async function rolloutAll(
     const dryRun = validated.statefulSets[index] ?? item.object;
     const manifest = { object: item.object, dryRun };
     const result = settings.apply
-      ? await rolloutStatefulSet(deps, settings, run, manifest, signal)
-      : await rolloutSynced(deps, settings, run, manifest, signal);
+      ? await rolloutStatefulSet(scope, manifest)
+      : await rolloutSynced(scope, manifest);
     done.push(result);
     if (OK.includes(result.result)) continue;
     const untouched = manifests.statefulSets.slice(index + 1).map((s) => describe(s.object));
     if (untouched.length > 0)
       deps.log.warning(`Not rolled out, because ${describe(item.object)} failed: ${untouched.join(', ')}`);
-    if (settings.onFailureOthers === 'rollback')
-      done.push(...(await rollbackOthers(deps, settings, run, done, signal)));
+    if (settings.onFailureOthers === 'rollback') done.push(...(await rollbackOthers(scope, done)));
     break;
   }
   return done;
 }
 
 /** Rolls a validated StatefulSet manifest out as a staged canary. */
-async function rolloutStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  manifest: Manifest,
-  signal: AbortSignal,
-): Promise<StatefulSetResult> {
-  const found = await deps.cluster.observe(refOf(manifest.object));
-  if (found === undefined) return createStatefulSet(deps, settings, run, manifest, signal);
-  const { observation, finished } = await resumeInterruptedRollback(deps, settings, run, found);
-  return updateStatefulSet(deps, settings, run, {
+async function rolloutStatefulSet(scope: RunScope, manifest: Manifest): Promise<StatefulSetResult> {
+  const found = await scope.deps.cluster.observe(refOf(manifest.object));
+  if (found === undefined) return createStatefulSet(scope, manifest);
+  const { observation, finished } = await resumeInterruptedRollback(scope, found);
+  return updateStatefulSet(scope, {
     manifest,
     sts: observation.statefulSet,
     pods: observation,
-    signal,
     finished,
   });
 }

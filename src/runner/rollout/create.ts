@@ -1,12 +1,11 @@
 // A StatefulSet that does not exist: create it, or, when a StatefulSet of that name was deleted
 // with `--cascade=orphan` and its pods still run, roll out over them as an update (frozen,
 // canary, stages, rollback), never by replacing them all at once.
-import type { Settings } from '../../config/settings.ts';
 import type { StagedSpec } from '../../engine/decide.ts';
 import { imageChanges } from '../../engine/report.ts';
 import { CHANGE_CAUSE, changeCause } from '../../engine/state.ts';
 import type { Orphans } from '../../ports/cluster.ts';
-import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages } from '../stages/driver.ts';
 import { stageHooks } from '../stages/hooks.ts';
 import { stageRollout } from '../stages/rollout.ts';
@@ -15,16 +14,11 @@ import type { Manifest } from './objects.ts';
 import { refOf, replicasOf, selectorOf, withPartition } from './objects.ts';
 import { updateStatefulSet } from './update.ts';
 
-export async function createStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  manifest: Manifest,
-  signal: AbortSignal,
-): Promise<StatefulSetResult> {
+export async function createStatefulSet(scope: RunScope, manifest: Manifest): Promise<StatefulSetResult> {
+  const { deps, settings, run, signal } = scope;
   const ref = refOf(manifest.object);
   const orphans = await deps.cluster.orphans(ref, selectorOf(manifest.object));
-  if (orphans.pods.length > 0) return adoptOrphans(deps, settings, run, manifest, orphans, signal);
+  if (orphans.pods.length > 0) return adoptOrphans(scope, manifest, orphans);
   const replicas = replicasOf(manifest.object) ?? 1;
   const progress = newProgress(deps, run, ref, 'rollout', replicas);
   deps.log.info(
@@ -68,13 +62,11 @@ export async function createStatefulSet(
  * but a failure can only halt: there is no template to go back to.
  */
 async function adoptOrphans(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: RunScope,
   manifest: Manifest,
   orphans: Orphans,
-  signal: AbortSignal,
 ): Promise<StatefulSetResult> {
+  const { deps, run, signal } = scope;
   const ref = refOf(manifest.object);
   const running = mostCommon(orphans.pods.map((p) => p.revision));
   const revision = orphans.revisions.find((r) => r.name === running);
@@ -90,10 +82,9 @@ async function adoptOrphans(
     await deps.cluster.apply([withPartition(manifest.object, replicas, {}, { template })], { dryRun: false });
     const adopted = await waitForRevision(deps, ref, undefined, signal);
     // The deleted StatefulSet ran every pod on one revision: its partition was, in effect, 0.
-    return updateStatefulSet(deps, settings, run, {
+    return updateStatefulSet(scope, {
       manifest,
       sts: adopted.statefulSet,
-      signal,
       originalPartition: 0,
     });
   }
@@ -103,7 +94,7 @@ async function adoptOrphans(
   );
   await deps.cluster.apply([withPartition(manifest.object, replicas, cause)], { dryRun: false });
   const observed = await waitForRevision(deps, ref, undefined, signal);
-  return stageRollout(deps, settings, run, {
+  return stageRollout(scope, {
     ref,
     progress: newProgress(deps, run, ref, 'rollout', replicas),
     images: imageChanges({}, observed.statefulSet.images),
@@ -114,7 +105,6 @@ async function adoptOrphans(
     replicas,
     ordinalsStart: observed.statefulSet.ordinalsStart,
     maxUnavailable: observed.statefulSet.maxUnavailable,
-    signal,
   });
 }
 

@@ -3,14 +3,13 @@
 // reports each stage, and parks the partition above every pod at the end, so the controller's
 // next sync creates a new revision and restarts no pod. It never writes the template.
 import { isDeepStrictEqual } from 'node:util';
-import type { Settings } from '../../config/settings.ts';
 import type { Observation, StatefulSetObservation } from '../../engine/observation.ts';
 import { imageChanges } from '../../engine/report.ts';
 import { decideStart } from '../../engine/resume.ts';
 import { decodeState } from '../../engine/state.ts';
 import { INT32_MAX } from '../../manifests/checks.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
-import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import type { Progress } from '../stages/progress.ts';
 import { stageRollout } from '../stages/rollout.ts';
 import { ValidationError } from '../validate.ts';
@@ -55,16 +54,11 @@ export function checkPartitionOwners(sts: StatefulSetObservation, fieldManager: 
   );
 }
 
-export async function rolloutSynced(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  manifest: Manifest,
-  signal: AbortSignal,
-): Promise<StatefulSetResult> {
+export async function rolloutSynced(scope: RunScope, manifest: Manifest): Promise<StatefulSetResult> {
+  const { deps, settings, run } = scope;
   const ref = refOf(manifest.object);
   const expected = templateOf(manifest.dryRun);
-  const before = await waitForStatefulSet(deps, settings, ref, signal);
+  const before = await waitForStatefulSet(scope, ref);
   checkPartitionOwners(before.statefulSet, settings.fieldManager);
   if (
     before.statefulSet.partition < PARKED &&
@@ -73,7 +67,7 @@ export async function rolloutSynced(
     deps.log.info(`${ref.namespace}/${ref.name}: parking the partition at ${PARKED} before the sync arrives`);
     await deps.cluster.patchStatefulSet(ref, { partition: PARKED });
   }
-  const synced = await waitForTemplate(deps, settings, ref, expected, signal);
+  const synced = await waitForTemplate(scope, ref, expected);
   const sts = synced.statefulSet;
   const progress = newProgress(deps, run, ref, 'rollout', sts.replicas);
   const recorded = decodeState(sts.annotations);
@@ -89,7 +83,7 @@ export async function rolloutSynced(
     deps.log.warning(`${ref.namespace}/${ref.name}: ${message}`);
     return finishRun(deps, progress, { ...ending, result: 'halted', message });
   }
-  return stageRollout(deps, settings, run, {
+  return stageRollout(scope, {
     ref,
     progress,
     images: imageChanges(templateImages(undefined), sts.images),
@@ -100,7 +94,6 @@ export async function rolloutSynced(
     replicas: sts.replicas,
     ordinalsStart: sts.ordinalsStart,
     maxUnavailable: sts.maxUnavailable,
-    signal,
     parkAt: PARKED,
   });
 }
@@ -134,12 +127,8 @@ async function alreadyRolled(
 }
 
 /** The StatefulSet, once the GitOps controller has created it (polled: nothing to watch before). */
-async function waitForStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  ref: StatefulSetRef,
-  signal: AbortSignal,
-): Promise<Observation> {
+async function waitForStatefulSet(scope: RunScope, ref: StatefulSetRef): Promise<Observation> {
+  const { deps, settings, signal } = scope;
   const deadline = deps.clock.now() + settings.syncTimeoutMs;
   for (;;) {
     const observation = await deps.cluster.observe(ref);
@@ -156,12 +145,11 @@ async function waitForStatefulSet(
 
 /** Waits (by watch) until the StatefulSet's updateRevision carries the manifests' template. */
 async function waitForTemplate(
-  deps: RunDeps,
-  settings: Settings,
+  scope: RunScope,
   ref: StatefulSetRef,
   expected: unknown,
-  signal: AbortSignal,
 ): Promise<Observation> {
+  const { deps, settings, signal } = scope;
   deps.log.info(
     `${ref.namespace}/${ref.name}: waiting up to ${settings.syncTimeoutMs / 1000} s for the sync`,
   );

@@ -1,21 +1,20 @@
 // Before a rollout changes anything: pods the first stage does not update that are not Ready
 // would keep an OrderedReady controller from updating the canary. Say which and why, and refuse
 // unless allow-unhealthy-start says to go on (a fix meant to heal them).
-import type { Settings } from '../../config/settings.ts';
 import { diagnosisLine } from '../../engine/diagnosis.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { planPartitions } from '../../engine/plan.ts';
 import { blocksController, unhealthyBelow, unhealthyStartMessage } from '../../engine/start-health.ts';
-import type { RunDeps } from '../run.ts';
+import type { RunScope } from '../run.ts';
 import { diagnosePods } from '../stages/stuck.ts';
 
 /** Throws (nothing changed yet) when pods below the first partition are not Ready, unless allowed. */
 export async function checkStartHealth(
-  deps: RunDeps,
-  settings: Settings,
+  scope: RunScope,
   observation: Observation,
   replicas: number,
 ): Promise<void> {
+  const { deps, settings } = scope;
   const first = planPartitions(settings.steps, replicas)[0];
   if (first === undefined) return;
   const pods = unhealthyBelow(observation, first);

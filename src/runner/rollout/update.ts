@@ -1,12 +1,11 @@
 // The rollout of a change to a StatefulSet that exists: resume it, or freeze, apply, canary,
 // step down, and on failure halt or roll back. Every cluster change goes through the Cluster port.
 import { isDeepStrictEqual } from 'node:util';
-import type { Settings } from '../../config/settings.ts';
 import type { Observation, StatefulSetObservation } from '../../engine/observation.ts';
 import { imageChanges, type RollbackReport } from '../../engine/report.ts';
 import { decideStart } from '../../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState } from '../../engine/state.ts';
-import { finishRun, newProgress, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, newProgress, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import type { Progress } from '../stages/progress.ts';
 import { stageRollout } from '../stages/rollout.ts';
 import { waitForRevision } from '../wait.ts';
@@ -23,14 +22,11 @@ import { checkStartHealth } from './start-health.ts';
 
 /** The rollout of a change to a StatefulSet that exists: resume it, or freeze and apply it. */
 export async function updateStatefulSet(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: RunScope,
   update: {
     readonly manifest: Manifest;
     /** The StatefulSet as it is now. */
     readonly sts: StatefulSetObservation;
-    readonly signal: AbortSignal;
     /** Known better than the StatefulSet can tell (a StatefulSet recreated over orphaned pods). */
     readonly originalPartition?: number;
     /** An interrupted automatic rollback this run finished first, for the report. */
@@ -39,7 +35,8 @@ export async function updateStatefulSet(
     readonly pods?: Observation;
   },
 ): Promise<StatefulSetResult> {
-  const { manifest, sts, signal } = update;
+  const { deps, run } = scope;
+  const { manifest, sts } = update;
   const { object, dryRun } = manifest;
   const ref = refOf(object);
   // A manifest without replicas leaves the count to whoever scales the StatefulSet.
@@ -78,7 +75,7 @@ export async function updateStatefulSet(
       await deps.cluster.apply([withPartition(object, sts.partition, keep.annotations, keep)], {
         dryRun: false,
       });
-      return stageRollout(deps, settings, run, {
+      return stageRollout(scope, {
         ref,
         progress,
         images: imageChanges(sts.images, templateImages(templateOf(dryRun))),
@@ -90,10 +87,9 @@ export async function updateStatefulSet(
         ordinalsStart: sts.ordinalsStart,
         // The dry-run's: the manifest's value as the API server keeps it (dropped with the feature off).
         maxUnavailable: maxUnavailableOf(dryRun),
-        signal,
       });
     case 'fresh': {
-      if (update.pods) await checkStartHealth(deps, settings, update.pods, replicas);
+      if (update.pods) await checkStartHealth(scope, update.pods, replicas);
       noteSuperseded(deps, progress, sts);
       deps.log.info(
         `${ref.namespace}/${ref.name}: applying the new template with the partition held at ${replicas}`,
@@ -104,7 +100,7 @@ export async function updateStatefulSet(
       // StatefulSet (a rerun needs the original partition and the previous revision).
       const never = new AbortController().signal;
       const target = (await waitForRevision(deps, ref, undefined, never)).statefulSet.updateRevision;
-      return stageRollout(deps, settings, run, {
+      return stageRollout(scope, {
         ref,
         progress,
         images: imageChanges(sts.images, templateImages(templateOf(dryRun))),
@@ -116,7 +112,6 @@ export async function updateStatefulSet(
         ordinalsStart: sts.ordinalsStart,
         // The dry-run's: the manifest's value as the API server keeps it (dropped with the feature off).
         maxUnavailable: maxUnavailableOf(dryRun),
-        signal,
       });
     }
   }

@@ -1,6 +1,5 @@
 // The stages of a rollout once its template is the StatefulSet's updateRevision: record the
 // state, step the partition down gate by gate, and end as the outcome says.
-import type { Settings } from '../../config/settings.ts';
 import type { StagedSpec, StageFailure } from '../../engine/decide.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { encodePausedAt, encodePlan, pausesAfter } from '../../engine/pause.ts';
@@ -9,7 +8,7 @@ import type { ImageChange } from '../../engine/report.ts';
 import { encodeProgress, encodeState, type Phase } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { automaticRollback } from '../rollback/automatic.ts';
-import { finishRun, type RunContext, type RunDeps, type StatefulSetResult } from '../run.ts';
+import { finishRun, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages } from './driver.ts';
 import { diagnosisText, stageHooks } from './hooks.ts';
 import type { Progress } from './progress.ts';
@@ -31,7 +30,6 @@ export interface StagedRollout {
   readonly ordinalsStart: number;
   /** `rollingUpdate.maxUnavailable` as the API server keeps it: how many pods may be down at once. */
   readonly maxUnavailable: number | string | undefined;
-  readonly signal: AbortSignal;
   /** Promoted from a pause after this stage (1-based): no pause again up to it. */
   readonly resumedAfterPause?: number;
   /**
@@ -41,15 +39,11 @@ export interface StagedRollout {
   readonly parkAt?: number;
 }
 
-export async function stageRollout(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  staged: StagedRollout,
-): Promise<StatefulSetResult> {
+export async function stageRollout(scope: RunScope, staged: StagedRollout): Promise<StatefulSetResult> {
+  const { deps, settings } = scope;
   const { ref, progress, target, previous, replicas } = staged;
-  await recordStart(deps, settings, run, staged);
-  const { partitions, firstStage } = planStages(deps, settings, staged);
+  await recordStart(scope, staged);
+  const { partitions, firstStage } = planStages(scope, staged);
   const ending = { ref, revision: target, previous };
   // No pods (replicas 0): nothing to gate; the template is in place for when it scales up.
   if (partitions.length === 0)
@@ -70,7 +64,7 @@ export async function stageRollout(
       pausesAfter(settings.pauseAfter, stage, partitions.length, staged.resumedAfterPause),
   };
   const analysis = { checks: settings.analysis, soakMs: settings.soakMs };
-  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, staged.signal, analysis);
+  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, scope.signal, analysis);
   switch (outcome.kind) {
     case 'complete':
       // Parked again (apply: false), so the next sync creates a new revision and restarts no pod.
@@ -88,7 +82,7 @@ export async function stageRollout(
         message: `cancelled at stage ${outcome.stage}`,
       });
     case 'failed':
-      return stageFailed(deps, settings, run, staged, { spec, ...outcome });
+      return stageFailed(scope, staged, { spec, ...outcome });
     case 'paused':
       return stagePaused(deps, staged, partitions, outcome.stage);
   }
@@ -131,12 +125,8 @@ async function stagePaused(
 }
 
 /** Records the rollout on the StatefulSet, so a rerun resumes and a rollback knows the original partition. */
-async function recordStart(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
-  staged: StagedRollout,
-): Promise<void> {
+async function recordStart(scope: RunScope, staged: StagedRollout): Promise<void> {
+  const { deps, settings, run } = scope;
   const { ref, progress, target, previous } = staged;
   const state = encodeState({
     kind: 'rollout',
@@ -168,11 +158,8 @@ async function recordStart(
  * progress (its partition already written) and gates it again; stages above it passed in the
  * run that stopped.
  */
-function planStages(
-  deps: RunDeps,
-  settings: Settings,
-  staged: StagedRollout,
-): { partitions: number[]; firstStage: number } {
+function planStages(scope: RunScope, staged: StagedRollout): { partitions: number[]; firstStage: number } {
+  const { deps, settings } = scope;
   const { ref, progress, target, previous, replicas, fromPartition } = staged;
   const partitions = planPartitions(settings.steps, replicas);
   const resumeAt = partitions.findIndex((p) => p <= fromPartition);
@@ -204,12 +191,11 @@ function planStages(
 
 /** A failed stage: halt where a person must decide, else roll back. */
 async function stageFailed(
-  deps: RunDeps,
-  settings: Settings,
-  run: RunContext,
+  scope: RunScope,
   staged: StagedRollout,
   failed: { readonly spec: StagedSpec; readonly failure: StageFailure; readonly observation: Observation },
 ): Promise<StatefulSetResult> {
+  const { deps, settings } = scope;
   const { ref, progress, target, previous } = staged;
   const { spec, failure, observation } = failed;
   progress.failed(failure, deps.clock.now());
@@ -235,7 +221,7 @@ async function stageFailed(
       message: `${message}; ${why}`,
     });
   }
-  return automaticRollback(deps, settings, run, {
+  return automaticRollback(scope, {
     ref,
     progress,
     failed: { target, previous, originalPartition: staged.originalPartition, message },
