@@ -1,6 +1,7 @@
 // Canary analysis: checks measured against each stage's new pods (HTTP through the API server's
 // pod proxy or a URL, Prometheus queries), and the judgement of their measurements. Pure.
 // Beside it: templates.ts (URLs and queries), json-path.ts, prometheus.ts (answers).
+import { atJsonPath } from './json-path.ts';
 
 /** A bound a measured number must keep, or a value it must equal (HTTP JSON only). */
 export interface Threshold {
@@ -186,6 +187,39 @@ export function showNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Number.isInteger(n)) return String(n);
   return String(Number(n.toPrecision(4)));
+}
+
+/** An HTTP answer (status and body) against the check's status codes and JSON condition. */
+export function judgeHttp(
+  probe: HttpProbe,
+  response: { readonly status: number; readonly body: string },
+): Pick<Measurement, 'value' | 'verdict'> {
+  const statusOk = probe.status.length
+    ? probe.status.includes(response.status)
+    : response.status >= 200 && response.status < 300;
+  // What a failing pod answered is the first thing its owners want to see.
+  if (!statusOk) return { value: `${response.status}${excerpt(response.body)}`, verdict: 'fail' };
+  if (probe.jsonPath === undefined || probe.expect === undefined) {
+    return { value: `${response.status}`, verdict: 'pass' };
+  }
+  let value: unknown;
+  try {
+    value = atJsonPath(JSON.parse(response.body), probe.jsonPath);
+  } catch {
+    return { value: `${response.status}, not JSON${excerpt(response.body)}`, verdict: 'fail' };
+  }
+  const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 80);
+  return {
+    value: `${response.status}, ${probe.jsonPath} = ${shown}`,
+    verdict: keeps(probe.expect, value) ? 'pass' : 'fail',
+  };
+}
+
+/** The start of a body, on one line, for a failed measurement. */
+function excerpt(body: string): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  if (line === '') return '';
+  return `: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
 }
 
 /** One line on what a check does, for the plan: kind and target, threshold, rounds, stages. */

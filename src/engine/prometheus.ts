@@ -1,5 +1,6 @@
 // Prometheus instant-query answers, read into samples, and the names reports give their series.
 // Pure: the runner makes the request.
+import { keeps, type Measurement, type PrometheusProbe, showNumber } from './analysis.ts';
 
 export interface PromSample {
   readonly labels: Readonly<Record<string, string>>;
@@ -37,8 +38,39 @@ export function parsePromAnswer(body: string): PromSample[] {
 }
 
 /** Names a series for reports: its pod label, else its labels, else `value`. */
-export function seriesName(labels: Readonly<Record<string, string>>, fallback: string): string {
+function seriesName(labels: Readonly<Record<string, string>>, fallback: string): string {
   if (labels.pod) return labels.pod;
   const pairs = Object.entries(labels).filter(([k]) => k !== '__name__');
   return pairs.length ? `{${pairs.map(([k, v]) => `${k}="${v}"`).join(',')}}` : fallback;
+}
+
+/**
+ * A query's samples as measurements against the check's bounds; no samples, or NaN (what a ratio
+ * over no traffic, 0/0, gives), is no data, judged as `on-no-data` says.
+ */
+export function measuredSamples(
+  check: string,
+  probe: PrometheusProbe,
+  samples: readonly PromSample[],
+  fallback: string,
+  at: number,
+): Measurement[] {
+  const noData = probe.onNoData === 'fail' ? 'fail' : probe.onNoData === 'pass' ? 'pass' : 'no-data';
+  if (samples.length === 0) return [{ check, subject: fallback, value: 'no data', verdict: noData, at }];
+  return samples.map((s) => {
+    const subject = seriesName(s.labels, fallback);
+    if (Number.isNaN(s.value)) return { check, subject, value: 'NaN (no data)', verdict: noData, at };
+    const verdict = keeps(probe.threshold, s.value) ? 'pass' : 'fail';
+    return { check, subject, value: showNumber(s.value), verdict, at };
+  });
+}
+
+/** Prometheus' own error text from an error answer (its body), else the start of the body. */
+export function promErrorText(body: string): string {
+  try {
+    parsePromAnswer(body);
+    return body.slice(0, 200);
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

@@ -18,7 +18,8 @@
  */
 import type { CrashLog } from './crash-log.ts';
 import { type HealthGate, type RevisionWords, restartsOf } from './health.ts';
-import type { Observation, PodObservation } from './observation.ts';
+import type { Observation, PodObservation, StatefulSetObservation } from './observation.ts';
+import { ordinalsOfStage } from './plan.ts';
 
 /**
  * Which pods of a stage's range the run deletes so the controller recreates them: under
@@ -152,4 +153,18 @@ export function trackReadiness(
     readySeen[pod.name] = { uid: pod.uid, value: since };
   }
   return { ...state, readySeen };
+}
+
+/**
+ * The ordinals `stage` (0-based) of `spec` moves to the target revision: the pods from the
+ * partition before it (the replicas, for the first) down to its own.
+ */
+export function stageOrdinals(
+  spec: StagedSpec,
+  stage: number,
+  sts: Pick<StatefulSetObservation, 'replicas' | 'ordinalsStart'>,
+): number[] {
+  const partition = spec.partitions[stage] ?? 0;
+  const above = stage === 0 ? sts.replicas : (spec.partitions[stage - 1] ?? partition);
+  return ordinalsOfStage(Math.max(above, partition), partition, sts.ordinalsStart);
 }

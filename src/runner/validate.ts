@@ -5,8 +5,7 @@ import { describe } from '../manifests/checks.ts';
 import type { ManifestSet, SourcedObject } from '../manifests/load.ts';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
-import { refOf, replicasOf, withPartition } from './rollout/objects.ts';
-import { portsOf } from './stages/analysis.ts';
+import { portsOf, refOf, replicasOf, withPartition } from './rollout/objects.ts';
 
 /** A manifest problem the API server found in a dry-run: nothing was changed. */
 export class ValidationError extends Error {

@@ -45,6 +45,19 @@ export function templateImages(template: unknown): Record<string, string> {
   return images;
 }
 
+/** Container port names of a pod template, to their numbers. */
+export function portsOf(template: unknown): Record<string, number> {
+  const spec = (
+    template as { spec?: { containers?: { ports?: { name?: string; containerPort?: number }[] }[] } }
+  )?.spec;
+  const ports: Record<string, number> = {};
+  for (const c of spec?.containers ?? []) {
+    for (const p of c.ports ?? [])
+      if (p.name && typeof p.containerPort === 'number') ports[p.name] = p.containerPort;
+  }
+  return ports;
+}
+
 /**
  * The StatefulSet as we apply it: RollingUpdate with the partition we intend already in
  * the object (server-side apply would otherwise drop a partition we set before), plus annotations.

@@ -3,9 +3,16 @@
 // Cluster port's evidence) and turns that into one line per pod. Nothing is read while every pod
 // is Ready, so a healthy rollout costs no request more.
 import type { CrashLog } from '../../engine/crash-log.ts';
-import { diagnose, diagnosisLine, type PodDiagnosis, type PodEvidence } from '../../engine/diagnosis.ts';
+import {
+  diagnose,
+  diagnosisLine,
+  FATAL_CAUSES,
+  type FatalCause,
+  type PodDiagnosis,
+  type PodEvidence,
+} from '../../engine/diagnosis.ts';
 import type { Observation, PodObservation } from '../../engine/observation.ts';
-import type { StagedSpec, StageProgress } from '../../engine/stage.ts';
+import type { StagedSpec, StageFailure, StageProgress } from '../../engine/stage.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
 import type { Log } from '../../ports/log.ts';
@@ -33,6 +40,8 @@ export class StuckPods {
   private readonly deps: { readonly cluster: Cluster; readonly clock: Clock; readonly log: Log };
   private readonly ref: StatefulSetRef;
   private readonly graceMs: number;
+  /** Whether stuck pods were last reported (so their end is reported too). */
+  private shown = false;
 
   constructor(deps: { cluster: Cluster; clock: Clock; log: Log }, ref: StatefulSetRef, graceMs: number) {
     this.deps = deps;
@@ -101,6 +110,48 @@ export class StuckPods {
     return this.read(pods, '', failed);
   }
 
+  /**
+   * The stuck pods of a waiting stage: reported through `onStuck` (empty once none is); the
+   * stage's failure when waiting cannot help.
+   */
+  async whileWaiting(
+    spec: StagedSpec,
+    state: StageProgress,
+    observation: Observation,
+    onStuck: (stage: number, lines: readonly string[], at: number) => void,
+  ): Promise<StageFailure | undefined> {
+    const report = await this.check(spec, state, observation);
+    if (report === undefined) {
+      if (this.shown) onStuck(state.stage + 1, [], this.deps.clock.now());
+      this.shown = false;
+      return undefined;
+    }
+    this.shown = true;
+    onStuck(state.stage + 1, report.lines, this.deps.clock.now());
+    return fatalFailure(report, state.stage + 1);
+  }
+
+  /** A failed stage with why its pods were stuck, when it is about pods. */
+  async explainFailure(
+    spec: StagedSpec,
+    failure: StageFailure,
+    state: StageProgress,
+    observation: Observation,
+  ): Promise<StageFailure> {
+    const partition = spec.partitions[state.stage] ?? 0;
+    const unready = observation.pods
+      .filter((p) => (spec.gateAll || p.index >= partition) && (!p.ready || p.name === failure.pod))
+      .map((p) => p.name);
+    const pods = failure.pod && !unready.includes(failure.pod) ? [failure.pod, ...unready] : unready;
+    if (pods.length === 0 || (failure.pod === '' && failure.reason !== 'StageTimeout')) return failure;
+    const { lines, crashLogs } = await this.explain(pods, observation, failure);
+    return {
+      ...failure,
+      ...(lines.length ? { diagnosis: lines } : {}),
+      ...(crashLogs?.length ? { crashLogs } : {}),
+    };
+  }
+
   private async read(
     pods: readonly string[],
     key: string,
@@ -124,6 +175,22 @@ export class StuckPods {
     const crashLogs = await readCrashLogs(this.deps, this.ref, evidence, failed);
     return { lines, fatal, ...(crashLogs.length ? { crashLogs } : {}) };
   }
+}
+
+/** The failure of `stage` (1-based) when the report names a cause waiting cannot fix; else undefined. */
+function fatalFailure(report: StuckReport, stage: number): StageFailure | undefined {
+  const fatal = report.fatal;
+  if (!fatal?.fatal) return undefined;
+  const reason = fatal.fatal as FatalCause;
+  return {
+    stage,
+    pod: fatal.pod,
+    container: undefined,
+    reason,
+    message: `waiting cannot help: ${FATAL_CAUSES[reason] ?? fatal.cause}`,
+    terminationMessage: undefined,
+    diagnosis: report.lines,
+  };
 }
 
 /** Evidence from an observation, for a pod the cluster would not let us read. */
