@@ -3,7 +3,7 @@
 import type { StagedSpec } from '../../engine/decide.ts';
 import type { RevisionInfo, StatefulSetObservation } from '../../engine/observation.ts';
 import { planPartitions, unavailableText } from '../../engine/plan.ts';
-import { imageChanges } from '../../engine/report.ts';
+import { imageChanges, type RollbackReport } from '../../engine/report.ts';
 import { decideStart } from '../../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
@@ -71,12 +71,16 @@ function chooseTarget(
   );
 }
 
-export async function rollbackStatefulSet(
+/**
+ * The StatefulSet (after finishing an automatic rollback an earlier run left unfinished) and
+ * the revision to go back to.
+ */
+async function rollbackTarget(
   scope: RunScope,
   ref: StatefulSetRef,
-  pick: { readonly revisionName?: string } = {},
-): Promise<StatefulSetResult> {
-  const { deps, settings, run, signal } = scope;
+  pick: { readonly revisionName?: string },
+): Promise<{ sts: StatefulSetObservation; target: RevisionInfo; finished: RollbackReport | undefined }> {
+  const { deps, settings } = scope;
   const found = await deps.cluster.observe(ref);
   if (!found) {
     throw new RollbackTargetError(
@@ -96,6 +100,16 @@ export async function rollbackStatefulSet(
   for (const r of skipped) {
     deps.log.info(`Skipping revision ${r.number} (${r.name}): its canary failed (${r.failed ?? ''})`);
   }
+  return { sts, target, finished };
+}
+
+export async function rollbackStatefulSet(
+  scope: RunScope,
+  ref: StatefulSetRef,
+  pick: { readonly revisionName?: string } = {},
+): Promise<StatefulSetResult> {
+  const { deps, settings, run, signal } = scope;
+  const { sts, target, finished } = await rollbackTarget(scope, ref, pick);
   const start = decideStart({
     kind: 'rollback',
     sts,
