@@ -180,19 +180,7 @@ function specWarnings(
       fix: 'use Retain for data you cannot lose: a scale-down or a delete then keeps the PersistentVolumeClaims',
     });
   }
-  const recorded = live ? decodeState(live.annotations) : undefined;
-  if (
-    recorded &&
-    ['rolling-out', 'paused', 'halted', 'rolling-back', 'cancelled', 'failed'].includes(recorded.phase)
-  ) {
-    warnings.push({
-      what: `a rollout of ${recorded.targetRevision} is ${recorded.phase} at stage ${recorded.stage}`,
-      fix:
-        recorded.phase === 'paused'
-          ? 'promote or abort it before merging: a new change supersedes it'
-          : 'let it finish (or roll it back) before merging: a new change starts over from a frozen partition',
-    });
-  }
+  warnings.push(...unfinishedRunWarnings(live));
   warnings.push(...unhealthyStartWarnings(settings, observation, replicas));
   if (settings.onFailure === 'halt') {
     warnings.push({
@@ -201,6 +189,22 @@ function specWarnings(
     });
   }
   return warnings;
+}
+
+/** A run recorded on the StatefulSet that has not finished: a new change would supersede it. */
+function unfinishedRunWarnings(live: Observation['statefulSet'] | undefined): PlanWarning[] {
+  const recorded = live ? decodeState(live.annotations) : undefined;
+  const unfinished = ['rolling-out', 'paused', 'halted', 'rolling-back', 'cancelled', 'failed'];
+  if (!recorded || !unfinished.includes(recorded.phase)) return [];
+  return [
+    {
+      what: `a rollout of ${recorded.targetRevision} is ${recorded.phase} at stage ${recorded.stage}`,
+      fix:
+        recorded.phase === 'paused'
+          ? 'promote or abort it before merging: a new change supersedes it'
+          : 'let it finish (or roll it back) before merging: a new change starts over from a frozen partition',
+    },
+  ];
 }
 
 /** Pods below the first partition not Ready: the rollout refuses (issue 13; see start-health.ts). */
