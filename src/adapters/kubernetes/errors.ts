@@ -176,3 +176,12 @@ export function toKubeError(error: unknown, op: Operation, server?: string): Kub
     { status: 0, reason: code, operation: op },
   );
 }
+
+/** The message of a metav1.Status body, else the body's start. */
+export function statusMessage(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 200);
+  } catch {
+    return body.slice(0, 200);
+  }
+}

@@ -5,7 +5,7 @@
 // also the last lines of a crashed container's log (readCrashLog).
 import { CRASH_LOG, type CrashLogRead, type CrashLogTarget, maskSecrets } from '../../engine/crash-log.ts';
 import type { ClaimEvidence, ContainerEvidence, EventEvidence, PodEvidence } from '../../engine/diagnosis.ts';
-import { KubeError } from './errors.ts';
+import { KubeError, statusMessage } from './errors.ts';
 import type { Api } from './http.ts';
 import { podsPath } from './paths.ts';
 
@@ -243,15 +243,6 @@ export async function gatherEvidence(
 
 /** How long one log read may take (the API server asks the node's kubelet, which may not answer). */
 const LOG_TIMEOUT_MS = 10_000;
-
-/** The message of a metav1.Status body, else the body's start. */
-function statusMessage(body: string): string {
-  try {
-    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 200);
-  } catch {
-    return body.slice(0, 200);
-  }
-}
 
 /**
  * The last lines of a container's log (`GET .../pods/{pod}/log?container=&previous=&tailLines=

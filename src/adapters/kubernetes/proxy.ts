@@ -4,6 +4,7 @@
 import type { ProxyRequest } from '../../ports/cluster.ts';
 import { type HttpResponse, HttpUnreachable, MAX_BODY_BYTES } from '../../ports/http.ts';
 import { unreachableText } from '../http.ts';
+import { statusMessage } from './errors.ts';
 import type { Api } from './http.ts';
 
 /** A pod proxy request that the API server refused for lack of RBAC (pods/proxy get). */
@@ -62,13 +63,4 @@ export async function canI(api: Api, namespace: string, verb: string, resource: 
     },
   );
   return review.status?.allowed === true;
-}
-
-function statusMessage(body: string): string {
-  try {
-    const status = JSON.parse(body) as { message?: string };
-    return status.message ?? body.slice(0, 200);
-  } catch {
-    return body.slice(0, 200);
-  }
 }
