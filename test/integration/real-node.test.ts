@@ -30,6 +30,8 @@ const { realNodeLabel, realNodeTaint } = await import('../cluster/node/node-conf
 const { startFakeGitHub } = await import('../support/github/fake-server.ts');
 const { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } = await import('../support/run/bundle.ts');
 const { manifestFile } = await import('../support/run/in-process.ts');
+const { crashBackOffMessage, pullBackOffMessage } = await import('../cluster/kubelet/kubelet-status.ts');
+const { failedMountMessage, readinessFailedMessage } = await import('../cluster/kubelet/kubelet-volumes.ts');
 
 type Namespace = Awaited<ReturnType<typeof freshNamespace>>;
 
@@ -132,6 +134,75 @@ describe('real nodes', { timeout: 600_000 }, () => {
           /OCI runtime exec failed: .*\/no-such-command.*no such file or directory/,
         );
       }
+    } finally {
+      await ns.cleanup();
+    }
+  });
+
+  // The stand-in (test/cluster/kubelet) copies these words; here the real kubelet says them.
+  it("says in the real kubelet's words what the stand-in copies (FailedMount, BackOff, pull back-off, probe failure)", async () => {
+    const ns = await freshNamespace('real-words');
+    const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
+    const core = ns.kubeConfig.makeApiClient(CoreV1Api);
+    const missing = join(clusterDir, 'volumes', ns.name, 'missing');
+    const mount = realApp({ name: 'mount', replicas: 1, tag: 'v1' });
+    const podSpec = mount.spec!.template.spec!;
+    podSpec.volumes = [{ name: 'shared', hostPath: { path: missing, type: 'Directory' } }];
+    podSpec.containers[0]!.volumeMounts = [{ name: 'shared', mountPath: '/shared' }];
+    const objects = [
+      mount,
+      realApp({ name: 'crash', replicas: 1, tag: 'v1', env: { CRASH_AT_START: 'boom' } }),
+      realApp({ name: 'pull', replicas: 1, tag: 'v9-never-built' }),
+      realApp({ name: 'unready', replicas: 1, tag: 'v1', env: { READY: 'false' } }),
+    ];
+    try {
+      for (const body of objects) await apps.createNamespacedStatefulSet({ namespace: ns.name, body });
+      const warning = async (pod: string, reason: string, message: (m: string) => boolean) => {
+        let found: string | undefined;
+        await waitFor(
+          async () => {
+            const events = await core.listNamespacedEvent({
+              namespace: ns.name,
+              fieldSelector: `involvedObject.name=${pod},reason=${reason}`,
+            });
+            found = events.items.map((e) => e.message ?? '').find(message);
+            return found !== undefined;
+          },
+          60_000,
+          `a ${reason} event of ${pod}`,
+          250,
+        );
+        return found ?? '';
+      };
+      const pod = async (name: string) => core.readNamespacedPod({ name, namespace: ns.name });
+      assert.equal(
+        await warning('mount-0', 'FailedMount', () => true),
+        failedMountMessage({ volume: 'shared', path: missing }),
+      );
+      const crash = await pod('crash-0');
+      assert.equal(
+        await warning('crash-0', 'BackOff', () => true),
+        crashBackOffMessage({ name: 'crash-0', namespace: ns.name, uid: crash.metadata?.uid ?? '' }, 'app'),
+      );
+      const terminated = (await pod('crash-0')).status?.containerStatuses?.[0]?.lastState?.terminated;
+      assert.equal(terminated?.reason, 'Error');
+      assert.equal(terminated?.message, undefined, 'no termination message unless the container wrote one');
+      assert.equal(
+        await warning('unready-0', 'Unhealthy', (m) => m === readinessFailedMessage),
+        readinessFailedMessage,
+      );
+      const image = 'statefulset-canary.local/app:v9-never-built';
+      let waiting: { reason?: string; message?: string } | undefined;
+      await waitFor(
+        async () => {
+          waiting = (await pod('pull-0')).status?.containerStatuses?.[0]?.state?.waiting;
+          return waiting?.reason === 'ImagePullBackOff';
+        },
+        60_000,
+        'pull-0 to wait in ImagePullBackOff',
+        250,
+      );
+      assert.ok(waiting?.message?.startsWith(pullBackOffMessage(image, '')), waiting?.message);
     } finally {
       await ns.cleanup();
     }

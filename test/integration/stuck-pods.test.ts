@@ -219,16 +219,16 @@ describe('stuck canaries on a cluster with a scheduler and volume binding', () =
     );
   });
 
-  it('an NFS export that is missing keeps the canary in ContainerCreating with FailedMount events', async (t) => {
-    const nfs = { server: 'nfs.local', path: '/exports/missing' };
+  it('a hostPath directory that is missing keeps the canary in ContainerCreating with FailedMount events', async (t) => {
+    const hostPath = { path: '/srv/statefulset-canary-missing/shared', type: 'Directory' };
     const text = await stuck(
       t,
-      db({ image: 'registry.local/db:v5', volumes: [{ name: 'shared', nfs }] }),
+      db({ image: 'registry.local/db:v5', volumes: [{ name: 'shared', hostPath }] }),
       /^StageTimeout$/,
     );
     assert.match(
       text,
-      /db-2 ContainerCreating for \d+ s: FailedMount: MountVolume\.SetUp failed for volume "shared" : mount failed: exit status 32 .*No such file or directory/,
+      /db-2 ContainerCreating for \d+ s: FailedMount: MountVolume\.SetUp failed for volume "shared" : hostPath type check failed: \/srv\/statefulset-canary-missing\/shared is not a directory/,
     );
   });
 

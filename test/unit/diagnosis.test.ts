@@ -125,7 +125,7 @@ describe('diagnosis: why a pod is stuck, in one line', () => {
 
   it('ContainerCreating with FailedMount says the mount error', () => {
     const message =
-      'MountVolume.SetUp failed for volume "data" : mount failed: exit status 32 ... mount.nfs: mounting nfs.local:/exports/missing failed, reason given by server: No such file or directory';
+      'MountVolume.NewMounter initialization failed for volume "local-pv-3" : path "/mnt/disks/ssd3" does not exist';
     const evidence = pod({
       conditions: [
         { type: 'PodScheduled', status: 'True', reason: undefined, message: undefined, since: t0 + 1000 },

@@ -93,7 +93,7 @@ function containerStatus(pod: PodInfo, c: ContainerSpec, sim: SimState): Record<
   const behaviour = behaviourOf(image);
   const base = { name: c.name, image, imageID: `${image.split(':')[0]}@${fakeDigest(image)}` };
   if (behaviour === 'badpull') {
-    const message = `Back-off pulling image "${image}": ErrImagePull: not found`;
+    const message = pullBackOffMessage(image, `${image}: not found`);
     return {
       ...base,
       imageID: '',
@@ -113,7 +113,8 @@ function containerStatus(pod: PodInfo, c: ContainerSpec, sim: SimState): Record<
     };
   }
   if (behaviour === 'crashloop') {
-    const message = pod.annotations[terminationMessageAnnotation] ?? 'simulated crash: exit status 1';
+    // As the real kubelet: a terminated state has a message only when the container wrote one.
+    const message = pod.annotations[terminationMessageAnnotation];
     return {
       ...base,
       containerID: containerId(sim, c.name, sim.crashRestarts),
@@ -130,7 +131,7 @@ function containerStatus(pod: PodInfo, c: ContainerSpec, sim: SimState): Record<
         terminated: {
           exitCode: 1,
           reason: 'Error',
-          message,
+          ...(message === undefined ? {} : { message }),
           startedAt: sim.lastCrashAt,
           finishedAt: sim.lastCrashAt,
           containerID: containerId(sim, c.name, sim.crashRestarts),
@@ -154,7 +155,9 @@ function containerStatus(pod: PodInfo, c: ContainerSpec, sim: SimState): Record<
             terminated: {
               exitCode: 1,
               reason: 'Error',
-              message: pod.annotations[terminationMessageAnnotation] ?? 'simulated flaky restart',
+              ...(pod.annotations[terminationMessageAnnotation] === undefined
+                ? {}
+                : { message: pod.annotations[terminationMessageAnnotation] }),
               startedAt: sim.startedAt,
               finishedAt: sim.flakyRestartedAt,
               containerID: containerId(sim, c.name, 0),
@@ -204,4 +207,21 @@ export function podStatus(pod: PodInfo, sim: SimState, nowMs: number): Record<st
     ],
     containerStatuses,
   };
+}
+
+/**
+ * The waiting message of an image that cannot be pulled, in the real kubelet's and containerd's
+ * words (compared with a real node's in test/integration/real-node.test.ts); `cause` is why the
+ * registry could not resolve it.
+ */
+export function pullBackOffMessage(image: string, cause: string): string {
+  return `Back-off pulling image "${image}": ErrImagePull: failed to pull and unpack image "${image}": failed to resolve image: ${cause}`;
+}
+
+/** The real kubelet's Warning BackOff message while a crashed container waits to restart. */
+export function crashBackOffMessage(
+  pod: { name: string; namespace: string; uid: string },
+  container: string,
+): string {
+  return `Back-off restarting failed container ${container} in pod ${pod.name}_${pod.namespace}(${pod.uid})`;
 }

@@ -1,8 +1,9 @@
 // What the kubelet stand-in does about volumes and probes on the cluster with a scheduler
 // (issue 13): a provisioner for StorageClass `local` (one PersistentVolume per claim, as
-// external provisioners do), an NFS mount that fails when its export path is missing (the pod
+// external provisioners do), a hostPath volume of type Directory whose path is missing (the pod
 // stays in ContainerCreating with the kubelet's FailedMount Warning events), and Unhealthy
 // Warning events for a readiness probe that fails.
+import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CoreV1Api,
@@ -80,16 +81,20 @@ export async function runProvisioner(kc: KubeConfig, core: CoreV1Api): Promise<v
   }
 }
 
-/** The NFS export a pod's volumes mount that cannot be mounted (its path has `missing`), if any. */
-export async function failingNfsMount(
+/**
+ * The hostPath volume of type Directory (inline, or the claim's PersistentVolume) whose path is
+ * not a directory on this machine, if any: the kubelet's type check fails it before the mount.
+ */
+export async function failingHostPathMount(
   core: CoreV1Api,
   pod: V1Pod,
-): Promise<{ volume: string; export: string } | undefined> {
+): Promise<{ volume: string; path: string } | undefined> {
   const namespace = pod.metadata?.namespace ?? '';
   for (const volume of pod.spec?.volumes ?? []) {
-    let nfs = volume.nfs;
+    let hostPath = volume.hostPath;
+    let name = volume.name;
     const claimName = volume.persistentVolumeClaim?.claimName;
-    if (!nfs && claimName) {
+    if (!hostPath && claimName) {
       const claim = await call('read claim', () =>
         core.readNamespacedPersistentVolumeClaim({ name: claimName, namespace }),
       );
@@ -97,20 +102,27 @@ export async function failingNfsMount(
       const pv = pvName
         ? await call('read volume', () => core.readPersistentVolume({ name: pvName }))
         : undefined;
-      nfs = typeof pv === 'object' ? pv.spec?.nfs : undefined;
+      hostPath = typeof pv === 'object' ? pv.spec?.hostPath : undefined;
+      // The kubelet names a claim's volume by its PersistentVolume.
+      name = pvName ?? name;
     }
-    if (nfs?.path.includes('missing')) return { volume: volume.name, export: `${nfs.server}:${nfs.path}` };
+    if (hostPath?.type === 'Directory' && !isDirectory(hostPath.path))
+      return { volume: name, path: hostPath.path };
   }
   return undefined;
 }
 
-export function failedMountMessage(pod: V1Pod, mount: { volume: string; export: string }): string {
-  const dir = `/var/lib/kubelet/pods/${pod.metadata?.uid}/volumes/kubernetes.io~nfs/${mount.volume}`;
-  return (
-    `MountVolume.SetUp failed for volume "${mount.volume}" : mount failed: exit status 32\n` +
-    `Mounting command: mount\nMounting arguments: -t nfs ${mount.export} ${dir}\n` +
-    `Output: mount.nfs: mounting ${mount.export} failed, reason given by server: No such file or directory`
-  );
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The real kubelet's words (checked on a real node: test/integration/real-node.test.ts). */
+export function failedMountMessage(mount: { volume: string; path: string }): string {
+  return `MountVolume.SetUp failed for volume "${mount.volume}" : hostPath type check failed: ${mount.path} is not a directory`;
 }
 
 export const readinessFailedMessage = 'Readiness probe failed: HTTP probe failed with statuscode: 503';

@@ -14,6 +14,7 @@ import { endpointOf, POD_IPS, PodNetwork, podIpAt } from './kubelet-network.ts';
 import { initialSim } from './kubelet-sim.ts';
 import {
   behaviourOf,
+  crashBackOffMessage,
   crashLoopIntervalMs,
   defaultReadyAfterMs,
   flakyDownForMs,
@@ -28,7 +29,7 @@ import {
 import {
   ensureLocalStorageClass,
   failedMountMessage,
-  failingNfsMount,
+  failingHostPathMount,
   hasHttpReadinessProbe,
   PodWarnings,
   readinessFailedMessage,
@@ -146,12 +147,12 @@ function start(pod: V1Pod, uid: string): void {
   const t: Tracked = { info, sim, timers: new Set(), writing: false, dirty: false };
   tracked.set(uid, t);
   network.add(endpointOf(pod, t));
-  const mounts = pod.spec?.volumes?.some((v) => v.nfs || v.persistentVolumeClaim);
+  const mounts = pod.spec?.volumes?.some((v) => v.hostPath || v.persistentVolumeClaim);
   if (!mounts) {
     live(t, pod, elapsedMs);
     return;
   }
-  void failingNfsMount(core, pod).then((mount) => {
+  void failingHostPathMount(core, pod).then((mount) => {
     if (tracked.get(uid) !== t) return;
     if (!mount) {
       live(t, pod, elapsedMs);
@@ -159,7 +160,7 @@ function start(pod: V1Pod, uid: string): void {
     }
     // As the kubelet: the containers never start, the pod stays in ContainerCreating.
     void write(uid);
-    repeat(t, () => warnings.emit(pod, 'FailedMount', failedMountMessage(pod, mount)));
+    repeat(t, () => warnings.emit(pod, 'FailedMount', failedMountMessage(mount)));
   });
 }
 
@@ -184,7 +185,16 @@ function live(t: Tracked, pod: V1Pod, elapsedMs: number): void {
     t.startedMs = sim.startedAt ? Date.parse(sim.startedAt) : Date.now();
     sim.startedAt ||= kubeTime(t.startedMs);
     sim.readyReached = readyAfter <= startAfter || elapsedMs >= readyAfter;
-    if (behaviours.has('crashloop')) crashTick(t);
+    if (behaviours.has('crashloop')) {
+      crashTick(t);
+      // The real kubelet's Warning while a container waits to be restarted.
+      const crashing = info.containers.filter((c) => behaviourOf(c.image) === 'crashloop');
+      const { name = '', namespace = '', uid = '' } = pod.metadata ?? {};
+      for (const c of crashing) {
+        const message = crashBackOffMessage({ name, namespace, uid }, c.name);
+        repeat(t, () => warnings.emit(pod, 'BackOff', message));
+      }
+    }
     if (behaviours.has('unready') && hasHttpReadinessProbe(pod)) {
       repeat(t, () => warnings.emit(pod, 'Unhealthy', readinessFailedMessage));
     }
