@@ -78,7 +78,7 @@ export async function measureAnalysis(): Promise<Figure> {
     costs.length === 3 &&
     costs.every((c) => c.requests === COUNT * c.pods) &&
     proxiedTotal === COUNT * REPLICAS;
-  // Which requests differ, by verb and resource (the proxied GETs are `get pods`).
+  // Which requests differ, by verb and resource (the proxied GETs are `get pods/proxy`).
   const diff: Record<string, number> = {};
   const keys = new Set([
     ...Object.keys(withChecks.counts.byVerbAndResource),

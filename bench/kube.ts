@@ -204,9 +204,12 @@ function readOutputs(file: string): Record<string, string> {
   return outputs;
 }
 
-/** Fails the bench with the action's own output when it did not succeed. */
-export function requireSuccess(run: BundleRun, what: string): void {
-  if (run.code !== 0 || run.outputs.result !== 'succeeded') {
+/**
+ * Fails the bench with the action's own output when the run did not end with `result` (and exit
+ * 0 for `succeeded`; any other result fails the step, so exit 1).
+ */
+export function requireResult(run: BundleRun, what: string, result = 'succeeded'): void {
+  if ((run.code === 0) !== (result === 'succeeded') || run.outputs.result !== result) {
     throw new Error(
       `bench: ${what}: the action exited ${run.code} with result ${run.outputs.result ?? '(none)'}\n` +
         `${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`,

@@ -16,7 +16,7 @@ import {
   observePod,
   type PodLife,
   recordPods,
-  requireSuccess,
+  requireResult,
   runBundle,
   withImage,
 } from './kube.ts';
@@ -82,7 +82,7 @@ async function oneRun(
       inputs: { manifests: manifestFile(object), steps, soak: `${o.soakMs}ms`, 'stage-timeout': '2m' },
       timeoutMs: 300_000,
     });
-    requireSuccess(run, `latency rollout to ${image}`);
+    requireResult(run, `latency rollout to ${image}`);
   } else {
     await pollingRollout({
       kubeconfig,

@@ -14,7 +14,10 @@ export interface RecordedRequest {
   readonly query: URLSearchParams;
   /** Audit-log verb: get, list, watch, create, update, patch, delete, deletecollection. */
   readonly verb: string;
-  /** Resource (`pods`, `statefulsets`, ...), `discovery` for /api, /apis/... without one. */
+  /**
+   * Resource (`pods`, `statefulsets`, ...), with its subresource as the audit log and RBAC name it
+   * (`pods/log`, `pods/proxy`, `statefulsets/status`); `discovery` for /api, /apis/... without one.
+   */
   readonly resource: string;
   readonly name: string | undefined;
   readonly contentType: string;
@@ -49,7 +52,8 @@ export function classify(
   // /api/v1/... or /apis/<group>/<version>/...
   const rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : [];
   const scoped = rest[0] === 'namespaces' && rest.length >= 3 ? rest.slice(2) : rest;
-  const resource = scoped[0] ?? 'discovery';
+  // .../pods/web-9/log: the subresource is the path segment after the name.
+  const resource = scoped[2] === undefined ? (scoped[0] ?? 'discovery') : `${scoped[0]}/${scoped[2]}`;
   const name = scoped[1];
   const watching = query.get('watch') === 'true' || query.get('watch') === '1';
   const verbs: Record<string, string> = {

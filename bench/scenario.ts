@@ -12,7 +12,7 @@ import {
   createReady,
   manifestFile,
   recordPods,
-  requireSuccess,
+  requireResult,
   runBundle,
   withImage,
 } from './kube.ts';
@@ -36,6 +36,11 @@ export interface ScenarioOptions {
   readonly nodeArgs?: readonly string[];
   /** The action's `analysis` input (YAML); the pods then declare port 8080 named http. */
   readonly analysis?: string;
+  /**
+   * The new image crash-loops (`registry.local/app:v1-crashloop`, see the kubelet stand-in's
+   * behaviourOf): the canary stage fails and the run must end rolled-back. Action only.
+   */
+  readonly failing?: boolean;
 }
 
 export interface ScenarioResult {
@@ -48,6 +53,7 @@ export interface ScenarioResult {
   readonly setupMs: number;
   readonly requests: RecordedRequest[];
   readonly counts: ReturnType<typeof countByVerb>;
+  /** Empty for a failing run (its partition writes are a canary and a rollback, not stages). */
   readonly stages: StageTiming[];
   /** The revision the rollout went to. */
   readonly revision: string;
@@ -121,10 +127,11 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
       let run: BundleRun | undefined;
       let wallMs: number;
       if (o.who === 'action') {
+        const image = o.failing ? 'registry.local/app:v1-crashloop' : 'registry.local/app:v1';
         run = await runBundle({
           kubeconfig,
           inputs: {
-            manifests: manifestFile(withImage(base, 'registry.local/app:v1')),
+            manifests: manifestFile(withImage(base, image)),
             steps: o.steps,
             soak: `${o.soakMs}ms`,
             'stage-timeout': '10m',
@@ -135,7 +142,7 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
           script: o.script,
           nodeArgs: o.nodeArgs,
         });
-        requireSuccess(run, `rollout of ${o.replicas} replicas`);
+        requireResult(run, `rollout of ${o.replicas} replicas`, o.failing ? 'rolled-back' : 'succeeded');
         wallMs = run.exitedAt - run.spawnedAt;
       } else {
         const r = await pollingRollout({
@@ -154,13 +161,9 @@ export async function rolloutScenario(o: ScenarioOptions): Promise<ScenarioResul
       const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
       const sts = await apps.readNamespacedStatefulSet({ namespace: ns.name, name: 'web' });
       const revision = sts.status?.updateRevision ?? '';
-      const stages = stageTimings(
-        partitionWrites(requests, 'web'),
-        pods.lives,
-        revision,
-        o.replicas,
-        o.soakMs,
-      );
+      const stages = o.failing
+        ? []
+        : stageTimings(partitionWrites(requests, 'web'), pods.lives, revision, o.replicas, o.soakMs);
       return {
         options: o,
         run,
