@@ -346,7 +346,10 @@ describe('real nodes', { timeout: 600_000 }, () => {
         assert.equal(run.outputs.get('result'), 'rolled-back');
         // Failed fast: on the first restart or the kubelet's CrashLoopBackOff, whichever the
         // watch sees first (both come from the real kubelet within a second), not on the timeout.
-        assert.match(run.log, /stage 1 failed: pod \S+\/db-2, container app: (TooManyRestarts|CrashLoopBackOff)/);
+        assert.match(
+          run.log,
+          /stage 1 failed: pod \S+\/db-2, container app: (TooManyRestarts|CrashLoopBackOff)/,
+        );
         assert.doesNotMatch(run.log, /StageTimeout/);
         assert.match(run.log, /Deleting db-2: not Ready on a revision other than/);
         // The container's previous log, read from the real kubelet, in the log, summary and comment.
