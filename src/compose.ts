@@ -13,7 +13,7 @@ import type { RetryEvent } from './adapters/kubernetes/retry.ts';
 import { fanOut, skipNoChange } from './adapters/reporters.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { execute, type Outcome } from './app.ts';
-import { analysisSecrets } from './config/analysis/input.ts';
+import { settingsSecrets } from './config/analysis/input.ts';
 import type { Settings } from './config/settings.ts';
 import type { PlanReport } from './engine/plan-report.ts';
 import type { Clock } from './ports/clock.ts';
@@ -125,8 +125,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
  */
 function runSecrets(options: CompositionOptions): string[] {
   const { settings, kube } = options;
-  const own = [settings.kubeconfig, settings.github.token, ...analysisSecrets(settings.analysis)];
-  return [...own, ...(kube.secrets ?? [])].filter((s): s is string => typeof s === 'string' && s !== '');
+  return [...settingsSecrets(settings), ...(kube.secrets ?? [])].filter((s) => s !== '');
 }
 
 /** GitHub reporting for a GitHub Actions job; none for a terminal. */

@@ -8,7 +8,7 @@ import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import type { Outcome } from './app.ts';
 import { composeApp } from './compose.ts';
 import { composeCommentApp } from './compose-comment.ts';
-import { analysisSecrets } from './config/analysis/input.ts';
+import { settingsSecrets } from './config/analysis/input.ts';
 import { readSettings } from './config/inputs.ts';
 
 export async function run(): Promise<void> {
@@ -21,9 +21,7 @@ export async function run(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     const settings = readSettings((name) => core.getInput(name));
-    if (settings.kubeconfig) core.setSecret(settings.kubeconfig);
-    if (settings.github.token) core.setSecret(settings.github.token);
-    for (const secret of analysisSecrets(settings.analysis)) core.setSecret(secret);
+    for (const secret of settingsSecrets(settings)) core.setSecret(secret);
     const github = readRunContext();
     // A fork's pull request has no kubeconfig secret: its plan is skipped with the reason, not failed.
     const kube = await kubeConfigOrSkip(settings, github, () =>

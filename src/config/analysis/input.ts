@@ -75,6 +75,16 @@ function parseCheck(item: unknown, index: number, stageCount: number): AnalysisC
   });
 }
 
+/** The secret values of the inputs: the kubeconfig, the GitHub token and the checks' (masked everywhere). */
+export function settingsSecrets(settings: {
+  readonly kubeconfig: string | undefined;
+  readonly github: { readonly token: string };
+  readonly analysis: readonly AnalysisCheck[];
+}): string[] {
+  const all = [settings.kubeconfig, settings.github.token, ...analysisSecrets(settings.analysis)];
+  return all.filter((s): s is string => s !== undefined && s !== '');
+}
+
 /** The secret values of the checks (bearer tokens, header values), for masking in logs. */
 export function analysisSecrets(checks: readonly AnalysisCheck[]): string[] {
   return checks.flatMap((c) =>
