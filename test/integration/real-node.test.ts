@@ -258,16 +258,22 @@ describe('real nodes', { timeout: 600_000 }, () => {
       return seen;
     }
 
-    it('rolls a canary out on real readiness and minReadySeconds, checks each new pod over the pod proxy, and every pod keeps its own data through v2 and a rollback', async () => {
-      const ns = await freshNamespace('real-canary');
+    /** A fresh namespace with `perNode` local PersistentVolumes of its own StorageClass on each real node. */
+    async function withLocalVolumes(prefix: string, perNode: number) {
+      const ns = await freshNamespace(prefix);
       const core = ns.kubeConfig.makeApiClient(CoreV1Api);
       const storage = ns.kubeConfig.makeApiClient(StorageV1Api);
       const className = `${ns.name}-data`;
-      await localVolumes(core, storage, {
-        className,
-        root: join(clusterDir, 'volumes', ns.name),
-        perNode: 2,
-      });
+      await localVolumes(core, storage, { className, root: join(clusterDir, 'volumes', ns.name), perNode });
+      const cleanup = async () => {
+        await ns.cleanup();
+        await deleteLocalVolumes(core, storage, className);
+      };
+      return { ns, core, className, cleanup };
+    }
+
+    it('rolls a canary out on real readiness and minReadySeconds, checks each new pod over the pod proxy, and every pod keeps its own data through v2 and a rollback', async () => {
+      const { ns, className, cleanup } = await withLocalVolumes('real-canary', 2);
       try {
         const app = { tag: 'v1', storageClass: className, minReadySeconds: 3 };
         const created = await rollout(ns, app);
@@ -330,8 +336,7 @@ describe('real nodes', { timeout: 600_000 }, () => {
           'the rollback found each pod its own marker',
         );
       } finally {
-        await ns.cleanup();
-        await deleteLocalVolumes(core, storage, className);
+        await cleanup();
       }
     });
 
@@ -440,15 +445,7 @@ describe('real nodes', { timeout: 600_000 }, () => {
     });
 
     it("explains a canary whose local PersistentVolume path is gone with the kubelet's FailedMount text", async () => {
-      const ns = await freshNamespace('real-mount');
-      const core = ns.kubeConfig.makeApiClient(CoreV1Api);
-      const storage = ns.kubeConfig.makeApiClient(StorageV1Api);
-      const className = `${ns.name}-data`;
-      await localVolumes(core, storage, {
-        className,
-        root: join(clusterDir, 'volumes', ns.name),
-        perNode: 1,
-      });
+      const { ns, core, className, cleanup } = await withLocalVolumes('real-mount', 1);
       try {
         const app = { tag: 'v1', replicas: 2, storageClass: className };
         assert.equal((await rollout(ns, app)).code, 0);
@@ -479,8 +476,7 @@ describe('real nodes', { timeout: 600_000 }, () => {
           run.comment,
         );
       } finally {
-        await ns.cleanup();
-        await deleteLocalVolumes(core, storage, className);
+        await cleanup();
       }
     });
   });

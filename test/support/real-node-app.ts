@@ -80,13 +80,12 @@ export function realApp(o: RealAppOptions): V1StatefulSet {
 
 /**
  * StorageClass `className` with no provisioner, bound when a pod is scheduled, and `perNode` local
- * PersistentVolumes of it on each real node under `root/<node>/<i>` (the directories made here,
- * unless `missingPaths`: then the PVs point at paths that do not exist).
+ * PersistentVolumes of it on each real node under `root/<node>/<i>` (the directories made here).
  */
 export async function localVolumes(
   core: CoreV1Api,
   storage: StorageV1Api,
-  o: { className: string; root: string; perNode: number; missingPaths?: boolean },
+  o: { className: string; root: string; perNode: number },
 ): Promise<void> {
   await storage.createStorageClass({
     body: {
@@ -101,7 +100,7 @@ export async function localVolumes(
     const hostname = node.metadata?.labels?.['kubernetes.io/hostname'] ?? '';
     for (let i = 0; i < o.perNode; i++) {
       const path = join(o.root, hostname, String(i));
-      if (!o.missingPaths) mkdirSync(path, { recursive: true });
+      mkdirSync(path, { recursive: true });
       await core.createPersistentVolume({
         body: {
           metadata: { name: `${o.className}-${hostname}-${i}` },
