@@ -11,7 +11,7 @@ import {
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
-import { canaryManifest } from '../support/manifests.ts';
+import { canaryManifest, untouched } from '../support/manifests.ts';
 import { manifestFile, recordCluster, runAction } from '../support/run/in-process.ts';
 
 const fast = { soak: '0s', 'stage-timeout': '60s', steps: '1, 100%' };
@@ -238,12 +238,12 @@ describe('the canary promise', () => {
     const live = await read();
     const history = await apps.listNamespacedControllerRevision({ namespace: ns.name });
     const v2 = history.items.find((r) => r.metadata?.name === live.status?.updateRevision);
-    const before = live.metadata?.resourceVersion;
+    const before = untouched(live);
     await assert.rejects(
       runAction(ns, { command: 'rollback', statefulset: 'db', 'to-revision': String(v2?.revision), ...fast }),
       /target of a rollout still in progress.*would roll that change forward/,
     );
-    assert.equal((await read()).metadata?.resourceVersion, before, 'nothing changed');
+    assert.deepEqual(untouched(await read()), before, 'nothing changed');
   });
 
   it('never takes a failed rollback’s leftover partition as the original one', async () => {

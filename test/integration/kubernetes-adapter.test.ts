@@ -8,7 +8,7 @@ import { KubeError } from '../../src/adapters/kubernetes/errors.ts';
 import { createApi } from '../../src/adapters/kubernetes/http.ts';
 import { createLock, leaseName } from '../../src/adapters/kubernetes/lock.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
-import type { Observation } from '../../src/engine/observation.ts';
+import type { Observation, StatefulSetObservation } from '../../src/engine/observation.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { KubeObject, StatefulSetRef } from '../../src/ports/cluster.ts';
 import { freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
@@ -167,13 +167,18 @@ describe('Kubernetes adapter on the local control plane', () => {
     const spec = dry?.spec as { template: { spec: { containers: { image: string }[] } } };
     assert.equal(spec.template.spec.containers[0]?.image, 'registry.local/app:v2');
     const afterwards = (await cluster.observe(ref))!.statefulSet;
-    assert.equal(afterwards.resourceVersion, before.resourceVersion);
+    // Generation and annotations, not resourceVersion: the controller's status writes are not ours.
+    assert.deepEqual(
+      [afterwards.generation, afterwards.annotations],
+      [before.generation, before.annotations],
+    );
     assert.deepEqual(afterwards.images, { app: 'registry.local/app:v1' });
   });
 
   it('refuses a forbidden change with a KubeError naming the object, changing nothing', async () => {
     const ref = { namespace: ns.name, name: 'web' };
-    const before = (await cluster.observe(ref))!.statefulSet.resourceVersion;
+    const mine = ({ generation, annotations }: StatefulSetObservation) => ({ generation, annotations });
+    const before = mine((await cluster.observe(ref))!.statefulSet);
     const forbidden = canaryObject(web) as KubeObject & { spec: Record<string, unknown> };
     forbidden.spec.volumeClaimTemplates = [
       {
@@ -191,7 +196,7 @@ describe('Kubernetes adapter on the local control plane', () => {
         return true;
       });
     }
-    assert.equal((await cluster.observe(ref))!.statefulSet.resourceVersion, before);
+    assert.deepEqual(mine((await cluster.observe(ref))!.statefulSet), before);
   });
 
   it('rejects a misspelt field instead of dropping it', async () => {

@@ -18,6 +18,7 @@ import {
   waitFor,
 } from '../cluster/harness.ts';
 import { startFaultProxy } from '../support/faults/proxy.ts';
+import { untouched } from '../support/manifests.ts';
 import { inputEnv, startBundle } from '../support/run/bundle.ts';
 import { manifestFile } from '../support/run/in-process.ts';
 
@@ -144,7 +145,7 @@ describe('a hostile or broken kubeconfig', () => {
     it(`refuses ${what} with one clear error, printing no credential and changing nothing`, async () => {
       const inputs = inputsOf(env);
       const expected = typeof expectedOf === 'function' ? expectedOf(env) : expectedOf;
-      const before = (await read()).metadata?.resourceVersion;
+      const before = untouched(await read());
       const run = startBundle(inputEnv({ manifests, 'github-token': '', ...inputs }, ''));
       const exit = await run.exited;
       const out = run.stdout() + run.stderr();
@@ -154,7 +155,7 @@ describe('a hostile or broken kubeconfig', () => {
       assert.match(errors[0] ?? '', expected);
       const unmasked = out.split('\n').filter((l) => l.includes(fakeToken) && !l.startsWith('::add-mask::'));
       assert.deepEqual(unmasked, [], 'the token was printed');
-      assert.equal((await read()).metadata?.resourceVersion, before, 'the StatefulSet changed');
+      assert.deepEqual(untouched(await read()), before, 'the StatefulSet changed');
       assert.equal(run.outputs().get('result'), 'failed');
     });
   }

@@ -24,7 +24,7 @@ import { loadAll } from 'js-yaml';
 import { repoRoot } from '../cluster/control-plane/state.ts';
 import { adminKubeConfig, freshNamespace, type TestNamespace, waitFor } from '../cluster/harness.ts';
 import type { FaultProxy } from '../support/faults/proxy.ts';
-import { canaryManifest } from '../support/manifests.ts';
+import { canaryManifest, untouched } from '../support/manifests.ts';
 import { manifestFile, runAction, runEngine } from '../support/run/in-process.ts';
 import { type BoundServiceAccount, bindServiceAccount, permissionsOf } from '../support/service-account.ts';
 import { forbiddenSpecChange } from '../support/versions.ts';
@@ -93,7 +93,7 @@ describe('a service account bound to exactly the Role in examples/rbac-plan.yaml
     const refused = await plan([forbidden]);
     assert.match(refused.outcome.failure ?? '', forbiddenSpecChange);
     const after = await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
-    assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion, 'nothing changed');
+    assert.deepEqual(untouched(after), untouched(before), 'nothing changed');
     await assert.rejects(apps.readNamespacedStatefulSet({ name: 'db2', namespace: ns.name }));
     const used = new Set(proxy.seen.flatMap(permissionsOf));
     assert.deepEqual([...used].sort(), rolePermissions(role).sort(), 'the Role grants exactly what was used');

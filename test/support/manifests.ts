@@ -54,3 +54,22 @@ export function canaryManifest(options: CanaryManifestOptions = {}): V1StatefulS
 export function canaryObject(options: CanaryManifestOptions = {}): KubeObject {
   return canaryManifest(options) as KubeObject;
 }
+
+/**
+ * What anyone but the StatefulSet controller could have changed: the spec (its generation),
+ * the labels and annotations (where the action records its state), and the owner of each
+ * field. "Nothing changed" compares these, not resourceVersion: the controller writes
+ * status on its own schedule (a pod that becomes Ready or available, a revision counted),
+ * so a resourceVersion read a moment apart can differ with nothing changed by the action.
+ */
+export function untouched(sts: V1StatefulSet) {
+  const { generation, labels, annotations, managedFields = [] } = sts.metadata ?? {};
+  return {
+    generation,
+    labels,
+    annotations,
+    managers: managedFields
+      .filter((f) => f.subresource !== 'status')
+      .map((f) => `${f.manager} ${f.operation} ${JSON.stringify(f.fieldsV1)}`),
+  };
+}
