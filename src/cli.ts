@@ -1,15 +1,20 @@
 // The command line over the same engine as the action:
 //   statefulset-canary rollout --manifests k8s/web.yaml --steps "1, 50%, 100%" --soak 30s
 // Flags are the action's inputs (same names, same validation), but for the GitHub ones;
-// --kubeconfig takes a path.
-import { readFileSync } from 'node:fs';
+// --kubeconfig takes a path. The same program answers as a kubectl plugin
+// (`kubectl statefulset-canary ...`, installed as kubectl-statefulset_canary): kubectl runs it
+// with the words after the plugin's name, so kubectl's own flags (--context, -n, --kubeconfig,
+// KUBECONFIG) are flags of ours too. Exit codes and the --json shape: docs/cli.md.
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { consoleLog } from './adapters/console/log.ts';
+import { EXIT_CODES, jsonFailure, jsonOutcome } from './adapters/console/outcome.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { composeApp } from './compose.ts';
 import { InputError } from './config/input-error.ts';
 import { readSettings } from './config/inputs.ts';
 import { outcomeText } from './runner/commands/status.ts';
+import { version } from './version.ts';
 
 const VALUE_FLAGS = [
   'manifests',
@@ -37,10 +42,11 @@ const VALUE_FLAGS = [
 ] as const;
 
 const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|abort|park> [flags]
+       kubectl statefulset-canary <command> [flags]   (as a kubectl plugin)
   --manifests PATH      manifest file or glob (repeat for more)
   --kubeconfig PATH     kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)
   --context NAME        kubeconfig context
-  --namespace NS        namespace override
+  --namespace NS, -n NS namespace override
   --steps LIST          pods on the new revision after each stage (default "1, 50%, 100%")
   --rollback-steps LIST stages of a manual rollback (default "100%")
   --soak DURATION       time each stage's pods stay healthy before the next (default 30s)
@@ -61,28 +67,37 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --to-revision N       ControllerRevision number to roll back to (default: the previous one)
   --reason TEXT         why (manual rollback): recorded in the change cause
   --lock-timeout D      how long to wait for another run's lock (default 0s)
-  --json                print the outputs (result, revision, stages, ...) as JSON
-  --debug               debug logging`;
+  --json                print the outcome (result, revision, stages, ...) as one JSON object
+  --debug               debug logging
+  --version             print the version
+exit codes: 0 done (also paused), 1 the run failed, 2 bad flags or inputs (nothing was done)`;
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     kubeconfig: { type: 'string' },
     debug: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
+    version: { type: 'boolean' },
   };
   for (const flag of VALUE_FLAGS) options[flag] = { type: 'string', multiple: flag === 'manifests' };
+  // kubectl's short flag, so `kubectl statefulset-canary status --statefulset db -n data` works.
+  options.namespace = { type: 'string', short: 'n' };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
+    return EXIT_CODES.usage;
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`statefulset-canary ${version}\n`);
+    return EXIT_CODES.ok;
+  }
   if (values.help || positionals.length !== 1) {
     process.stderr.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+    return values.help ? EXIT_CODES.ok : EXIT_CODES.usage;
   }
   const log = consoleLog({ debug: values.debug === true });
   const cancel = new AbortController();
@@ -99,23 +114,37 @@ export async function main(argv: readonly string[]): Promise<number> {
       const value = values[name];
       return Array.isArray(value) ? value.join('\n') : typeof value === 'string' ? value : '';
     });
-    if (typeof values.kubeconfig === 'string') process.env.KUBECONFIG = values.kubeconfig;
+    if (typeof values.kubeconfig === 'string') {
+      if (!existsSync(values.kubeconfig)) {
+        throw new InputError(
+          'kubeconfig',
+          `--kubeconfig ${values.kubeconfig}: no such file; give the path of a kubeconfig file`,
+        );
+      }
+      process.env.KUBECONFIG = values.kubeconfig;
+    }
     const kube = loadKubeConfig({ context: settings.context });
     const app = await composeApp({ settings, kube, log, origin: { kind: 'local' } });
     const outcome = await app.run(cancel.signal);
     const { text, ...outputs } = outcome;
-    if (text) process.stdout.write(`${text}\n`);
-    else if (values.json) process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
-    else process.stdout.write(`${outcomeText(outputs)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
+    else process.stdout.write(`${text ?? outcomeText(outputs)}\n`);
     if (outcome.failure) log.warning(outcome.failure);
-    return outcome.failure ? 1 : 0;
+    return outcome.failure ? EXIT_CODES.failed : EXIT_CODES.ok;
   } catch (error) {
-    log.warning(error instanceof Error ? error.message : String(error));
-    return error instanceof InputError ? 2 : 1;
+    const message = error instanceof Error ? error.message : String(error);
+    log.warning(message);
+    const code = error instanceof InputError ? EXIT_CODES.usage : EXIT_CODES.failed;
+    // With --json a script always gets one object on stdout, also when the run could not start.
+    if (values.json) process.stdout.write(`${JSON.stringify(jsonFailure(message), null, 2)}\n`);
+    return code;
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Not top-level await: the single executable (scripts/sea.ts) bundles this file as CommonJS.
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
 
 /** The --analysis file's content; an unreadable file is an input error that names it. */
 function readAnalysisFile(path: string): string {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and (where the module lists it as a
-# tool) the kubelet of the real nodes from their Go modules
+# Builds etcd, kube-apiserver, kube-controller-manager and (where the module lists them as
+# tools) the kubelet of the real nodes and kubectl, which the kubectl plugin test runs, from
+# their Go modules
 # (test/cluster/build/etcdbin and test/cluster/build/k8sbin) into a cache outside the repo,
 # keyed by version. A binary already in the cache is not rebuilt.
 # Prints the directory holding the binaries on its last line.
@@ -73,6 +74,9 @@ fi
 commands=()
 [[ -x "$bin/kube-apiserver" && -x "$bin/kube-controller-manager" ]] || commands+=(kube-apiserver kube-controller-manager)
 if grep -q 'k8s.io/kubernetes/cmd/kubelet$' "$module/go.mod" && [[ ! -x "$bin/kubelet" ]]; then commands+=(kubelet); fi
+# kubectl of the same release, for test/integration/kubectl-plugin.test.ts (only the default
+# module lists it: the version matrix needs no kubectl).
+if grep -q 'k8s.io/kubernetes/cmd/kubectl$' "$module/go.mod" && [[ ! -x "$bin/kubectl" ]]; then commands+=(kubectl); fi
 if (( ${#commands[@]} > 0 )); then
   minor=$(echo "$K8S_VERSION" | cut -d. -f2)
   ld="-s -w"

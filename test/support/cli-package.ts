@@ -1,0 +1,46 @@
+// The npm package as a user gets it: `npm pack` of this checkout, installed into an empty
+// directory with no registry (the package has no dependencies: dist/cli.js bundles them).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { repoRoot } from '../cluster/control-plane/state.ts';
+
+/** The directory of the Node 24 binary the tests run on (node@24 from node_modules). */
+export const node24Dir = dirname(process.execPath);
+
+export interface PackedCli {
+  /** The .tgz `npm pack` wrote. */
+  readonly tarball: string;
+  /** Its size in bytes and the files in it, as npm pack --json reports them. */
+  readonly size: number;
+  readonly files: readonly string[];
+}
+
+/** `npm pack` of this checkout into a new temporary directory. */
+export function packCli(): PackedCli {
+  const dir = mkdtempSync(join(tmpdir(), 'sts-canary-pack-'));
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [packed] = JSON.parse(out) as { filename: string; size: number; files: { path: string }[] }[];
+  if (!packed) throw new Error(`npm pack printed no package: ${out}`);
+  return { tarball: join(dir, packed.filename), size: packed.size, files: packed.files.map((f) => f.path) };
+}
+
+/**
+ * Installs the tarball into a new empty directory, offline: it fails if the package asks for
+ * anything from a registry. Returns the directory and its node_modules/.bin.
+ */
+export function installCli(tarball: string): { dir: string; bin: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sts-canary-install-'));
+  mkdirSync(join(dir, 'node_modules'));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', tarball], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, PATH: `${node24Dir}:${process.env.PATH}` },
+  });
+  return { dir, bin: join(dir, 'node_modules/.bin') };
+}
