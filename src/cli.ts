@@ -123,7 +123,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       process.env.KUBECONFIG = values.kubeconfig;
     }
-    const kube = loadKubeConfig({ context: settings.context });
+    // A kubeconfig that cannot be read or lacks the context is a bad flag: nothing was done.
+    const kube = (() => {
+      try {
+        return loadKubeConfig({ context: settings.context });
+      } catch (error) {
+        throw new InputError(settings.context ? 'context' : 'kubeconfig', (error as Error).message);
+      }
+    })();
     const app = await composeApp({ settings, kube, log, origin: { kind: 'local' } });
     const outcome = await app.run(cancel.signal);
     const { text, ...outputs } = outcome;
