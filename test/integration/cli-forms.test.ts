@@ -3,7 +3,8 @@
 // with npx; the single executable (scripts/sea.ts) with no Node on the PATH; and both as a
 // kubectl plugin, found and run by the real kubectl of the control plane's release.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdtempSync,
@@ -17,10 +18,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
+import { load } from 'js-yaml';
 import { EXIT_CODES, JSON_KEYS } from '../../src/adapters/console/outcome.ts';
 import { readState, repoRoot } from '../cluster/control-plane/state.ts';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
-import { installCli, node24Dir, type PackedCli, packCli } from '../support/cli-package.ts';
+import {
+  installCli,
+  node24Dir,
+  type PackedCli,
+  packCli,
+  renderKrewManifest,
+} from '../support/cli-package.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile } from '../support/run/in-process.ts';
 
@@ -220,5 +228,50 @@ describe('the CLI as users install it', () => {
     );
     assert.equal(unknown.code, EXIT_CODES.usage, said(unknown));
     assert.match(unknown.stderr, /Context "nope" is not in the kubeconfig .*Available contexts: local/);
+  });
+
+  it('installs with krew from .krew.yaml and the release archive, and runs as kubectl statefulset-canary', () => {
+    const krew = execFileSync('bash', [join(repoRoot, 'test/cluster/build/build-krew.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+      .trim()
+      .split('\n')
+      .at(-1) as string;
+    const archive = `${sea}.tar.gz`;
+    const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
+    assert.equal(
+      readFileSync(`${archive}.sha256`, 'utf8'),
+      `${sha256}  statefulset-canary-linux-x64.tar.gz\n`,
+    );
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const rendered = renderKrewManifest(readFileSync('.krew.yaml', 'utf8'), `v${pkg.version}`, sha256);
+    const manifest = load(rendered) as {
+      metadata: { name: string };
+      spec: { version: string; platforms: { uri: string; sha256: string; bin: string }[] };
+    };
+    assert.equal(manifest.metadata.name, 'statefulset-canary');
+    assert.equal(manifest.spec.version, `v${pkg.version}`);
+    assert.deepEqual(
+      manifest.spec.platforms.map((p) => p.uri),
+      [
+        `https://github.com/statefulset-canary/statefulset-canary/releases/download/v${pkg.version}/statefulset-canary-linux-x64.tar.gz`,
+      ],
+      'the archive the release workflow attaches',
+    );
+    const file = join(tempDir('sts-canary-krew-manifest-'), 'statefulset-canary.yaml');
+    writeFileSync(file, rendered);
+    const root = tempDir('sts-canary-krew-root-');
+    const installedByKrew = run(krew, ['install', `--manifest=${file}`, `--archive=${archive}`], {
+      PATH: '/usr/bin:/bin',
+      HOME: root,
+      KREW_ROOT: root,
+    });
+    assert.equal(installedByKrew.code, 0, said(installedByKrew));
+    assert.match(installedByKrew.stderr, /Installed plugin: statefulset-canary/);
+    const env = { PATH: `${join(root, 'bin')}:${pathOf({ kubectl })}`, HOME: root, KUBECONFIG: kubeconfig };
+    const status = run(kubectl, ['statefulset-canary', 'status', '--statefulset', 'db', '-n', ns.name], env);
+    assert.equal(status.code, EXIT_CODES.ok, said(status));
+    assert.match(status.stdout, /registry\.local\/db:v2/);
   });
 });

@@ -44,3 +44,17 @@ export function installCli(tarball: string): { dir: string; bin: string } {
   });
   return { dir, bin: join(dir, 'node_modules/.bin') };
 }
+
+/**
+ * .krew.yaml rendered as krew-release-bot renders it on a release: `{{ .TagName }}` is the tag,
+ * and `{{addURIAndSha "URL" .TagName }}` becomes the `uri:` and `sha256:` of the archive, at the
+ * placeholder's indentation.
+ */
+export function renderKrewManifest(template: string, tag: string, sha256: string): string {
+  return template
+    .replace(
+      /^( *)\{\{addURIAndSha "([^"]+)" \.TagName \}\}$/gm,
+      (_, indent: string, uri: string) => `${indent}uri: ${uri}\n${indent}sha256: ${sha256}`,
+    )
+    .replaceAll('{{ .TagName }}', tag);
+}
