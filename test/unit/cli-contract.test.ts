@@ -63,4 +63,22 @@ describe('the command line contract in docs/cli.md', () => {
     assert.equal(out.status, EXIT_CODES.ok);
     assert.equal(out.stdout, `statefulset-canary ${pkg.version}\n`);
   });
+
+  it('releases the files that .krew.yaml and docs/cli.md name', () => {
+    const release = readFileSync('.github/workflows/release.yml', 'utf8');
+    const sea = readFileSync('scripts/sea.ts', 'utf8');
+    const assets = ['statefulset-canary-linux-x64', 'statefulset-canary-linux-x64.tar.gz'];
+    for (const asset of assets) {
+      assert.ok(
+        release.includes(`build/sea/${asset} build/sea/${asset}.sha256`),
+        `release.yml attaches ${asset}`,
+      );
+      assert.ok(page.includes(asset), `docs/cli.md names ${asset}`);
+    }
+    assert.match(sea, /const name = 'statefulset-canary-linux-x64';/);
+    const krewUri = /releases\/download\/\{\{ \.TagName \}\}\/([^"]+)"/.exec(
+      readFileSync('.krew.yaml', 'utf8'),
+    );
+    assert.equal(krewUri?.[1], 'statefulset-canary-linux-x64.tar.gz');
+  });
 });
