@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureAnalysis } from './analysis.ts';
+import { measureCliForms } from './cli-forms.ts';
 import { measureColdStart } from './cold-start.ts';
 import { repoRoot } from './kube.ts';
 import { measureLatency } from './latency.ts';
@@ -21,6 +22,7 @@ const figures: Record<string, () => Promise<Figure>> = {
   'cold-start': () => measureColdStart(),
   scale: () => measureScale(),
   analysis: () => measureAnalysis(),
+  'cli-forms': () => measureCliForms(),
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
