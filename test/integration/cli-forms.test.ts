@@ -143,6 +143,13 @@ describe('the CLI as users install it', () => {
         env,
         installed.dir,
       );
+    const help = npx('--help');
+    assert.equal(help.code, EXIT_CODES.ok, said(help));
+    assert.match(
+      help.stderr,
+      /^usage: statefulset-canary <rollout\|rollback\|status\|plan\|promote\|abort\|park>/,
+    );
+    assert.match(help.stderr, /kubectl statefulset-canary <command>/);
     const created = npx('rollout', '--manifests', manifests('registry.local/db:v1'), ...fast, '--json');
     assert.equal(created.code, EXIT_CODES.ok, said(created));
     const json = JSON.parse(created.stdout) as Record<string, unknown>;
