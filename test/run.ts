@@ -8,7 +8,8 @@ import { repoRoot } from './cluster/control-plane/state.ts';
 import { ensureClusterUp, stopCluster } from './cluster/lifecycle.ts';
 
 const bin = (tool: string): string => join(repoRoot, 'node_modules/.bin', tool);
-const timings: [string, number][] = [];
+/** Each step's time, and its exit code when it ran as a process. */
+const timings: [string, number, number?][] = [];
 let current: ChildProcess | undefined;
 let startedCluster = false;
 let interrupted = false;
@@ -24,8 +25,9 @@ function run(step: string, command: string, args: string[]): Promise<number> {
     });
     current.on('close', (code, signal) => {
       current = undefined;
-      timings.push([step, Date.now() - begin]);
-      resolveCode(code ?? (signal ? 128 + 2 : 1));
+      const exit = code ?? (signal ? 128 + 2 : 1);
+      timings.push([step, Date.now() - begin, exit]);
+      resolveCode(exit);
     });
   });
 }
@@ -50,9 +52,14 @@ async function stopIfStarted(): Promise<void> {
 
 function printTimings(total: number): void {
   console.log('\ntimings:');
-  for (const [step, ms] of timings)
-    console.log(`  ${step.padEnd(14)} ${(ms / 1000).toFixed(1).padStart(7)} s`);
+  for (const [step, ms, exit] of timings)
+    console.log(
+      `  ${step.padEnd(14)} ${(ms / 1000).toFixed(1).padStart(7)} s${exit ? `   failed (exit ${exit})` : ''}`,
+    );
   console.log(`  ${'total'.padEnd(14)} ${(total / 1000).toFixed(1).padStart(7)} s`);
+  // A failed lint or type check does not stop the tests, so its output may be far above: name it.
+  const failed = timings.filter(([, , exit]) => exit).map(([step]) => step);
+  if (failed.length > 0) console.log(`\nfailed steps: ${failed.join(', ')} (their output is above)`);
 }
 
 async function main(): Promise<number> {
@@ -83,6 +90,10 @@ async function main(): Promise<number> {
   // CNI plugins, images) for test/integration/real-node.test.ts: a no-op when cached, else about
   // 3 minutes, here so no test's timeout includes it.
   codes.push(await run('node', 'bash', [join(repoRoot, 'test/cluster/build/build-node.sh')]));
+  if (interrupted) return 130;
+  // krew (test/cluster/build/build-krew.sh) for test/integration/cli-forms.test.ts: a no-op when
+  // cached, else about 10 s, here so a failure to build it prints its reason in the CI log.
+  codes.push(await run('krew', 'bash', [join(repoRoot, 'test/cluster/build/build-krew.sh')]));
   if (interrupted) return 130;
   codes.push(
     await run('tests', process.execPath, [

@@ -74,7 +74,7 @@ fi
 commands=()
 [[ -x "$bin/kube-apiserver" && -x "$bin/kube-controller-manager" ]] || commands+=(kube-apiserver kube-controller-manager)
 if grep -q 'k8s.io/kubernetes/cmd/kubelet$' "$module/go.mod" && [[ ! -x "$bin/kubelet" ]]; then commands+=(kubelet); fi
-# kubectl of the same release, for test/integration/kubectl-plugin.test.ts (only the default
+# kubectl of the same release, for test/integration/cli-forms.test.ts (only the default
 # module lists it: the version matrix needs no kubectl).
 if grep -q 'k8s.io/kubernetes/cmd/kubectl$' "$module/go.mod" && [[ ! -x "$bin/kubectl" ]]; then commands+=(kubectl); fi
 if (( ${#commands[@]} > 0 )); then
