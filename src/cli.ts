@@ -13,7 +13,9 @@ import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { composeApp } from './compose.ts';
 import { InputError } from './config/input-error.ts';
 import { readSettings } from './config/inputs.ts';
+import { ManifestError } from './manifests/load.ts';
 import { outcomeText } from './runner/commands/status.ts';
+import { ValidationError } from './runner/validate.ts';
 import { version } from './version.ts';
 
 const VALUE_FLAGS = [
@@ -141,7 +143,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.warning(message);
-    const code = error instanceof InputError ? EXIT_CODES.usage : EXIT_CODES.failed;
+    // Bad flags, manifests that cannot be read and changes the API server's dry-run refuses are
+    // all found before anything changes: nothing was done.
+    const nothingDone =
+      error instanceof InputError || error instanceof ManifestError || error instanceof ValidationError;
+    const code = nothingDone ? EXIT_CODES.usage : EXIT_CODES.failed;
     // With --json a script always gets one object on stdout, also when the run could not start.
     if (values.json) process.stdout.write(`${JSON.stringify(jsonFailure(message), null, 2)}\n`);
     return code;

@@ -6,7 +6,7 @@ export const EXIT_CODES = {
   ok: 0,
   /** The run failed: a stage failed (rolled back or halted), the cluster refused, a lock was held. */
   failed: 1,
-  /** Nothing was done: bad flags or inputs, or a Node older than 24 (bin/statefulset-canary.cjs). */
+  /** Nothing was done: bad flags, inputs or manifests (found before any change), or a Node older than 24. */
   usage: 2,
 } as const;
 
