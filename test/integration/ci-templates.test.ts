@@ -5,8 +5,7 @@
 // results substituted as Tekton substitutes them, the `args` array as its arguments).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
@@ -14,15 +13,16 @@ import { dump, load } from 'js-yaml';
 import { EXIT_CODES, JSON_KEYS } from '../../src/adapters/console/outcome.ts';
 import { repoRoot } from '../cluster/control-plane/state.ts';
 import { freshNamespace, type TestNamespace } from '../cluster/harness.ts';
-import { node24Dir, type PackedCli, packCli } from '../support/cli-package.ts';
+import {
+  node24Dir,
+  type PackedCli,
+  packCli,
+  type Ran,
+  runCommand,
+  said,
+  tempDirs,
+} from '../support/cli-package.ts';
 import { canaryManifest } from '../support/manifests.ts';
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-const said = (r: Ran) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 type GitLabVariable = string | { value: string; description: string };
 interface GitLabJob {
@@ -69,12 +69,8 @@ describe('the CI templates, run against the local cluster', () => {
   let work: string;
   let kubeconfig: string;
   let home: string;
-  const made: string[] = [];
-  const tempDir = (prefix: string) => {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
-    made.push(dir);
-    return dir;
-  };
+  const temp = tempDirs();
+  const tempDir = temp.make;
   /** A checkout of a user's repository: k8s/db.yaml at `image`. */
   const checkout = (image: string) => {
     const dir = tempDir('sts-canary-checkout-');
@@ -93,11 +89,11 @@ describe('the CI templates, run against the local cluster', () => {
     home = join(work, 'home');
     mkdirSync(home);
     packed = packCli();
-    made.push(dirname(packed.tarball));
+    temp.keep(dirname(packed.tarball));
   });
   after(async () => {
     await ns.cleanup();
-    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+    temp.removeAll();
   });
 
   const image = async () =>
@@ -149,14 +145,7 @@ describe('the CI templates, run against the local cluster', () => {
         const quoted = append.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
         lines[0] = (lines[0] as string).replace(' --json ', ` ${quoted} --json `);
       }
-      const result = spawnSync('bash', ['-c', `set -eo pipefail\n${lines.join('\n')}`], {
-        cwd: project,
-        env,
-        encoding: 'utf8',
-        timeout: 240_000,
-      });
-      if (result.error) throw result.error;
-      return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+      return runCommand('bash', ['-c', `set -eo pipefail\n${lines.join('\n')}`], env, project, 240_000);
     }
     const cluster = () => ({ STATEFULSET_CANARY: packed.tarball, KUBECONFIG: kubeconfig });
     const json = (project: string, file: string) =>
@@ -368,12 +357,11 @@ describe('the CI templates, run against the local cluster', () => {
       const script = join(tempDir('sts-canary-tekton-script-'), 'script');
       writeFileSync(script, substitute(step.script), { mode: 0o755 });
       const args = values.args as string[];
-      const result = spawnSync(script, args, { cwd: project, env, encoding: 'utf8', timeout: 240_000 });
-      if (result.error) throw result.error;
+      const ran = runCommand(script, args, env, project, 240_000);
       const results = Object.fromEntries(
         task.spec.results.map((r) => [r.name, readFileSync(join(resultsDir, r.name), 'utf8')]),
       );
-      return { code: result.status, stdout: result.stdout, stderr: result.stderr, results };
+      return { ...ran, results };
     }
 
     it('rolls out, reports status and fails a crash-looping canary with its results written', async () => {

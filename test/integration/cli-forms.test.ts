@@ -3,18 +3,8 @@
 // with npx; the single executable (scripts/sea.ts) with no Node on the PATH; and both as a
 // kubectl plugin, found and run by the real kubectl of the control plane's release.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
@@ -28,35 +18,19 @@ import {
   type PackedCli,
   packCli,
   renderKrewManifest,
+  runCommand as run,
+  said,
+  tempDirs,
 } from '../support/cli-package.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { manifestFile } from '../support/run/in-process.ts';
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[], env: Record<string, string>, cwd?: string): Ran {
-  const result = spawnSync(command, args, { encoding: 'utf8', env, cwd, timeout: 120_000 });
-  if (result.error) throw result.error;
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 /** This process's environment, as `run` takes it. */
 const processEnv = (): Record<string, string> =>
   Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 
-const said = (r: Ran) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
-
-/** Temporary directories this file made, removed after it. */
-const made: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-};
+const temp = tempDirs();
+const tempDir = temp.make;
 
 /** A directory holding only `names` (links to their paths), to build a PATH of exactly them. */
 function pathOf(links: Record<string, string>): string {
@@ -85,9 +59,9 @@ describe('the CLI as users install it', () => {
     kubectl = join(binDir, 'kubectl');
     assert.ok(existsSync(kubectl), `no kubectl in ${binDir}: run test/cluster/build/build-binaries.sh`);
     packed = packCli();
-    made.push(dirname(packed.tarball));
+    temp.keep(dirname(packed.tarball));
     installed = installCli(packed.tarball);
-    made.push(installed.dir);
+    temp.keep(installed.dir);
     seaDir = tempDir('sts-canary-sea-out-');
     const built = run(process.execPath, [join(repoRoot, 'scripts/sea.ts'), '--out', seaDir], {
       PATH: process.env.PATH ?? '',
@@ -97,7 +71,7 @@ describe('the CLI as users install it', () => {
   });
   after(async () => {
     await ns.cleanup();
-    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+    temp.removeAll();
   });
 
   const apps = () => ns.kubeConfig.makeApiClient(AppsV1Api);

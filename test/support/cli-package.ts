@@ -1,13 +1,54 @@
 // The npm package as a user gets it: `npm pack` of this checkout, installed into an empty
 // directory with no registry (the package has no dependencies: dist/cli.js bundles them).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { repoRoot } from '../cluster/control-plane/state.ts';
 
 /** The directory of the Node 24 binary the tests run on (node@24 from node_modules). */
 export const node24Dir = dirname(process.execPath);
+
+/** What a command did: its exit code and its output. */
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command` in `cwd` with exactly `env` (nothing inherited), killed after `timeout` ms. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd?: string,
+  timeout = 120_000,
+): Ran {
+  const result = spawnSync(command, args, { encoding: 'utf8', env, cwd, timeout });
+  if (result.error) throw result.error;
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A command's exit code and output, for an assertion's message. */
+export const said = (r: Ran) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+
+/** Temporary directories a test file makes (or keeps), all removed by `removeAll` after it. */
+export function tempDirs() {
+  const dirs: string[] = [];
+  return {
+    make(prefix: string): string {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+    keep(dir: string): void {
+      dirs.push(dir);
+    },
+    removeAll(): void {
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export interface PackedCli {
   /** The .tgz `npm pack` wrote. */

@@ -16,11 +16,11 @@ const pathPattern =
   /(?<![\w./-])(?:test|scripts|src|bin|bench|docs|examples|\.ci|\.github)\/[\w./-]+\.(?:sh|ts|go|md|ya?ml|json|mjs|js)\b/g;
 
 /**
- * Files whose mentions are history or not ours: RESULTS.md and CHANGELOG.md name files as they
- * were when a figure or a release was made, the link test and this one name paths that must not exist, and
+ * Files whose mentions are not checked: RESULTS.md and CHANGELOG.md name files as they were when
+ * a figure or a release was made, the link test and this one name paths that must not exist, and
  * package-lock.json names the bin/ files of dependencies.
  */
-const historical = new Set([
+const exempt = new Set([
   'bench/RESULTS.md',
   'CHANGELOG.md',
   'test/unit/docs-links.test.ts',
@@ -29,14 +29,14 @@ const historical = new Set([
 ]);
 
 /** Files git tracks that name a path git does not track, each with the paths it names. */
-export function untrackedMentions(
+function untrackedMentions(
   tracked: readonly string[],
   read: (file: string) => string,
 ): Map<string, string[]> {
   const known = new Set(tracked);
   const found = new Map<string, string[]>();
   for (const file of tracked) {
-    if (historical.has(file) || file.startsWith('dist/') || !/\.(?:ts|sh|md|ya?ml|json)$|^\.ci\//.test(file))
+    if (exempt.has(file) || file.startsWith('dist/') || !/\.(?:ts|sh|md|ya?ml|json)$|^\.ci\//.test(file))
       continue;
     const missing = [...new Set(read(file).match(pathPattern) ?? [])].filter((path) => !known.has(path));
     if (missing.length > 0) found.set(file, missing);
