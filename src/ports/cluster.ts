@@ -3,7 +3,9 @@
 import type { CrashLogRead, CrashLogTarget } from '../engine/crash-log.ts';
 import type { PodEvidence } from '../engine/diagnosis.ts';
 import type { Observation, RevisionInfo } from '../engine/observation.ts';
+import type { PodExec } from './exec.ts';
 import type { HttpRequest, HttpResponse } from './http.ts';
+import type { Jobs } from './job.ts';
 
 export interface StatefulSetRef {
   readonly namespace: string;
@@ -74,6 +76,12 @@ export interface Cluster {
   proxyPod?(ref: StatefulSetRef, pod: string, port: number, request: ProxyRequest): Promise<HttpResponse>;
   /** Whether this run may do `verb` on `resource` (e.g. `pods/proxy`) in `namespace`. */
   canI?(namespace: string, verb: string, resource: string): Promise<boolean>;
+  /** A command in a pod's container (pods/exec). Optional: without it exec checks and hooks cannot run. */
+  readonly exec?: PodExec['exec'];
+  /** A Job run to its end and deleted (checks and hooks). Optional, like exec. */
+  readonly runJob?: Jobs['runJob'];
+  /** Jobs an earlier run left behind, deleted by label. */
+  readonly removeJobs?: Jobs['removeJobs'];
 }
 
 /** A request through the pod proxy: `path` is the path on the pod, from `/`. */
