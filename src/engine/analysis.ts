@@ -44,6 +44,34 @@ export interface PrometheusProbe {
   readonly timeoutMs: number;
 }
 
+/** A command in a container of each pod: passes on exit code 0 and, when given, its output's condition. */
+export interface ExecProbe {
+  readonly kind: 'exec';
+  /** The container; config fills in the template's first one when the input names none. */
+  readonly container: string | undefined;
+  /** argv with `{{pod}}`, `{{ordinal}}`, `{{namespace}}`, `{{statefulset}}`, `{{revision}}`, `{{stage}}`. */
+  readonly command: readonly string[];
+  /** A JSON path into standard output, held to `expect`; without it `expect` holds the trimmed output. */
+  readonly jsonPath: string | undefined;
+  readonly expect: Threshold | undefined;
+  /** A regular expression the trimmed output must match. */
+  readonly regex: string | undefined;
+  readonly timeoutMs: number;
+}
+
+/** A Job created each round from a template (placeholders filled): passes when it completes. */
+export interface JobProbe {
+  readonly kind: 'job';
+  /** A batch/v1 Job (inline, or a Job of the manifests by `manifest` name) with `{{...}}` placeholders. */
+  readonly template: Readonly<Record<string, unknown>>;
+  /** Where the template came from, for the plan and errors: `inline` or the manifest's name. */
+  readonly source: string;
+  readonly timeoutMs: number;
+}
+
+/** When a check runs: after a stage's pods are Ready (its new pods), or before the stage restarts any. */
+export type CheckWhen = 'after' | 'before';
+
 export interface AnalysisCheck {
   readonly name: string;
   readonly intervalMs: number;
@@ -55,8 +83,18 @@ export interface AnalysisCheck {
   readonly dryRun: boolean;
   /** The stages (1-based) it runs in; undefined: every stage. */
   readonly stages: readonly number[] | undefined;
-  readonly probe: HttpProbe | PrometheusProbe;
+  readonly probe: HttpProbe | PrometheusProbe | ExecProbe | JobProbe;
+  readonly when: CheckWhen;
+  /**
+   * Before-checks: the running pods asked, as a label selector (`role=replica`); undefined:
+   * every pod of the StatefulSet.
+   */
+  readonly pods: string | undefined;
+  /** Before-checks: how long the check may fail and be retried before the stage fails. */
+  readonly timeoutMs: number | undefined;
 }
+
+export type CheckKind = AnalysisCheck['probe']['kind'];
 
 type MeasurementVerdict = 'pass' | 'fail' | 'no-data';
 
@@ -69,6 +107,8 @@ export interface Measurement {
   readonly value: string;
   readonly verdict: MeasurementVerdict;
   readonly at: number;
+  /** A Job's: its name and the last lines of its pod's log (untrusted), for a failure's report. */
+  readonly job?: { readonly name: string; readonly container: string; readonly log: string };
 }
 
 /** `stopped`: the stage ended before its rounds did (a dry-run check, or a cancelled run). */
@@ -77,7 +117,9 @@ export type CheckState = 'running' | 'passed' | 'failed' | 'stopped';
 /** Where one check of one stage stands, as reported. */
 export interface CheckReport {
   readonly name: string;
-  readonly kind: 'http' | 'prometheus';
+  readonly kind: CheckKind;
+  /** Undefined: after (a check of the stage's new pods). */
+  readonly when?: CheckWhen;
   readonly dryRun: boolean;
   readonly state: CheckState;
   /** What passes, e.g. `status 200-299`, `<= 0.05`. */
@@ -162,9 +204,18 @@ export function judge(
 export function thresholdText(check: AnalysisCheck): string {
   const p = check.probe;
   if (p.kind === 'prometheus') return boundText(p.threshold);
+  if (p.kind === 'job') return 'Job complete';
+  if (p.kind === 'exec') return execConditionText(p);
   const status = p.status.length ? `status ${p.status.join(', ')}` : 'status 2xx';
   if (p.jsonPath === undefined || p.expect === undefined) return status;
   return `${status}, ${p.jsonPath} ${boundText(p.expect)}`;
+}
+
+function execConditionText(p: ExecProbe): string {
+  const parts = ['exit 0'];
+  if (p.regex !== undefined) parts.push(`output ~ /${p.regex}/`);
+  if (p.expect !== undefined) parts.push(`${p.jsonPath ?? 'output'} ${boundText(p.expect)}`);
+  return parts.join(', ');
 }
 
 function boundText(t: Threshold): string {
@@ -222,17 +273,112 @@ function excerpt(body: string): string {
   return `: ${line.length > 100 ? `${line.slice(0, 99)}…` : line}`;
 }
 
+/** How a command ended, as the exec port answers it. */
+export interface ExecAnswer {
+  readonly exitCode: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly truncated: boolean;
+  readonly error: string | undefined;
+}
+
+/** A command's end against the check's condition: exit 0, then the regex and the value of its output. */
+export function judgeExec(probe: ExecProbe, answer: ExecAnswer): Pick<Measurement, 'value' | 'verdict'> {
+  if (answer.exitCode === undefined)
+    return { value: `did not run: ${oneLine(answer.error ?? 'no exit status')}`, verdict: 'fail' };
+  const output = answer.stdout.trim();
+  if (answer.exitCode !== 0) {
+    const said = oneLine(answer.stderr) || oneLine(output);
+    return { value: `exit ${answer.exitCode}${said ? `: ${said}` : ''}`, verdict: 'fail' };
+  }
+  if (probe.regex !== undefined && !new RegExp(probe.regex).test(output))
+    return { value: `exit 0: ${oneLine(output) || '(no output)'}`, verdict: 'fail' };
+  if (probe.expect === undefined)
+    return { value: `exit 0${output ? `: ${oneLine(output)}` : ''}`, verdict: 'pass' };
+  let value: unknown = output;
+  if (probe.jsonPath !== undefined) {
+    try {
+      value = atJsonPath(JSON.parse(output), probe.jsonPath);
+    } catch {
+      return {
+        value: `exit 0, not JSON${answer.truncated ? ' (cut)' : ''}: ${oneLine(output)}`,
+        verdict: 'fail',
+      };
+    }
+  }
+  const shown =
+    value === undefined
+      ? 'missing'
+      : typeof value === 'string'
+        ? oneLine(value)
+        : JSON.stringify(value).slice(0, 80);
+  return {
+    value: `exit 0, ${probe.jsonPath ?? 'output'} = ${shown}`,
+    verdict: keeps(probe.expect, value) ? 'pass' : 'fail',
+  };
+}
+
+/** At most 100 characters of text, on one line. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 100 ? `${line.slice(0, 99)}…` : line;
+}
+
+/**
+ * A before-check's verdict: it passes after `count` passing rounds in a row (a failed round
+ * starts the count again: nothing has restarted yet, so waiting may fix it), and fails only
+ * when its timeout passes first, or on a problem waiting cannot fix.
+ */
+export function judgeBefore(
+  check: AnalysisCheck,
+  tally: {
+    readonly passedInARow: number;
+    readonly fatal: string | undefined;
+    readonly lastFailure: string | undefined;
+  },
+  elapsedMs: number,
+): { state: Exclude<CheckState, 'stopped'>; reason?: string } {
+  if (tally.fatal !== undefined) return { state: 'failed', reason: tally.fatal };
+  const needed = check.count === 'soak' ? 1 : check.count;
+  if (tally.passedInARow >= needed) return { state: 'passed' };
+  const timeoutMs = check.timeoutMs ?? 0;
+  if (elapsedMs >= timeoutMs) {
+    return {
+      state: 'failed',
+      reason: `not passed within its timeout of ${showNumber(timeoutMs / 1000)}s${tally.lastFailure ? ` (last: ${tally.lastFailure})` : ''}`,
+    };
+  }
+  return { state: 'running' };
+}
+
 /** One line on what a check does, for the plan: kind and target, threshold, rounds, stages. */
 export function describeCheck(check: AnalysisCheck, soakMs: number): string {
+  const target = targetText(check);
+  const stages = check.stages === undefined ? 'every stage' : `stage ${check.stages.join(', ')}`;
+  const dry = check.dryRun ? ' (dry run)' : '';
+  if (check.when === 'before') {
+    const pods = check.pods === undefined ? 'every running pod' : `running pods ${check.pods}`;
+    const count =
+      check.count === 'soak' || check.count === 1 ? '' : `, ${check.count} passing rounds in a row`;
+    return `${check.name}${dry}: before ${stages}, on ${pods}: ${target}; every ${check.intervalMs / 1000}s${count} until it passes, for up to ${showNumber((check.timeoutMs ?? 0) / 1000)}s`;
+  }
+  const rounds = `${roundsOf(check, soakMs)} × ${check.intervalMs / 1000}s${check.count === 'soak' ? ' (the soak)' : ''}`;
+  const limit = check.failureLimit > 0 ? `, failure-limit ${check.failureLimit}` : '';
+  return `${check.name}${dry}: ${target}; ${rounds}${limit}, ${stages}`;
+}
+
+function targetText(check: AnalysisCheck): string {
   const p = check.probe;
-  const target =
-    p.kind === 'prometheus'
-      ? `Prometheus query, ${thresholdText(check)}`
-      : p.url !== undefined
+  switch (p.kind) {
+    case 'prometheus':
+      return `Prometheus query, ${thresholdText(check)}`;
+    case 'http':
+      return p.url !== undefined
         ? `${p.method} ${p.url}, ${thresholdText(check)}`
         : `${p.method} port ${p.port}${p.path} through the pod proxy, ${thresholdText(check)}`;
-  const rounds = `${roundsOf(check, soakMs)} × ${check.intervalMs / 1000}s${check.count === 'soak' ? ' (the soak)' : ''}`;
-  const stages = check.stages === undefined ? 'every stage' : `stage ${check.stages.join(', ')}`;
-  const limit = check.failureLimit > 0 ? `, failure-limit ${check.failureLimit}` : '';
-  return `${check.name}${check.dryRun ? ' (dry run)' : ''}: ${target}; ${rounds}${limit}, ${stages}`;
+    case 'exec':
+      return `exec ${p.command.join(' ')} in container ${p.container ?? '(first)'}, ${thresholdText(check)}`;
+    case 'job':
+      return `Job from ${p.source === 'inline' ? 'an inline template' : `manifest ${p.source}`}, ${thresholdText(check)}`;
+  }
 }

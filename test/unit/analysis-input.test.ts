@@ -191,6 +191,9 @@ const check = (over: Partial<AnalysisCheck> = {}): AnalysisCheck => ({
   failureLimit: 1,
   dryRun: false,
   stages: undefined,
+  when: 'after',
+  pods: undefined,
+  timeoutMs: undefined,
   probe: {
     kind: 'prometheus',
     address: 'http://p',

@@ -5,11 +5,25 @@ import { CORE_SCHEMA, load } from 'js-yaml';
 import type { AnalysisCheck } from '../../engine/analysis.ts';
 import { quote } from '../../manifests/names.ts';
 import { InputError } from '../input-error.ts';
+import { parseExec } from './exec.ts';
 import { durationOf, INPUT, integerOf, isMapping, unknownKeys } from './fields.ts';
 import { parseHttp } from './http.ts';
+import { parseJob } from './job.ts';
 import { parsePrometheus } from './prometheus.ts';
 
-const CHECK_KEYS = ['name', 'interval', 'count', 'failure-limit', 'dry-run', 'stages', 'http', 'prometheus'];
+const KINDS = ['http', 'prometheus', 'exec', 'job'] as const;
+const CHECK_KEYS = [
+  'name',
+  'when',
+  'interval',
+  'count',
+  'failure-limit',
+  'dry-run',
+  'stages',
+  'pods',
+  'timeout',
+  ...KINDS,
+];
 const MAX_CHECKS = 20;
 
 /** An example to end errors with, so the fix is one copy away. */
@@ -55,24 +69,82 @@ function parseCheck(item: unknown, index: number, stageCount: number): AnalysisC
   }
   const at = (key: string) => `check ${quote(name)}: ${key}`;
   unknownKeys(item, CHECK_KEYS, `check ${quote(name)}`);
-  const kinds = ['http', 'prometheus'].filter((k) => item[k] !== undefined);
+  const kinds = KINDS.filter((k) => item[k] !== undefined);
   if (kinds.length !== 1) {
     throw new InputError(
       INPUT,
-      `check ${quote(name)} ${kinds.length ? 'has both http and prometheus' : 'has neither http nor prometheus'}; give it exactly one`,
+      `check ${quote(name)} ${kinds.length ? `has ${kinds.join(' and ')}` : 'has no kind'}; give it exactly one of ${KINDS.join(', ')}`,
     );
   }
-  const intervalMs = durationOf(item.interval, '10s', at('interval'), 100);
-  const probe = item.http !== undefined ? parseHttp(item.http, at) : parsePrometheus(item.prometheus, at);
+  const when = whenOf(item.when, at('when'));
+  const intervalMs = durationOf(item.interval, when === 'before' ? '5s' : '10s', at('interval'), 100);
+  const probe = probeOf(item, kinds[0] ?? 'http', at);
+  if (when === 'after') {
+    for (const key of ['pods', 'timeout'])
+      if (item[key] !== undefined)
+        throw new InputError(
+          INPUT,
+          `${at(key)} is for before-checks (when: before); a check after a stage measures that stage's new pods for its count of rounds`,
+        );
+  } else if (item['failure-limit'] !== undefined) {
+    throw new InputError(
+      INPUT,
+      `${at('failure-limit')} does not apply to a before-check: it retries every interval until it passes or its timeout ends`,
+    );
+  }
   return Object.freeze({
     name,
     intervalMs,
-    count: countOf(item.count, at('count')),
+    count: when === 'before' && item.count === undefined ? 1 : countOf(item.count, at('count')),
     failureLimit: integerOf(item['failure-limit'], 0, 0, 1000, at('failure-limit')),
     dryRun: booleanOf(item['dry-run'], false, at('dry-run')),
     stages: stagesOf(item.stages, stageCount, at('stages')),
     probe,
+    when,
+    pods: when === 'before' ? selectorOf(item.pods, at('pods')) : undefined,
+    timeoutMs: when === 'before' ? durationOf(item.timeout, '5m', at('timeout'), 1000) : undefined,
   });
+}
+
+function probeOf(item: Record<string, unknown>, kind: (typeof KINDS)[number], at: (key: string) => string) {
+  switch (kind) {
+    case 'http':
+      return parseHttp(item.http, at);
+    case 'prometheus':
+      return parsePrometheus(item.prometheus, at);
+    case 'exec':
+      return parseExec(item.exec, at);
+    case 'job':
+      return parseJob(item.job, at);
+  }
+}
+
+function whenOf(value: unknown, where: string): AnalysisCheck['when'] {
+  if (value === undefined || value === 'after') return 'after';
+  if (value === 'before') return 'before';
+  throw new InputError(
+    INPUT,
+    `${where} ${quote(String(value))} is not before or after; before: is it safe to restart the next pods? after (default): are the stage's new pods good?`,
+  );
+}
+
+/** A label selector in its text form (`role=replica`, `app in (a,b)`), checked for its shape. */
+export function selectorOf(value: unknown, where: string, input = INPUT): string | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value.trim() : '';
+  const requirement =
+    /^!?[A-Za-z0-9][-A-Za-z0-9_./]*(\s*(==?|!=)\s*[-A-Za-z0-9_.]*|\s+(in|notin)\s*\([-A-Za-z0-9_.,\s]*\))?$/;
+  if (text === '' || !splitSelector(text).every((r) => requirement.test(r.trim())))
+    throw new InputError(
+      input,
+      `${where} ${quote(String(value))} is not a label selector; write it as kubectl -l takes it, e.g. role=replica or spilo-role=master`,
+    );
+  return text;
+}
+
+/** A selector's requirements: commas split them, except inside `in (...)`. */
+function splitSelector(text: string): string[] {
+  return text.split(/,(?![^()]*\))/);
 }
 
 /** The secret values of the inputs: the kubeconfig, the GitHub token and the checks' (masked everywhere). */
@@ -88,7 +160,7 @@ export function settingsSecrets(settings: {
 /** The secret values of the checks (bearer tokens, header values), for masking in logs. */
 export function analysisSecrets(checks: readonly AnalysisCheck[]): string[] {
   return checks.flatMap((c) =>
-    Object.entries(c.probe.headers)
+    Object.entries('headers' in c.probe ? c.probe.headers : {})
       .filter(([k]) => /^(authorization|x-api-key|cookie)$/i.test(k))
       .map(([, v]) => v),
   );

@@ -58,6 +58,12 @@ export function portsOf(template: unknown): Record<string, number> {
   return ports;
 }
 
+/** The names of a pod template's containers, in order (the first is where an exec runs by default). */
+export function containersOf(template: unknown): string[] {
+  const spec = (template as { spec?: { containers?: { name?: string }[] } })?.spec;
+  return (spec?.containers ?? []).map((c) => c.name ?? '').filter((n) => n !== '');
+}
+
 /**
  * The StatefulSet as we apply it: RollingUpdate with the partition we intend already in
  * the object (server-side apply would otherwise drop a partition we set before), plus annotations.

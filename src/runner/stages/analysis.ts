@@ -9,11 +9,12 @@ import {
   runsInStage,
   thresholdText,
 } from '../../engine/analysis.ts';
+import { CRASH_LOG, type CrashLog, crashLog } from '../../engine/crash-log.ts';
 import type { StageFailure } from '../../engine/decide.ts';
 import type { Observation } from '../../engine/observation.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import type { HttpClient } from '../../ports/http.ts';
-import { portsOf } from '../rollout/objects.ts';
+import { containersOf, portsOf } from '../rollout/objects.ts';
 import { CheckRun, type Round } from './check-run.ts';
 import { type AnalysisDeps, type AnalysisTarget, Measurer } from './measure.ts';
 
@@ -180,6 +181,7 @@ export class AnalysisGate {
           pods: ordinals.map((ordinal) => ({ name: `${ref.name}-${ordinal}`, ordinal })),
           soakMs: spec.soakMs,
           ports: portsOf(observation.statefulSet.template),
+          firstContainer: containersOf(observation.statefulSet.template)[0] ?? '',
         },
         (reports) => this.drive.onChange(stage + 1, reports),
       );
@@ -198,6 +200,7 @@ export class AnalysisGate {
       reason: 'AnalysisFailed',
       message: `analysis check ${failure.check} failed: ${failure.reason}${lines.length ? ` (${lines.join('; ')})` : ''}`,
       terminationMessage: undefined,
+      ...jobLogs(failure.failed),
     };
   }
 
@@ -211,6 +214,21 @@ export class AnalysisGate {
   async end(): Promise<void> {
     await this.current?.run.end();
   }
+}
+
+/** The logs of the failed Jobs of a Job check, shown with the failure like a crashed container's. */
+export function jobLogs(failed: readonly Measurement[]): { crashLogs?: CrashLog[] } {
+  const logs = failed.flatMap((m) =>
+    m.job
+      ? [
+          crashLog(
+            { pod: `Job ${m.job.name}`, container: m.job.container, previous: false },
+            m.job.log ? { kind: 'text', text: m.job.log } : { kind: 'none' },
+          ),
+        ]
+      : [],
+  );
+  return logs.length ? { crashLogs: logs.slice(-CRASH_LOG.PODS) } : {};
 }
 
 /** Without an HTTP client (a runner test that has no checks), URL and Prometheus checks cannot run. */

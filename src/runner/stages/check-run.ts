@@ -63,6 +63,7 @@ export class CheckRun {
     return {
       name: this.check.name,
       kind: this.check.probe.kind,
+      when: this.check.when,
       dryRun: this.check.dryRun,
       state: this.state,
       threshold: thresholdText(this.check),

@@ -3,16 +3,21 @@
 import pRetry, { AbortError } from 'p-retry';
 import {
   type AnalysisCheck,
+  type ExecProbe,
   type HttpProbe,
+  type JobProbe,
+  judgeExec,
   judgeHttp,
   type Measurement,
   type PrometheusProbe,
 } from '../../engine/analysis.ts';
 import { measuredSamples, type PromSample, parsePromAnswer, promErrorText } from '../../engine/prometheus.ts';
-import { fill, podsRegex } from '../../engine/templates.ts';
+import { fill, fillDeep, podsRegex } from '../../engine/templates.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
+import type { Cluster, KubeObject, StatefulSetRef } from '../../ports/cluster.ts';
+import { ExecForbidden, ExecUnreachable } from '../../ports/exec.ts';
 import { type HttpClient, type HttpResponse, HttpUnreachable } from '../../ports/http.ts';
+import { JOB_LABEL, JOB_PURPOSE_LABEL, JobRefused } from '../../ports/job.ts';
 import type { Log } from '../../ports/log.ts';
 import type { Round } from './check-run.ts';
 
@@ -34,6 +39,8 @@ export interface AnalysisTarget {
   readonly soakMs: number;
   /** Container port names of the template, to their numbers. */
   readonly ports: Readonly<Record<string, number>>;
+  /** The template's first container: where an exec check that names none runs. */
+  readonly firstContainer: string;
 }
 
 /** Measures the checks of one stage's analysis, a round at a time. */
@@ -48,9 +55,96 @@ export class Measurer {
 
   /** One round of `check`. */
   measure(check: AnalysisCheck, signal: AbortSignal): Promise<Round> {
-    return check.probe.kind === 'http'
-      ? this.measureHttp(check.name, check.probe, signal)
-      : this.measurePrometheus(check.name, check.probe, signal);
+    const { probe } = check;
+    switch (probe.kind) {
+      case 'http':
+        return this.measureHttp(check.name, probe, signal);
+      case 'prometheus':
+        return this.measurePrometheus(check.name, probe, signal);
+      case 'exec':
+        return this.measureExec(check.name, probe, signal);
+      case 'job':
+        return this.measureJob(check.name, probe, signal);
+    }
+  }
+
+  /** The command in each pod at once: one pods/exec request a pod. */
+  private async measureExec(name: string, probe: ExecProbe, signal: AbortSignal): Promise<Round> {
+    const { cluster, clock } = this.deps;
+    const exec = cluster.exec;
+    if (!exec)
+      return { kind: 'fatal', error: 'this cluster adapter cannot run commands in pods (pods/exec)' };
+    const container = probe.container ?? this.target.firstContainer;
+    const results = await Promise.all(
+      this.target.pods.map(async (pod): Promise<Measurement | string> => {
+        const command = probe.command.map((arg) =>
+          fill(arg, { ...this.values(), pod: pod.name, ordinal: String(pod.ordinal) }),
+        );
+        const measured = (value: string, verdict: Measurement['verdict']): Measurement => ({
+          check: name,
+          subject: pod.name,
+          at: clock.now(),
+          value,
+          verdict,
+        });
+        try {
+          const answer = await exec({
+            namespace: this.target.ref.namespace,
+            pod: pod.name,
+            container,
+            command,
+            timeoutMs: probe.timeoutMs,
+            signal,
+          });
+          const judged = judgeExec(probe, answer);
+          return measured(judged.value, judged.verdict);
+        } catch (error) {
+          if (error instanceof ExecUnreachable) return measured(`no answer: ${error.message}`, 'fail');
+          if (error instanceof ExecForbidden) return error.message;
+          return error instanceof Error ? error.message : String(error);
+        }
+      }),
+    );
+    const fatal = results.find((r): r is string => typeof r === 'string');
+    if (fatal !== undefined) return { kind: 'fatal', error: fatal };
+    return { kind: 'measured', measurements: results as Measurement[] };
+  }
+
+  /** One Job for the stage's pods, run to its end and deleted: complete passes. */
+  private async measureJob(name: string, probe: JobProbe, signal: AbortSignal): Promise<Round> {
+    const { cluster, clock } = this.deps;
+    if (!cluster.runJob) return { kind: 'fatal', error: 'this cluster adapter cannot run Jobs' };
+    const { ref, stage, pods } = this.target;
+    const job = fillDeep(probe.template, {
+      ...this.values(),
+      pod: pods[0]?.name ?? '',
+      pods: pods.map((p) => p.name).join(','),
+    }) as unknown as KubeObject;
+    try {
+      const outcome = await cluster.runJob({
+        namespace: ref.namespace,
+        job,
+        labels: { [JOB_LABEL]: ref.name, [JOB_PURPOSE_LABEL]: name },
+        namePrefix: `${ref.name}-${name}-${stage}`,
+        timeoutMs: probe.timeoutMs,
+        signal,
+      });
+      if (outcome.kind === 'cancelled') return { kind: 'error', error: `Job ${outcome.name} cancelled` };
+      const passed = outcome.kind === 'complete';
+      const value = `Job ${outcome.name} ${passed ? 'complete' : outcome.kind === 'timeout' ? 'timed out' : 'failed'}${outcome.message ? `: ${outcome.message}` : ''}`;
+      const measurement: Measurement = {
+        check: name,
+        subject: outcome.name,
+        at: clock.now(),
+        value,
+        verdict: passed ? 'pass' : 'fail',
+        job: { name: outcome.name, container: jobContainer(job), log: outcome.log },
+      };
+      return { kind: 'measured', measurements: [measurement] };
+    } catch (error) {
+      if (error instanceof JobRefused) return { kind: 'fatal', error: error.message };
+      return { kind: 'error', error: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   private async measureHttp(name: string, probe: HttpProbe, signal: AbortSignal): Promise<Round> {
@@ -150,6 +244,7 @@ export class Measurer {
   }
 
   private values(): Record<string, string> {
+    // A pod's placeholders ({{pod}}, {{ordinal}}) are set where one pod is measured.
     const { ref, revision, stage, pods } = this.target;
     return {
       namespace: ref.namespace,
@@ -159,4 +254,10 @@ export class Measurer {
       pods: podsRegex(pods.map((p) => p.name)),
     };
   }
+}
+
+/** The first container's name of a Job's pod template. */
+function jobContainer(job: KubeObject): string {
+  const spec = job.spec as { template?: { spec?: { containers?: { name?: string }[] } } } | undefined;
+  return spec?.template?.spec?.containers?.[0]?.name ?? 'job';
 }
