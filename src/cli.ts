@@ -18,9 +18,14 @@ import { outcomeText } from './runner/commands/status.ts';
 import { ValidationError } from './runner/validate.ts';
 import { version } from './version.ts';
 
+/** Flags whose value is a YAML file whose content is the input. */
+const FILE_FLAGS = ['analysis', 'hooks', 'primary'];
+
 const VALUE_FLAGS = [
   'manifests',
   'analysis',
+  'hooks',
+  'primary',
   'namespace',
   'context',
   'steps',
@@ -56,7 +61,9 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --diagnose-after D    time a pod of a stage may be not Ready before the action reads why (default 10s)
   --allow-unhealthy-start BOOL
                         true: go on when pods below the first stage's partition are not Ready
-  --analysis PATH       YAML file of analysis checks (HTTP, Prometheus) gating each stage
+  --analysis PATH       YAML file of analysis checks (HTTP, Prometheus, exec, Job) gating each stage
+  --hooks PATH          YAML file of hooks (exec, Job, HTTP) before/after the rollout and each stage
+  --primary PATH        YAML file: how to find the primary and switch it over before its stage
   --max-restarts N      restarts tolerated per pod during a stage (default 0)
   --on-failure MODE     rollback (default) or halt
   --apply BOOL          false: a GitOps controller applies; wait for its sync, gate it, park the partition
@@ -110,9 +117,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (name === 'command') return positionals[0] ?? '';
       // --kubeconfig is a path (set as KUBECONFIG below); the kubeconfig input is content.
       if (name === 'kubeconfig') return '';
-      // --analysis is a YAML file of checks; the analysis input is its content.
-      if (name === 'analysis')
-        return typeof values.analysis === 'string' ? readAnalysisFile(values.analysis) : '';
+      // --analysis, --hooks and --primary are YAML files; their inputs are the files' content.
+      if (FILE_FLAGS.includes(name)) {
+        const path = values[name];
+        return typeof path === 'string' ? readInputFile(name, path) : '';
+      }
       const value = values[name];
       return Array.isArray(value) ? value.join('\n') : typeof value === 'string' ? value : '';
     });
@@ -159,14 +168,14 @@ main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });
 
-/** The --analysis file's content; an unreadable file is an input error that names it. */
-function readAnalysisFile(path: string): string {
+/** A file flag's content; an unreadable file is an input error that names it. */
+function readInputFile(name: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
     throw new InputError(
-      'analysis',
-      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a YAML file of checks`,
+      name,
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a YAML file (--${name})`,
     );
   }
 }

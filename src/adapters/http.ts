@@ -15,6 +15,7 @@ export const fetchHttp: HttpClient = {
       response = await fetch(request.url, {
         method: request.method,
         headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
         signal,
         redirect: 'manual',
       });

@@ -6,7 +6,9 @@ import { INT32_MAX } from '../manifests/checks.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
 import { parseAnalysis } from './analysis/input.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
+import { parseHooks } from './hooks.ts';
 import { InputError } from './input-error.ts';
+import { parsePrimary } from './primary.ts';
 import type { Command, OnFailure, OnFailureOthers, Settings } from './settings.ts';
 import { parsePauseAfter, parseSteps } from './stages.ts';
 
@@ -60,6 +62,8 @@ export function readSettings(getInput: InputGetter): Settings {
     context: read('context') || undefined,
     steps,
     analysis: parseAnalysis(getInput('analysis'), steps.length),
+    hooks: parseHooks(getInput('hooks')),
+    primary: parsePrimary(getInput('primary')),
     rollbackSteps: Object.freeze(parseSteps(read('rollback-steps') || '100%', 'rollback-steps')),
     soakMs: duration('soak', read('soak') || '30s', false),
     stageTimeoutMs: duration('stage-timeout', read('stage-timeout') || '10m', true),

@@ -1,7 +1,9 @@
 // The typed, frozen settings of one run. Built once by src/config/inputs.ts (the action)
 // or src/cli.ts (the command line); nothing else reads inputs.
 import type { AnalysisCheck } from '../engine/analysis.ts';
+import type { Hook } from '../engine/hooks.ts';
 import type { Step } from '../engine/plan.ts';
+import type { PrimarySettings } from './primary.ts';
 
 export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort' | 'park' | 'comment';
 
@@ -63,6 +65,10 @@ export interface Settings {
   readonly allowUnhealthyStart: boolean;
   /** Checks measured against each stage's new pods; a failed one fails the stage (input `analysis`). */
   readonly analysis: readonly AnalysisCheck[];
+  /** Calls at the points of a rollout: before it, around each stage, after it, on rollback (input `hooks`). */
+  readonly hooks: readonly Hook[];
+  /** How to find the primary and move it before its stage (input `primary`); undefined: no primary. */
+  readonly primary: PrimarySettings | undefined;
   /** Container restarts tolerated per pod during a stage. */
   readonly maxRestarts: number;
   /** What a failed stage leads to. */

@@ -27,6 +27,8 @@ export interface PodObservation {
   readonly uid: string;
   /** The `controller-revision-hash` label. */
   readonly revision: string;
+  /** Every label (a role label such as `spilo-role` moves with a switchover); absent in some doubles. */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly phase: string;
   /** Condition Ready is True. */
   readonly ready: boolean;

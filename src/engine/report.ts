@@ -2,6 +2,7 @@
 // comment, job summary, console) needs, as plain data. Rendering lives in adapters.
 import type { CheckReport } from './analysis.ts';
 import type { CrashLog } from './crash-log.ts';
+import type { HookReport } from './hooks.ts';
 import type { Verdict } from './result.ts';
 
 export type { Verdict } from './result.ts';
@@ -92,4 +93,6 @@ export interface RolloutReport {
   readonly updatedAt: number;
   /** A paused rollout of another pull request this run superseded, told on that one's comment. */
   readonly superseded?: SupersededReport | undefined;
+  /** How each hook and switchover ran, in order (answers from pods and servers: untrusted). */
+  readonly hooks?: readonly HookReport[];
 }

@@ -5,6 +5,8 @@ export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'POST';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** A POST's body (a hook's JSON event); checks send none. */
+  readonly body?: string;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
 }

@@ -128,7 +128,7 @@ describe('pod ordinals', () => {
 });
 
 describe('translating pods', () => {
-  it('takes the revision label, readiness and the time it became ready', () => {
+  it('takes the revision label, every label, readiness and the time it became ready', () => {
     const observed = toPodObservation(pod('db-1'), 'db');
     assert.deepEqual(observed, {
       name: 'db-1',
@@ -136,6 +136,7 @@ describe('translating pods', () => {
       index: 1,
       uid: 'db-1-uid',
       revision: 'db-aaa',
+      labels: { app: 'db', 'controller-revision-hash': 'db-aaa' },
       phase: 'Running',
       ready: true,
       readySince: Date.parse('2026-01-02T03:04:05Z'),

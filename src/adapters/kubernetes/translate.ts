@@ -177,6 +177,7 @@ export function toPodObservation(
     index: ordinal - ordinalsStart,
     uid: raw.metadata?.uid ?? '',
     revision: raw.metadata?.labels?.[revisionLabel] ?? '',
+    labels: { ...raw.metadata?.labels },
     phase: raw.status?.phase ?? 'Pending',
     ready,
     readySince: Number.isNaN(since) ? undefined : since,

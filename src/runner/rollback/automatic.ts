@@ -6,6 +6,7 @@ import { CHANGE_CAUSE, changeCause, encodeProgress } from '../../engine/state.ts
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { finishRun, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from '../stages/driver.ts';
+import { eventHooks, guardsOf } from '../stages/events.ts';
 import type { StageHooks } from '../stages/hooks.ts';
 import type { Progress } from '../stages/progress.ts';
 import { waitForRevision } from '../wait.ts';
@@ -97,8 +98,22 @@ export async function automaticRollback(
   deps.log.startGroup(
     `Rollback of ${ref.namespace}/${ref.name}: target revision ${failed.previous}, bad revision ${failed.target}`,
   );
-  const outcome = await driveStages(deps, ref, spec, 0, hooks, never);
-  return endAutomaticRollback(deps, rollback, outcome, report);
+  // The primary moves out of the way when a switchover can move it; a rollback never pauses.
+  const primary = scope.settings.primary?.switchover ? scope.settings.primary : undefined;
+  const guards = primary ? { checks: [], primary, hooks: [] } : undefined;
+  const outcome = await driveStages(deps, ref, spec, 0, hooks, never, undefined, guards);
+  const result = await endAutomaticRollback(deps, rollback, outcome, report);
+  await eventHooks(
+    scope,
+    { ref, progress: rollback.progress, target: failed.previous },
+    guardsOf(scope, failed.target),
+    'rollback',
+    {
+      result: result.result,
+      previousRevision: failed.target,
+    },
+  );
+  return result;
 }
 
 /** Records how the rollback ended: the original partition back on success. */

@@ -9,6 +9,7 @@ import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } f
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { finishRun, newProgress, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from '../stages/driver.ts';
+import { eventHooks, guardsOf } from '../stages/events.ts';
 import type { StageHooks } from '../stages/hooks.ts';
 import { stageHooks } from '../stages/hooks.ts';
 import type { Progress } from '../stages/progress.ts';
@@ -236,14 +237,31 @@ async function stageRollback(scope: RunScope, staged: StagedRollback): Promise<S
       section('in-progress');
     },
   };
+  // Rollbacks are not analysed (they go back to a revision that was good); the primary's rule holds.
+  const guards = scope.settings.primary
+    ? { checks: [], primary: scope.settings.primary, hooks: [] }
+    : undefined;
   const outcome =
-    partitions.length === 0 ? undefined : await driveStages(deps, ref, spec, firstStage, hooks, scope.signal);
+    partitions.length === 0
+      ? undefined
+      : await driveStages(deps, ref, spec, firstStage, hooks, scope.signal, undefined, guards);
   section(
     outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused'
       ? 'succeeded'
       : 'failed',
   );
-  return endManualRollback(deps, staged, outcome, partitions.length);
+  const result = await endManualRollback(deps, staged, outcome, partitions.length);
+  await eventHooks(
+    scope,
+    { ref, progress, target: target.name },
+    guardsOf(scope, staged.previous),
+    'rollback',
+    {
+      result: result.result,
+      previousRevision: staged.previous,
+    },
+  );
+  return result;
 }
 
 /** Records how the manual rollback ended. `undefined`: there were no pods to stage. */
@@ -255,7 +273,16 @@ async function endManualRollback(
 ): Promise<StatefulSetResult> {
   const { ref, progress, target, previous } = staged;
   const ending = { ref, revision: target.name, previous };
-  // A rollback has no pause hook: it never pauses.
+  // Stopped before a stage that would restart the primary, with nothing to move the role.
+  if (outcome?.kind === 'paused' && outcome.reason !== undefined) {
+    await deps.cluster.patchStatefulSet(ref, { annotations: encodeProgress('cancelled', outcome.stage + 1) });
+    return finishRun(deps, progress, {
+      ...ending,
+      result: 'halted',
+      message: `rollback halted before stage ${outcome.stage + 1}: ${outcome.reason}; then run the rollback again`,
+    });
+  }
+  // A rollback has no pause hook: it never pauses after a stage.
   if (outcome === undefined || outcome.kind === 'complete' || outcome.kind === 'paused') {
     const partition = outcome === undefined ? { partition: 0 } : {};
     await deps.cluster.patchStatefulSet(ref, {

@@ -7,6 +7,7 @@ import { decideStart, type RunStart } from '../../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { finishRun, newProgress, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
+import { eventHooks, guardsOf } from '../stages/events.ts';
 import type { Progress } from '../stages/progress.ts';
 import { type StagedRollout, stageRollout } from '../stages/rollout.ts';
 import { waitForRevision } from '../wait.ts';
@@ -122,6 +123,25 @@ async function freshRollout(
   const { deps, run } = scope;
   const { manifest, sts, ref, replicas, progress, keep } = change;
   if (update.pods) await checkStartHealth(scope, update.pods, replicas);
+  // A failing before-rollout hook (a backup running, a freeze) stops the run before any change.
+  const guards = guardsOf(scope, start.previous);
+  const refused = await eventHooks(
+    scope,
+    { ref, progress, target: sts.updateRevision },
+    guards,
+    'before-rollout',
+    {
+      revision: sts.updateRevision,
+    },
+  );
+  if (refused)
+    return finishRun(deps, progress, {
+      ref,
+      result: 'failed',
+      revision: undefined,
+      previous: start.previous,
+      message: `${refused}; nothing was changed`,
+    });
   noteSuperseded(deps, progress, sts);
   deps.log.info(
     `${ref.namespace}/${ref.name}: applying the new template with the partition held at ${replicas}`,

@@ -50,7 +50,10 @@ export class StageAnalysis {
     this.target = target;
     this.onChange = onChange;
     this.measurer = new Measurer(deps, target);
-    this.runs = checks.filter((c) => runsInStage(c, target.stage)).map((c) => new CheckRun(c, target.soakMs));
+    // Before-checks run before the stage (guards.ts); these measure its new pods after.
+    this.runs = checks
+      .filter((c) => c.when !== 'before' && runsInStage(c, target.stage))
+      .map((c) => new CheckRun(c, target.soakMs));
   }
 
   get empty(): boolean {

@@ -1,6 +1,7 @@
 // Drives a StatefulSet through the stages of a plan: observe (watch) -> decide -> act -> wait.
 // Reacts to watch events, and to timers only for soak ends and stage timeouts.
 
+import type { CheckReport } from '../../engine/analysis.ts';
 import {
   beginStage,
   type Decision,
@@ -16,6 +17,7 @@ import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
 import type { HttpClient } from '../../ports/http.ts';
 import type { Log } from '../../ports/log.ts';
 import { AnalysisGate, type StageAnalysisSpec } from './analysis.ts';
+import { type GuardSpec, type GuardView, StageGuards } from './guards.ts';
 import type { StageHooks } from './hooks.ts';
 import { StuckPods } from './stuck.ts';
 import { Watched } from './waker.ts';
@@ -24,8 +26,16 @@ export type StagesOutcome =
   | { readonly kind: 'complete'; readonly observation: Observation }
   | { readonly kind: 'failed'; readonly failure: StageFailure; readonly observation: Observation }
   | { readonly kind: 'cancelled'; readonly stage: number }
-  /** Stopped after `stage` passed, as asked (pause-after). */
-  | { readonly kind: 'paused'; readonly stage: number; readonly observation: Observation };
+  /**
+   * Stopped after `stage` passed, as asked (pause-after), or before the next stage for `reason`
+   * (it would restart the primary and nothing can move the role).
+   */
+  | {
+      readonly kind: 'paused';
+      readonly stage: number;
+      readonly observation: Observation;
+      readonly reason?: string;
+    };
 
 export interface StageDeps {
   readonly cluster: Cluster;
@@ -47,8 +57,9 @@ export async function driveStages(
   hooks: StageHooks,
   signal: AbortSignal,
   analysis?: StageAnalysisSpec,
+  guards?: GuardSpec,
 ): Promise<StagesOutcome> {
-  const driver = new StageDriver(deps, { ref, spec, hooks, signal, analysis });
+  const driver = new StageDriver(deps, { ref, spec, hooks, signal, analysis, guards });
   const stopWatch = new AbortController();
   const watching = driver.watch(stopWatch.signal);
   try {
@@ -66,6 +77,7 @@ interface Drive {
   readonly hooks: StageHooks;
   readonly signal: AbortSignal;
   readonly analysis: StageAnalysisSpec | undefined;
+  readonly guards: GuardSpec | undefined;
 }
 
 /** The next state of the drive, or how it ended. */
@@ -88,6 +100,13 @@ class StageDriver {
   private readonly analysis: AnalysisGate;
   /** Ordinals the stage in progress moves to the new revision. */
   private stageOrdinals: readonly number[] = [];
+  /** Hooks, the primary's switchover and the before-checks around each stage. */
+  private readonly guards: StageGuards;
+  /** The checks of each stage (1-based) as last reported: before-checks, then those after. */
+  private readonly checkReports = new Map<
+    number,
+    { before: readonly CheckReport[]; after: readonly CheckReport[] }
+  >();
 
   constructor(deps: StageDeps, drive: Drive) {
     this.deps = deps;
@@ -98,10 +117,52 @@ class StageDriver {
       revision: drive.spec.targetRevision,
       signal: drive.signal,
       onChange: (stage, reports) => {
-        drive.hooks.onAnalysis?.(stage, reports, deps.clock.now());
+        this.reportChecks(stage, { after: reports });
         this.waker.notify();
       },
     });
+    this.guards = new StageGuards(deps, drive.ref, drive.spec.targetRevision, drive.guards, {
+      onChecks: (stage, reports) => this.reportChecks(stage, { before: reports }),
+      onHook: (report) => drive.hooks.onHook?.(report),
+    });
+  }
+
+  private reportChecks(
+    stage: number,
+    change: { before?: readonly CheckReport[]; after?: readonly CheckReport[] },
+  ): void {
+    const reports = { before: [], after: [], ...this.checkReports.get(stage), ...change };
+    this.checkReports.set(stage, reports);
+    this.drive.hooks.onAnalysis?.(stage, [...reports.before, ...reports.after], this.deps.clock.now());
+  }
+
+  /** The guards' view: the latest observation, and a wait for the next watch event. */
+  private view(): GuardView {
+    return {
+      latest: () => {
+        const latest = this.seen.latest;
+        if (!latest) throw new Error('no observation of the StatefulSet yet');
+        return latest;
+      },
+      waitUntil: (at) => this.waker.until(at, this.deps.clock, this.drive.signal),
+    };
+  }
+
+  /** Before a stage lowers the partition: what the guards say, as the drive's outcome when it ends. */
+  private async guardStage(stage: number, observation: Observation): Promise<StagesOutcome | undefined> {
+    const partition = this.drive.spec.partitions[stage];
+    if (partition === undefined) return undefined;
+    const guarded = await this.guards.before(stage + 1, partition, this.view(), this.drive.signal);
+    if (this.drive.signal.aborted) return { kind: 'cancelled', stage: stage + 1 };
+    const latest = this.seen.latest ?? observation;
+    switch (guarded.kind) {
+      case 'go':
+        return undefined;
+      case 'paused':
+        return { kind: 'paused', stage, observation: latest, reason: guarded.reason };
+      case 'failed':
+        return { kind: 'failed', failure: guarded.failure, observation: latest };
+    }
   }
 
   watch(stop: AbortSignal): Promise<void> {
@@ -117,6 +178,11 @@ class StageDriver {
     }
     seen.throwIfFailed();
     if (signal.aborted || seen.latest === undefined) return { kind: 'cancelled', stage: firstStage + 1 };
+    // A resumed stage whose partition is written already began: its pods may be restarting.
+    if (seen.latest.statefulSet.partition !== this.drive.spec.partitions[firstStage]) {
+      const guarded = await this.guardStage(firstStage, seen.latest);
+      if (guarded) return guarded;
+    }
     let state = await this.startStage(firstStage, seen.latest, true);
     for (;;) {
       seen.throwIfFailed();
@@ -183,12 +249,24 @@ class StageDriver {
     const held = await this.holdForAnalysis(state, observation);
     if (held) return held;
     const passedAt = clock.now();
+    await this.guards.after(
+      state.stage + 1,
+      this.drive.spec.partitions[state.stage] ?? 0,
+      this.view(),
+      signal,
+    );
     if (hooks.shouldPause?.(state.stage + 1)) {
       hooks.onStagePassed(state.stage + 1, passedAt, observation);
       log.endGroup();
       return { kind: 'paused', stage: state.stage + 1, observation };
     }
     if (signal.aborted) return { kind: 'cancelled', stage: decision.stage + 1 };
+    const guarded = await this.guardStage(decision.stage, observation);
+    if (guarded) {
+      hooks.onStagePassed(state.stage + 1, passedAt, observation);
+      log.endGroup();
+      return guarded;
+    }
     // The partition write comes first: reporting must add no wait between stages.
     const next = await this.startStage(decision.stage, observation, false, () => {
       hooks.onStagePassed(state.stage + 1, passedAt, observation);
@@ -227,6 +305,7 @@ class StageDriver {
     const { state } = decision;
     const held = await this.holdForAnalysis(state, observation);
     if (held) return held;
+    await this.guards.after(state.stage + 1, 0, this.view(), this.drive.signal);
     this.drive.hooks.onStagePassed(state.stage + 1, this.deps.clock.now(), observation);
     this.deps.log.endGroup();
     return { kind: 'complete', observation };

@@ -2,6 +2,7 @@
 // uses: keep the report current and record progress on the StatefulSet.
 import type { CheckReport } from '../../engine/analysis.ts';
 import type { StageFailure } from '../../engine/decide.ts';
+import type { HookReport } from '../../engine/hooks.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { encodeProgress, type Phase } from '../../engine/state.ts';
 import type { StatefulSetChange } from '../../ports/cluster.ts';
@@ -25,6 +26,8 @@ export interface StageHooks {
   partitionChange(stage: number, partition: number): StatefulSetChange;
   /** The stage's analysis checks measured (every round, and when the analysis begins). */
   onAnalysis?(stage: number, checks: readonly CheckReport[], at: number): void;
+  /** A hook or a switchover ran. */
+  onHook?(report: HookReport): void;
 }
 
 /** Stage hooks that keep the report current and record progress on the StatefulSet. */
@@ -45,6 +48,9 @@ export function stageHooks(progress: Progress, phase: Phase): StageHooks {
     },
     onAnalysis(stage, checks, at) {
       progress.stage(stage, { analysis: checks }, at);
+    },
+    onHook(report) {
+      progress.hook(report, report.at);
     },
     partitionChange(stage) {
       return { annotations: encodeProgress(phase, stage) };

@@ -2,6 +2,7 @@
 // each transition, without making the rollout wait for the reporter.
 import type { CheckReport } from '../../engine/analysis.ts';
 import type { StageFailure } from '../../engine/decide.ts';
+import type { HookReport } from '../../engine/hooks.ts';
 import { ordinalsOfStage } from '../../engine/plan.ts';
 import type {
   ImageChange,
@@ -104,6 +105,11 @@ export class Progress {
       s.stage === failure.stage ? { ...s, state: 'failed' as const, endedAt: at } : s,
     );
     this.set({ stages, failure: { ...failure } }, at);
+  }
+
+  /** A hook (or switchover) ran. */
+  hook(report: HookReport, at: number): void {
+    this.set({ hooks: [...(this.current.hooks ?? []), report] }, at);
   }
 
   rollback(rollback: RollbackReport, at: number): void {

@@ -9,7 +9,8 @@ import { encodeProgress, encodeState, type Phase } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { automaticRollback } from '../rollback/automatic.ts';
 import { finishRun, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
-import { driveStages } from './driver.ts';
+import { driveStages, type StagesOutcome } from './driver.ts';
+import { eventHooks, guardsOf } from './events.ts';
 import { diagnosisText, stageHooks } from './hooks.ts';
 import type { Progress } from './progress.ts';
 
@@ -44,7 +45,6 @@ export async function stageRollout(scope: RunScope, staged: StagedRollout): Prom
   const { ref, progress, target, previous, replicas } = staged;
   await recordStart(scope, staged);
   const { partitions, firstStage } = planStages(scope, staged);
-  const ending = { ref, revision: target, previous };
   // No pods (replicas 0): nothing to gate; the template is in place for when it scales up.
   if (partitions.length === 0)
     return finishSucceeded(deps, staged, { partition: staged.originalPartition }, 0);
@@ -64,7 +64,27 @@ export async function stageRollout(scope: RunScope, staged: StagedRollout): Prom
       pausesAfter(settings.pauseAfter, stage, partitions.length, staged.resumedAfterPause),
   };
   const analysis = { checks: settings.analysis, soakMs: settings.soakMs };
-  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, scope.signal, analysis);
+  const guards = guardsOf(scope, previous);
+  const outcome = await driveStages(deps, ref, spec, firstStage, hooks, scope.signal, analysis, guards);
+  const result = await endStages(scope, staged, { spec, partitions, outcome });
+  await eventHooks(scope, staged, guards, 'after-rollout', { result: result.result });
+  return result;
+}
+
+/** How the stages ended, recorded and reported. */
+async function endStages(
+  scope: RunScope,
+  staged: StagedRollout,
+  ended: {
+    readonly spec: StagedSpec;
+    readonly partitions: readonly number[];
+    readonly outcome: StagesOutcome;
+  },
+): Promise<StatefulSetResult> {
+  const { deps } = scope;
+  const { ref, progress, target, previous } = staged;
+  const { spec, partitions, outcome } = ended;
+  const ending = { ref, revision: target, previous };
   switch (outcome.kind) {
     case 'complete':
       // Parked again (apply: false), so the next sync creates a new revision and restarts no pod.
@@ -84,7 +104,7 @@ export async function stageRollout(scope: RunScope, staged: StagedRollout): Prom
     case 'failed':
       return stageFailed(scope, staged, { spec, ...outcome });
     case 'paused':
-      return stagePaused(deps, staged, partitions, outcome.stage);
+      return stagePaused(deps, staged, partitions, outcome.stage, outcome.reason);
   }
 }
 
@@ -111,14 +131,18 @@ async function stagePaused(
   staged: StagedRollout,
   partitions: readonly number[],
   stage: number,
+  reason?: string,
 ): Promise<StatefulSetResult> {
   const { ref, progress, target, previous } = staged;
   await deps.cluster.patchStatefulSet(ref, {
     annotations: { ...encodeProgress('paused', stage), ...encodePausedAt(deps.clock.now()) },
   });
+  const partition = stage === 0 ? staged.fromPartition : partitions[stage - 1];
+  const where = reason
+    ? `paused before stage ${stage + 1} of ${partitions.length} (${reason})`
+    : `paused after stage ${stage} of ${partitions.length}`;
   const how =
-    `paused after stage ${stage} of ${partitions.length} with the partition at ` +
-    `${partitions[stage - 1]}: to go on, run command promote (or comment /canary promote on the ` +
+    `${where} with the partition at ${partition}: to go on, run command promote (or comment /canary promote on the ` +
     'pull request); to go back, command abort (or /canary abort)';
   deps.log.notice(`${ref.namespace}/${ref.name}: ${how}`);
   return finishRun(deps, progress, { ref, revision: target, previous, result: 'paused', message: how });
