@@ -113,7 +113,11 @@ describe('the analysis input', () => {
       '- name: a\n  http: { port: 80 }\n  prometheus: { address: http://p }',
       /has http and prometheus; give it exactly one of http, prometheus, exec, job/,
     ],
-    ['neither kind', '- name: a\n  interval: 5s', /has no kind; give it exactly one of http, prometheus, exec, job/],
+    [
+      'neither kind',
+      '- name: a\n  interval: 5s',
+      /has no kind; give it exactly one of http, prometheus, exec, job/,
+    ],
     ['no port', '- name: a\n  http: { path: /x }', /check "a": http.port is missing/],
     ['bad port', '- name: a\n  http: { port: 70000 }', /http.port "70000" is neither a port number/],
     ['url and port', '- name: a\n  http: { port: 80, url: "http://{{pod}}/x" }', /has url and port\/path/],
