@@ -48,8 +48,8 @@ export interface HookContext {
   readonly event: HookEvent | 'switchover';
   readonly namespace: string;
   readonly statefulset: string;
-  /** The revision rolled out (or back to). */
-  readonly revision: string;
+  /** The revision rolled out (or back to); before-rollout: not known yet, left out. */
+  readonly revision?: string | undefined;
   readonly previousRevision?: string | undefined;
   /** 1-based, for stage events. */
   readonly stage?: number | undefined;
@@ -70,7 +70,7 @@ export function hookValues(context: HookContext): Record<string, string> {
     event: context.event,
     namespace: context.namespace,
     statefulset: context.statefulset,
-    revision: context.revision,
+    revision: context.revision ?? '',
     stage: context.stage === undefined ? '' : String(context.stage),
     pods: (context.pods ?? []).join(','),
     pod: context.pods?.[0] ?? '',

@@ -130,9 +130,8 @@ async function freshRollout(
     { ref, progress, target: sts.updateRevision },
     guards,
     'before-rollout',
-    {
-      revision: sts.updateRevision,
-    },
+    // The new revision does not exist before the apply: the event names the live one as previous.
+    { revision: undefined },
   );
   if (refused)
     return finishRun(deps, progress, {

@@ -288,15 +288,15 @@ export class StageGuards {
       return live.filter((p) => matches(selector, p.labels ?? {})).map((p) => p.name);
     }
     const check = primary.check;
-    const exec = this.deps.cluster.exec;
-    if (!check || !exec) return [];
+    const { cluster } = this.deps;
+    if (!check || !cluster.exec) return [];
     const container = check.container ?? containersOf(observation.statefulSet.template)[0] ?? '';
     const answers = await Promise.all(
       live
         .filter((p) => p.phase === 'Running')
         .map(async (p) => {
           try {
-            const answer = await exec({
+            const answer = await cluster.exec?.({
               namespace: this.ref.namespace,
               pod: p.name,
               container,
@@ -304,7 +304,7 @@ export class StageGuards {
               timeoutMs: check.timeoutMs,
               signal,
             });
-            return judgeExec(check, answer).verdict === 'pass' ? p.name : undefined;
+            return answer && judgeExec(check, answer).verdict === 'pass' ? p.name : undefined;
           } catch {
             return undefined;
           }

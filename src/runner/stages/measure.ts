@@ -88,7 +88,7 @@ export class Measurer {
           verdict,
         });
         try {
-          const answer = await exec({
+          const answer = await cluster.exec?.({
             namespace: this.target.ref.namespace,
             pod: pod.name,
             container,
@@ -96,6 +96,7 @@ export class Measurer {
             timeoutMs: probe.timeoutMs,
             signal,
           });
+          if (!answer) return 'this cluster adapter cannot run commands in pods (pods/exec)';
           const judged = judgeExec(probe, answer);
           return measured(judged.value, judged.verdict);
         } catch (error) {

@@ -99,6 +99,8 @@ export interface PodOptions {
   readonly deleting?: boolean;
   /** The StatefulSet's `spec.ordinals.start` (default 0): the pod's index is `ordinal - ordinalsStart`. */
   readonly ordinalsStart?: number;
+  /** The pod's labels (a role label); default none. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** Pod `web-<ordinal>` on `revision`, Running and Ready unless told otherwise. */
@@ -121,6 +123,7 @@ export function pod(ordinal: number, revision: string, o: PodOptions = {}): PodO
     index: ordinal - (o.ordinalsStart ?? 0),
     uid: o.uid ?? `${name}@${revision}`,
     revision,
+    ...(o.labels ? { labels: { ...o.labels } } : {}),
     phase: o.phase ?? 'Running',
     ready,
     readySince: ready ? (o.readySince ?? 0) : undefined,

@@ -16,7 +16,9 @@ import type {
   StatefulSetChange,
   StatefulSetRef,
 } from '../../../src/ports/cluster.ts';
+import { type ExecRequest, type ExecResult, ExecUnreachable } from '../../../src/ports/exec.ts';
 import { type HttpResponse, HttpUnreachable } from '../../../src/ports/http.ts';
+import type { JobOutcome, JobRequest } from '../../../src/ports/job.ts';
 import { type Change, type Reaction, specOf, type Write } from './cluster-script.ts';
 import { imagesOf, statefulSet } from './observations.ts';
 
@@ -46,6 +48,15 @@ export class ScriptedCluster implements Cluster {
     readonly path: string;
     readonly at: number;
   }[] = [];
+
+  /** Answers commands in pods (exec checks, hooks, switchovers); unset: no answer. */
+  execAnswer: ((request: ExecRequest) => Promise<ExecResult> | ExecResult) | undefined;
+  /** Every command run in a pod, with the clock time it was sent. */
+  readonly execs: { readonly pod: string; readonly command: readonly string[]; readonly at: number }[] = [];
+  /** Runs Jobs (Job checks and hooks); unset: every Job completes at once. */
+  jobAnswer: ((request: JobRequest) => Promise<JobOutcome> | JobOutcome) | undefined;
+  /** Every Job created, with the clock time. */
+  readonly jobs: { readonly request: JobRequest; readonly at: number }[] = [];
 
   constructor(options: { clock: Clock; initial?: Observation; revisions?: RevisionInfo[] }) {
     this.clock = options.clock;
@@ -146,6 +157,23 @@ export class ScriptedCluster implements Cluster {
     this.proxied.push({ pod, port, path: request.path, at: this.clock.now() });
     if (!this.proxy) throw new HttpUnreachable('connection refused');
     return this.proxy(pod, port, request);
+  }
+
+  async exec(request: ExecRequest): Promise<ExecResult> {
+    this.execs.push({ pod: request.pod, command: [...request.command], at: this.clock.now() });
+    if (!this.execAnswer) throw new ExecUnreachable(`no answer from ${request.pod}`);
+    return this.execAnswer(request);
+  }
+
+  async runJob(request: JobRequest): Promise<JobOutcome> {
+    this.jobs.push({ request: structuredClone(request), at: this.clock.now() });
+    const name = `${request.namePrefix}-${this.jobs.length}`;
+    if (!this.jobAnswer) return { kind: 'complete', name, message: '', log: '' };
+    return this.jobAnswer(request);
+  }
+
+  async removeJobs(): Promise<string[]> {
+    return [];
   }
 
   async deletePod(ref: StatefulSetRef, name: string, uid: string): Promise<void> {
