@@ -389,4 +389,61 @@ describe('the analysis section', () => {
     assert.match(markdown, /`error-rate` \(prometheus\): ⚠️ failed \(dry run: not gating\)/);
     assert.doesNotMatch(renderReport(report()), /Analysis/);
   });
+
+  it('names a before-check and its rounds in a row, and keeps hostile exec output inert', () => {
+    const before = {
+      ...failedCheck,
+      name: 'in-sync',
+      kind: 'exec' as const,
+      when: 'before' as const,
+      threshold: 'exit 0, $.lagSeconds <= 5',
+      rounds: 4,
+      of: 2,
+    };
+    const markdown = renderReport(withAnalysis([before]));
+    assert.match(
+      markdown,
+      /- `in-sync` \(exec, before the stage\): ❌ failed · 4 rounds, 2 in a row to pass · last /,
+    );
+    const html = toHtml(markdown);
+    assert.doesNotMatch(
+      html.slice(html.indexOf('Analysis'), html.indexOf('<p><sub>')),
+      /<a |<img|<\/?details/,
+    );
+  });
+});
+
+describe('the hooks section', () => {
+  it('lists each hook and switchover with its stage and answer as code, and is left out without hooks', () => {
+    const hostile = '</details><img src=x onerror=alert(1)> [x](javascript:alert(1))';
+    const markdown = renderReport(
+      report({
+        hooks: [
+          {
+            name: 'switchover',
+            event: 'switchover',
+            stage: 2,
+            state: 'passed',
+            detail: 'web-2: exit 0: done',
+            at: t0,
+          },
+          {
+            name: 'notify',
+            event: 'after-rollout',
+            stage: undefined,
+            state: 'failed',
+            detail: hostile,
+            at: t0,
+          },
+        ],
+      }),
+    );
+    assert.match(
+      markdown,
+      /#### 🪝 Hooks\n\n- ✅ `switchover` \(switchover, stage 2\): `web-2: exit 0: done`\n- ❌ `notify` \(after-rollout\): `/,
+    );
+    const html = toHtml(markdown);
+    assert.doesNotMatch(html.slice(html.indexOf('Hooks'), html.indexOf('<p><sub>')), /<a |<img|<\/?details/);
+    assert.doesNotMatch(renderReport(report()), /Hooks/);
+  });
 });

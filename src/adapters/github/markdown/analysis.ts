@@ -2,6 +2,7 @@
 // against its threshold, and on failure the measurements that failed. Every value came from a
 // pod or Prometheus and goes into code spans only.
 import type { CheckReport, Measurement } from '../../../engine/analysis.ts';
+import type { HookReport } from '../../../engine/hooks.ts';
 import type { RolloutReport } from '../../../engine/report.ts';
 import { code } from './inline.ts';
 
@@ -21,9 +22,14 @@ function measured(m: Measurement): string {
 function checkLine(check: CheckReport): string[] {
   const state =
     check.dryRun && check.state === 'failed' ? '⚠️ failed (dry run: not gating)' : STATES[check.state];
+  const before = check.when === 'before';
+  const kind = `${check.kind}${before ? ', before the stage' : ''}${check.dryRun && check.state !== 'failed' ? ', dry run' : ''}`;
   const parts = [
-    `${code(check.name)} (${check.kind}${check.dryRun && check.state !== 'failed' ? ', dry run' : ''}): ${state}`,
-    `${check.rounds}/${check.of} rounds`,
+    `${code(check.name)} (${kind}): ${state}`,
+    // A before-check retries until `of` rounds in a row pass.
+    before
+      ? `${check.rounds} round${check.rounds === 1 ? '' : 's'}, ${check.of} in a row to pass`
+      : `${check.rounds}/${check.of} rounds`,
     `last ${check.last === undefined ? '—' : measured(check.last)}`,
     `threshold ${code(check.threshold)}`,
   ];
@@ -48,4 +54,19 @@ export function analysisSection(report: RolloutReport): string[] {
     lines.push('', `Stage ${stage.stage}:`, '', ...(stage.analysis ?? []).flatMap(checkLine));
   }
   return lines;
+}
+
+/** `#### 🪝 Hooks`: each hook and switchover as it ran, its answer as code; empty without any. */
+export function hooksSection(report: RolloutReport): string[] {
+  const hooks = report.hooks ?? [];
+  if (hooks.length === 0) return [];
+  return [
+    '#### 🪝 Hooks',
+    '',
+    ...hooks.map((h: HookReport) => {
+      const where = h.stage === undefined ? h.event : `${h.event}, stage ${h.stage}`;
+      const state = h.state === 'passed' ? '✅' : '❌';
+      return `- ${state} ${code(h.name)} (${where}): ${code(h.detail, { max: 200 })}`;
+    }),
+  ];
 }

@@ -11,7 +11,7 @@ import type {
   StageStatus,
   Verdict,
 } from '../../../engine/report.ts';
-import { analysisSection } from './analysis.ts';
+import { analysisSection, hooksSection } from './analysis.ts';
 import {
   code,
   escapeMarkdown,
@@ -215,6 +215,7 @@ export function renderReport(
     stagesTable(report),
     stuckSection(report),
     analysisSection(report),
+    hooksSection(report),
   ];
   if (report.verdict === 'paused') blocks.push(pausedSection(report));
   if (report.failure !== undefined) blocks.push(failureSection(report.failure));
