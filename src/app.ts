@@ -121,6 +121,7 @@ async function rollout(scope: AppScope): Promise<StatefulSetResult[]> {
   const validated = await validate(deps.cluster, deps.log, manifests, {
     asNew: !settings.apply,
     analysis: settings.analysis,
+    gates: settings,
   });
   // The lock (a Lease) lives in the StatefulSet's namespace: a new one must exist first.
   if (settings.apply && validated.newNamespaces.length > 0)

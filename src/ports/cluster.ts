@@ -74,7 +74,7 @@ export interface Cluster {
    * the missing pods/proxy permission when RBAC refuses. Optional: without it such checks cannot run.
    */
   proxyPod?(ref: StatefulSetRef, pod: string, port: number, request: ProxyRequest): Promise<HttpResponse>;
-  /** Whether this run may do `verb` on `resource` (e.g. `pods/proxy`) in `namespace`. */
+  /** Whether this run may do `verb` on `resource` (`pods/proxy`, a subresource; `jobs.batch`, of a group) in `namespace`. */
   canI?(namespace: string, verb: string, resource: string): Promise<boolean>;
   /** A command in a pod's container (pods/exec). Optional: without it exec checks and hooks cannot run. */
   readonly exec?: PodExec['exec'];

@@ -6,6 +6,7 @@ import type { ManifestSet, SourcedObject } from '../manifests/load.ts';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
 import type { Log } from '../ports/log.ts';
 import { portsOf, refOf, replicasOf, withPartition } from './rollout/objects.ts';
+import { type Gates, gateProblem } from './validate-gates.ts';
 
 /** A manifest problem the API server found in a dry-run: nothing was changed. */
 export class ValidationError extends Error {
@@ -58,6 +59,8 @@ export interface ValidateOptions {
   readonly asNew?: boolean;
   /** Checks whose named ports and pod proxy permission are checked against each StatefulSet. */
   readonly analysis?: readonly AnalysisCheck[];
+  /** The checks, hooks and primary whose containers, selectors and permissions are checked (validate-gates.ts). */
+  readonly gates?: Gates;
 }
 
 export async function validate(
@@ -101,6 +104,8 @@ export async function validate(
     await refuseOrdinalsChange(cluster, item, dryRun);
     statefulSets.push(dryRun);
     await checkAnalysis(cluster, item, dryRun, options.analysis ?? [], access);
+    const gates = options.gates && (await gateProblem(cluster, item, dryRun, options.gates, access));
+    if (gates) throw new ValidationError(gates);
   }
   const newNamespaceObjects = others
     .filter((o) => o.object.kind === 'Namespace' && newNamespaces.has(o.object.metadata.name))

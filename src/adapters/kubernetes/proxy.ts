@@ -49,7 +49,9 @@ export async function proxyPod(
 
 /** Whether this run's credentials may do `verb` on `resource` (e.g. pods/proxy) in `namespace`. */
 export async function canI(api: Api, namespace: string, verb: string, resource: string): Promise<boolean> {
-  const [main, subresource] = resource.split('/');
+  // `pods/exec`: a subresource; `jobs.batch`: a resource of an API group.
+  const [qualified = '', subresource] = resource.split('/');
+  const [main, ...group] = qualified.split('.');
   const review = await api.request<{ status?: { allowed?: boolean } }>(
     { verb: 'create', kind: 'SelfSubjectAccessReview', namespace, name: '' },
     {
@@ -58,7 +60,9 @@ export async function canI(api: Api, namespace: string, verb: string, resource: 
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { namespace, verb, resource: main, subresource } },
+        spec: {
+          resourceAttributes: { namespace, verb, group: group.join('.'), resource: main, subresource },
+        },
       },
     },
   );

@@ -47,6 +47,7 @@ export async function buildPlan(
     validated = await validate(deps.cluster, deps.log, manifests, {
       asNew: !settings.apply,
       analysis: settings.analysis,
+      gates: settings,
     });
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
