@@ -70,7 +70,7 @@ export interface JobProbe {
 }
 
 /** When a check runs: after a stage's pods are Ready (its new pods), or before the stage restarts any. */
-export type CheckWhen = 'after' | 'before';
+type CheckWhen = 'after' | 'before';
 
 export interface AnalysisCheck {
   readonly name: string;
@@ -94,7 +94,7 @@ export interface AnalysisCheck {
   readonly timeoutMs: number | undefined;
 }
 
-export type CheckKind = AnalysisCheck['probe']['kind'];
+type CheckKind = AnalysisCheck['probe']['kind'];
 
 type MeasurementVerdict = 'pass' | 'fail' | 'no-data';
 

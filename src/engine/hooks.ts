@@ -96,7 +96,7 @@ export function describeHook(hook: Hook): string {
   return `${hook.name}: ${callText(hook.call)}, on ${hook.on.join(', ')}`;
 }
 
-export function callText(call: HookCall): string {
+function callText(call: HookCall): string {
   switch (call.kind) {
     case 'exec':
       return `exec ${call.command.join(' ')} in ${call.pod}${call.container ? `, container ${call.container}` : ''}`;

@@ -36,6 +36,14 @@ export interface StatefulSetPlan {
   readonly soakMs: number;
   /** The analysis checks gating each stage, one line each (what, threshold, rounds, stages). */
   readonly analysis: readonly string[];
+  /** The hooks, one line each (what, on which events). */
+  readonly hooks?: readonly string[];
+  /** Where the primary is, and the switchovers (or the pause) the stages will make. */
+  readonly primary?: {
+    readonly finder: string;
+    readonly pod: string | undefined;
+    readonly moves: readonly string[];
+  };
   readonly pauseAfter: 'each' | readonly number[];
   /** How many pods the controller may replace at once within a stage (maxUnavailable, as the API server keeps it), when above 1: `at most 2 pods down at once (...)`. */
   readonly maxUnavailable: string | undefined;

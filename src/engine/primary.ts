@@ -80,3 +80,34 @@ export function primaryStep(args: {
     };
   return { kind: 'switchover', from: primary, to: to.name };
 }
+
+/**
+ * What the rollout will do about the primary, stage by stage, for the plan: the switchovers it
+ * makes (and the pauses it stops at), as one line each, from the pods as they are now. `target`
+ * is a revision no pod has yet; each stage moves the pods at or above its partition to it.
+ */
+export function plannedSwitchovers(args: {
+  readonly pods: readonly PodObservation[];
+  readonly primary: string;
+  readonly partitions: readonly number[];
+  readonly canSwitch: boolean;
+}): string[] {
+  const target = '(the new revision)';
+  let pods = [...args.pods];
+  let primary = args.primary;
+  const lines: string[] = [];
+  for (const [i, partition] of args.partitions.entries()) {
+    const stage = i + 1;
+    const step = primaryStep({ pods, primary, partition, target, canSwitch: args.canSwitch, stage });
+    if (step.kind === 'pause') {
+      lines.push(`before stage ${stage}: pause (${step.reason})`);
+      break;
+    }
+    if (step.kind === 'switchover') {
+      lines.push(`before stage ${stage}: switch over from ${step.from} to ${step.to}`);
+      primary = step.to;
+    }
+    pods = pods.map((p) => (p.index >= partition ? { ...p, revision: target } : p));
+  }
+  return lines.length ? lines : [`no stage restarts the primary ${args.primary} before the last`];
+}

@@ -9,7 +9,7 @@ import { parsePrimary } from '../../src/config/primary.ts';
 import { type AnalysisCheck, type ExecProbe, judgeBefore, judgeExec } from '../../src/engine/analysis.ts';
 import type { PodObservation } from '../../src/engine/observation.ts';
 import { planPartitions } from '../../src/engine/plan.ts';
-import { primaryStep, restartedBy, switchoverTarget } from '../../src/engine/primary.ts';
+import { plannedSwitchovers, primaryStep, restartedBy, switchoverTarget } from '../../src/engine/primary.ts';
 import { matches } from '../../src/engine/selector.ts';
 
 const refuses = (input: string, read: () => unknown, message: RegExp) =>
@@ -293,6 +293,29 @@ describe('the primary restarted last', () => {
       }).kind,
       'keep',
     );
+  });
+});
+
+describe('the switchovers in the plan', () => {
+  const now = [0, 1, 2, 3, 4].map((i) => pod(i, OLD));
+  const partitions = [4, 2, 0];
+
+  it('plans one switchover to an updated pod for a primary at ordinal 2', () => {
+    assert.deepEqual(plannedSwitchovers({ pods: now, primary: 'db-2', partitions, canSwitch: true }), [
+      'before stage 2: switch over from db-2 to db-4',
+    ]);
+  });
+
+  it('plans two for a primary at the canary ordinal: to the lowest pod, then to an updated one', () => {
+    assert.deepEqual(plannedSwitchovers({ pods: now, primary: 'db-4', partitions, canSwitch: true }), [
+      'before stage 1: switch over from db-4 to db-0',
+      'before stage 3: switch over from db-0 to db-4',
+    ]);
+  });
+
+  it('plans the pause without a switchover', () => {
+    const [line] = plannedSwitchovers({ pods: now, primary: 'db-3', partitions, canSwitch: false });
+    assert.match(line ?? '', /^before stage 2: pause \(stage 2 would restart the primary db-3/);
   });
 });
 

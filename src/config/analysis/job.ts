@@ -58,7 +58,7 @@ function templateOf(value: unknown, where: string, input: string): Mapping {
 }
 
 /** Calls `visit` with every string value of `value`, at any depth. */
-export function forEachString(value: unknown, visit: (text: string) => void): void {
+function forEachString(value: unknown, visit: (text: string) => void): void {
   if (typeof value === 'string') visit(value);
   else if (Array.isArray(value)) for (const item of value) forEachString(item, visit);
   else if (isMapping(value)) for (const item of Object.values(value)) forEachString(item, visit);

@@ -6,6 +6,7 @@ import { createTwoFilesPatch } from 'diff';
 import { dump } from 'js-yaml';
 import type { Settings } from '../../config/settings.ts';
 import { describeCheck } from '../../engine/analysis.ts';
+import { describeHook } from '../../engine/hooks.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { maxUnavailablePods, ordinalsOfStage, planPartitions, unavailableText } from '../../engine/plan.ts';
 import {
@@ -26,6 +27,7 @@ import type { Cluster, KubeObject } from '../../ports/cluster.ts';
 import type { Log } from '../../ports/log.ts';
 import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf } from '../rollout/objects.ts';
 import { ValidationError, validate } from '../validate.ts';
+import { primaryPlan } from './plan-primary.ts';
 
 export interface PlanDeps {
   readonly cluster: Cluster;
@@ -90,6 +92,7 @@ async function planStatefulSet(
     replicas,
     soakMs: settings.soakMs,
     analysis: settings.analysis.map((c) => describeCheck(c, settings.soakMs)),
+    ...(settings.hooks.length ? { hooks: settings.hooks.map(describeHook) } : {}),
     pauseAfter: settings.pauseAfter,
     maxUnavailable,
   };
@@ -116,6 +119,7 @@ async function planStatefulSet(
   const partitions = same ? [] : planPartitions(settings.steps, replicas);
   return {
     ...base,
+    ...primaryPlan(settings, observation, partitions),
     kind: same ? 'no-change' : 'change',
     images: imageChanges(sts.images, nextImages),
     templateDiff: same ? '' : templateDiff(sts.template, templateOf(dryRun)),
@@ -275,6 +279,11 @@ export function planText(plan: PlanReport): string {
         );
       }
       for (const check of sts.analysis) lines.push(`  analysis ${check}`);
+      for (const hook of sts.hooks ?? []) lines.push(`  hook ${hook}`);
+      if (sts.primary)
+        lines.push(
+          `  primary ${sts.primary.pod ?? '(unknown)'} (${sts.primary.finder}): ${sts.primary.moves.join('; ')}`,
+        );
     }
     for (const i of sts.images) lines.push(`  image ${i.container}: ${i.from ?? '(none)'} -> ${i.to}`);
     for (const c of sts.specChanges) lines.push(`  ${c.field}: ${c.from} -> ${c.to}`);

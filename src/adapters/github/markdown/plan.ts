@@ -100,6 +100,17 @@ function stages(sts: StatefulSetPlan): string[] {
           ...sts.analysis.map((a) => `- ${code(a, { max: 400 })}`),
         ]
       : []),
+    ...(sts.hooks?.length
+      ? ['', '**Hooks:**', '', ...sts.hooks.map((h) => `- ${code(h, { max: 400 })}`)]
+      : []),
+    ...(sts.primary
+      ? [
+          '',
+          `**Primary:** ${sts.primary.pod === undefined ? 'not known yet' : code(sts.primary.pod)} (${code(sts.primary.finder)}), restarted last:`,
+          '',
+          ...sts.primary.moves.map((m) => `- ${code(m, { max: 400 })}`),
+        ]
+      : []),
   ];
 }
 
