@@ -15,6 +15,7 @@ import { parkStatefulSet } from './runner/commands/park.ts';
 import { buildPlan, planText } from './runner/commands/plan.ts';
 import { promoteStatefulSet } from './runner/commands/promote.ts';
 import { statusText } from './runner/commands/status.ts';
+import { withJobTemplates } from './runner/job-templates.ts';
 import { rollbackStatefulSet } from './runner/rollback/by-hand.ts';
 import { rolloutAll } from './runner/rollout/all.ts';
 import { refOf } from './runner/rollout/objects.ts';
@@ -105,7 +106,8 @@ export async function execute(
     case 'status':
       return finish([], await statusText(deps.cluster, targetRef(settings, deps), deps.clock.now()));
     case 'plan': {
-      const plan = await buildPlan(deps, settings, await load(settings, deps), run.contextName);
+      const loaded = withJobTemplates(settings, await load(settings, deps));
+      const plan = await buildPlan(deps, loaded.settings, loaded.manifests, run.contextName);
       await deps.publishPlan?.(plan);
       const outcome = finish([], planText(plan));
       // A refused change is what the plan is for: shown, and the step fails as the merge would.
@@ -115,9 +117,11 @@ export async function execute(
 }
 
 /** The manifests, validated (a dry-run apply), then every StatefulSet they hold rolled out under its lock. */
-async function rollout(scope: AppScope): Promise<StatefulSetResult[]> {
+async function rollout(given: AppScope): Promise<StatefulSetResult[]> {
+  const loaded = withJobTemplates(given.settings, await load(given.settings, given.deps));
+  const scope = { ...given, settings: loaded.settings };
   const { deps, settings } = scope;
-  const manifests = await load(settings, deps);
+  const { manifests } = loaded;
   const validated = await validate(deps.cluster, deps.log, manifests, {
     asNew: !settings.apply,
     analysis: settings.analysis,

@@ -123,6 +123,58 @@ describe('exec and Job checks as input', () => {
   }
 });
 
+describe('a Job check whose template is a Job of the manifests', () => {
+  it('takes the Job out of what is applied and makes it the template; refuses a name none has', async () => {
+    const { withJobTemplates } = await import('../../src/runner/job-templates.ts');
+    const { readSettings } = await import('../../src/config/inputs.ts');
+    const settings = readSettings(
+      (name) =>
+        ({ manifests: 'x.yaml', analysis: '- name: smoke\n  job: { manifest: smoke-test }' })[name] ?? '',
+    );
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'smoke-test', namespace: 'db' },
+      spec: {
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 's', image: 'i', args: ['{{pod}}'] }] },
+        },
+      },
+    };
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' } };
+    const manifests = {
+      statefulSets: [],
+      others: [
+        { object: job, source: 'a.yaml' },
+        { object: service, source: 'a.yaml' },
+      ],
+    };
+    const resolved = withJobTemplates(settings, manifests);
+    assert.deepEqual(
+      resolved.manifests.others.map((o) => o.object.kind),
+      ['Service'],
+    );
+    const probe = resolved.settings.analysis[0]?.probe;
+    assert.equal(probe?.kind === 'job' && probe.template.kind, 'Job');
+    refuses(
+      'analysis',
+      () => withJobTemplates(settings, { statefulSets: [], others: [] }),
+      /job.manifest names Job smoke-test, which the manifests do not hold/,
+    );
+    const bad = {
+      ...job,
+      spec: {
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 's', image: '{{image}}' }] } },
+      },
+    };
+    refuses(
+      'analysis',
+      () => withJobTemplates(settings, { statefulSets: [], others: [{ object: bad, source: 'a.yaml' }] }),
+      /unknown placeholder \{\{image\}\}/,
+    );
+  });
+});
+
 describe('the primary input', () => {
   it('reads a selector and a switchover in the old primary by default', () => {
     const primary = parsePrimary(

@@ -7,7 +7,7 @@ import { JOB_VARIABLES } from '../../engine/templates.ts';
 import { InputError } from '../input-error.ts';
 import { type At, durationOf, INPUT, isMapping, type Mapping, template, unknownKeys } from './fields.ts';
 
-const JOB_KEYS = ['template', 'timeout'];
+const JOB_KEYS = ['template', 'manifest', 'timeout'];
 const EXAMPLE =
   'e.g. job: { template: { apiVersion: batch/v1, kind: Job, spec: { template: { spec: { restartPolicy: Never, containers: [{ name: smoke, image: ..., args: ["{{pod}}"] }] } } } } }';
 
@@ -19,18 +19,36 @@ export function parseJob(
 ): JobProbe {
   if (!isMapping(value)) throw new InputError(input, `${at('job')} must be a mapping, ${EXAMPLE}`);
   unknownKeys(value, JOB_KEYS, at('job'), input);
-  const job = templateOf(value.template, at('job.template'), input);
-  forEachString(job, (text) => template(text, variables, at('job.template'), input));
+  const timeoutMs = durationOf(value.timeout, '5m', at('job.timeout'), 1000, input);
+  if (value.manifest !== undefined) {
+    // A Job of the manifests, by name: found (and kept from the apply) once they are loaded.
+    if (
+      value.template !== undefined ||
+      typeof value.manifest !== 'string' ||
+      !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value.manifest)
+    )
+      throw new InputError(
+        input,
+        `${at('job.manifest')} must be the name of a Job in the manifests, instead of template`,
+      );
+    return Object.freeze({ kind: 'job', template: {}, source: value.manifest, timeoutMs });
+  }
+  const job = templateOf(value.template, at('job.template'), input, variables);
   return Object.freeze({
     kind: 'job',
     template: job,
     source: 'inline',
-    timeoutMs: durationOf(value.timeout, '5m', at('job.timeout'), 1000, input),
+    timeoutMs,
   });
 }
 
 /** The Job: a mapping, or YAML text of one; a batch/v1 Job whose pod runs at least one container. */
-function templateOf(value: unknown, where: string, input: string): Mapping {
+export function templateOf(
+  value: unknown,
+  where: string,
+  input: string,
+  variables: readonly string[] = JOB_VARIABLES,
+): Mapping {
   let job = value;
   if (typeof value === 'string') {
     try {
@@ -54,6 +72,7 @@ function templateOf(value: unknown, where: string, input: string): Mapping {
       input,
       `${where}: spec.template.spec.restartPolicy must be Never or OnFailure (a Job's pod cannot restart Always)`,
     );
+  forEachString(job, (text) => template(text, variables, where, input));
   return Object.freeze(structuredClone(job));
 }
 
