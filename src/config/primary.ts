@@ -5,8 +5,7 @@ import { CORE_SCHEMA, load } from 'js-yaml';
 import type { ExecProbe } from '../engine/analysis.ts';
 import type { HookCall } from '../engine/hooks.ts';
 import { parseExec } from './analysis/exec.ts';
-import { durationOf, isMapping, unknownKeys } from './analysis/fields.ts';
-import { selectorOf } from './analysis/input.ts';
+import { durationOf, isMapping, selectorOf, unknownKeys } from './analysis/fields.ts';
 import { parseCall } from './calls.ts';
 import { InputError } from './input-error.ts';
 

@@ -134,3 +134,22 @@ export function template(text: string, allowed: readonly string[], where: string
   }
   return text;
 }
+
+/** A label selector in its text form (`role=replica`, `app in (a,b)`), checked for its shape. */
+export function selectorOf(value: unknown, where: string, input = INPUT): string | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value.trim() : '';
+  const requirement =
+    /^!?[A-Za-z0-9][-A-Za-z0-9_./]*(\s*(==?|!=)\s*[-A-Za-z0-9_.]*|\s+(in|notin)\s*\([-A-Za-z0-9_.,\s]*\))?$/;
+  if (text === '' || !splitSelector(text).every((r) => requirement.test(r.trim())))
+    throw new InputError(
+      input,
+      `${where} ${quote(String(value))} is not a label selector; write it as kubectl -l takes it, e.g. role=replica or spilo-role=master`,
+    );
+  return text;
+}
+
+/** A selector's requirements: commas split them, except inside `in (...)`. */
+function splitSelector(text: string): string[] {
+  return text.split(/,(?![^()]*\))/);
+}

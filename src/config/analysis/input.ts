@@ -3,10 +3,12 @@
 // the list and the fields every check has; http.ts and prometheus.ts read each kind's own.
 import { CORE_SCHEMA, load } from 'js-yaml';
 import type { AnalysisCheck } from '../../engine/analysis.ts';
+import type { Hook } from '../../engine/hooks.ts';
 import { quote } from '../../manifests/names.ts';
 import { InputError } from '../input-error.ts';
+import type { PrimarySettings } from '../primary.ts';
 import { parseExec } from './exec.ts';
-import { durationOf, INPUT, integerOf, isMapping, unknownKeys } from './fields.ts';
+import { durationOf, INPUT, integerOf, isMapping, selectorOf, unknownKeys } from './fields.ts';
 import { parseHttp } from './http.ts';
 import { parseJob } from './job.ts';
 import { parsePrometheus } from './prometheus.ts';
@@ -128,42 +130,35 @@ function whenOf(value: unknown, where: string): AnalysisCheck['when'] {
   );
 }
 
-/** A label selector in its text form (`role=replica`, `app in (a,b)`), checked for its shape. */
-export function selectorOf(value: unknown, where: string, input = INPUT): string | undefined {
-  if (value === undefined) return undefined;
-  const text = typeof value === 'string' ? value.trim() : '';
-  const requirement =
-    /^!?[A-Za-z0-9][-A-Za-z0-9_./]*(\s*(==?|!=)\s*[-A-Za-z0-9_.]*|\s+(in|notin)\s*\([-A-Za-z0-9_.,\s]*\))?$/;
-  if (text === '' || !splitSelector(text).every((r) => requirement.test(r.trim())))
-    throw new InputError(
-      input,
-      `${where} ${quote(String(value))} is not a label selector; write it as kubectl -l takes it, e.g. role=replica or spilo-role=master`,
-    );
-  return text;
-}
-
-/** A selector's requirements: commas split them, except inside `in (...)`. */
-function splitSelector(text: string): string[] {
-  return text.split(/,(?![^()]*\))/);
-}
-
-/** The secret values of the inputs: the kubeconfig, the GitHub token and the checks' (masked everywhere). */
+/** The secret values of the inputs: the kubeconfig, the GitHub token, the checks' and the hooks' (masked everywhere). */
 export function settingsSecrets(settings: {
   readonly kubeconfig: string | undefined;
   readonly github: { readonly token: string };
   readonly analysis: readonly AnalysisCheck[];
+  readonly hooks?: readonly Hook[];
+  readonly primary?: PrimarySettings | undefined;
 }): string[] {
-  const all = [settings.kubeconfig, settings.github.token, ...analysisSecrets(settings.analysis)];
+  const calls = [...(settings.hooks ?? []).map((h) => h.call), settings.primary?.switchover];
+  const hookHeaders = calls.flatMap((c) => (c?.kind === 'http' ? secretHeaders(c.headers) : []));
+  const all = [
+    settings.kubeconfig,
+    settings.github.token,
+    ...analysisSecrets(settings.analysis),
+    ...hookHeaders,
+  ];
   return all.filter((s): s is string => s !== undefined && s !== '');
+}
+
+/** The values of headers that carry credentials. */
+function secretHeaders(headers: Readonly<Record<string, string>>): string[] {
+  return Object.entries(headers)
+    .filter(([k]) => /^(authorization|x-api-key|cookie)$/i.test(k))
+    .map(([, v]) => v);
 }
 
 /** The secret values of the checks (bearer tokens, header values), for masking in logs. */
 export function analysisSecrets(checks: readonly AnalysisCheck[]): string[] {
-  return checks.flatMap((c) =>
-    Object.entries('headers' in c.probe ? c.probe.headers : {})
-      .filter(([k]) => /^(authorization|x-api-key|cookie)$/i.test(k))
-      .map(([, v]) => v),
-  );
+  return checks.flatMap((c) => secretHeaders('headers' in c.probe ? c.probe.headers : {}));
 }
 
 function countOf(value: unknown, where: string): number | 'soak' {
