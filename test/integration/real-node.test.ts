@@ -30,6 +30,7 @@ const { realNodeLabel, realNodeTaint } = await import('../cluster/node/node-conf
 const { startFakeGitHub } = await import('../support/github/fake-server.ts');
 const { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } = await import('../support/run/bundle.ts');
 const { manifestFile } = await import('../support/run/in-process.ts');
+const { databaseTests } = await import('./real-node-databases.ts');
 const { crashBackOffMessage, pullBackOffMessage } = await import('../cluster/kubelet/kubelet-status.ts');
 const { failedMountMessage, readinessFailedMessage } = await import('../cluster/kubelet/kubelet-volumes.ts');
 
@@ -100,7 +101,7 @@ function exec(ns: Namespace, pod: string, command: string[]): Promise<V1Status> 
   });
 }
 
-describe('real nodes', { timeout: 600_000 }, () => {
+describe('real nodes', { timeout: 900_000 }, () => {
   before(() => ensureClusterUp());
   after(() => stopCluster());
 
@@ -479,6 +480,16 @@ describe('real nodes', { timeout: 600_000 }, () => {
         await cleanup();
       }
     });
+
+    // The database gates (issue 24): exec, Jobs, before-checks and the primary, on this cluster.
+    describe('the database gates on real nodes', () =>
+      databaseTests({
+        freshNamespace,
+        rollout,
+        waitFor,
+        clusterDir,
+        fake: () => fake,
+      }));
   });
 
   it('cluster:down leaves no process, mount, cgroup, bridge or network namespace behind', async () => {
