@@ -7,6 +7,7 @@ import type { Cluster, KubeObject, StatefulSetChange, StatefulSetRef } from '../
 import { systemClock } from '../system-clock.ts';
 import { KubeError, type Operation } from './errors.ts';
 import { gatherEvidence, readCrashLog } from './evidence.ts';
+import { execInPod } from './exec.ts';
 import { type Api, createApi } from './http.ts';
 import { adoptTemplate, findOrphans, markRevisions } from './ownership.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
@@ -107,6 +108,7 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     crashLog: (ref, target) => readCrashLog(api, ref.namespace, target, options.secrets ?? []),
     proxyPod: (ref, pod, port, request) => proxyPod(api, ref.namespace, pod, port, request),
     canI: (namespace, verb, resource) => canI(api, namespace, verb, resource),
+    exec: (request) => execInPod(api, request, options.secrets ?? []),
     async revisions(ref) {
       const sts = await requireStatefulSet(api, ref, 'list revisions of');
       const path = controllerRevisionsPath(ref.namespace);
