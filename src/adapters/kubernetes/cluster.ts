@@ -9,6 +9,7 @@ import { KubeError, type Operation } from './errors.ts';
 import { gatherEvidence, readCrashLog } from './evidence.ts';
 import { execInPod } from './exec.ts';
 import { type Api, createApi } from './http.ts';
+import { removeJobs, runJob } from './jobs.ts';
 import { adoptTemplate, findOrphans, markRevisions } from './ownership.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
 import { canI, proxyPod } from './proxy.ts';
@@ -109,6 +110,8 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     proxyPod: (ref, pod, port, request) => proxyPod(api, ref.namespace, pod, port, request),
     canI: (namespace, verb, resource) => canI(api, namespace, verb, resource),
     exec: (request) => execInPod(api, request, options.secrets ?? []),
+    runJob: (request) => runJob({ api, clock, stats: watchStats, secrets: options.secrets ?? [] }, request),
+    removeJobs: (namespace, labels) => removeJobs(api, namespace, labels),
     async revisions(ref) {
       const sts = await requireStatefulSet(api, ref, 'list revisions of');
       const path = controllerRevisionsPath(ref.namespace);

@@ -25,10 +25,18 @@ export class KubeError extends Error {
   readonly objectName: string | undefined;
   /** Retry-After from the response, in milliseconds, when the server sent one. */
   readonly retryAfterMs: number | undefined;
+  /** The API server's own words (its Status message and causes), without our advice; else the message. */
+  readonly serverSays: string;
 
   constructor(
     message: string,
-    fields: { status: number; reason: string; operation: Operation; retryAfterMs?: number | undefined },
+    fields: {
+      status: number;
+      reason: string;
+      operation: Operation;
+      retryAfterMs?: number | undefined;
+      serverSays?: string;
+    },
   ) {
     super(message);
     this.status = fields.status;
@@ -38,6 +46,7 @@ export class KubeError extends Error {
     this.namespace = fields.operation.namespace;
     this.objectName = fields.operation.name;
     this.retryAfterMs = fields.retryAfterMs;
+    this.serverSays = fields.serverSays ?? message;
   }
 }
 
@@ -148,6 +157,7 @@ function fromApiException(error: ApiException<unknown>, op: Operation): KubeErro
       : status?.reason || defaultReasons[code] || (code >= 500 ? 'InternalError' : 'Unknown'),
     operation: op,
     retryAfterMs: retryAfterMs(error.headers),
+    serverSays,
   });
 }
 
