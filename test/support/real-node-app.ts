@@ -25,13 +25,27 @@ export interface RealAppOptions {
   readonly preStop?: readonly string[];
   /** A claim template `data` of this StorageClass, mounted at /data (DATA_DIR). */
   readonly storageClass?: string;
+  /**
+   * A directory of this machine that every pod shares (hostPath, DirectoryOrCreate), mounted at
+   * /roles (ROLE_DIR): where the app's `role`, `lag` and `switchover` keep the database's roles.
+   */
+  readonly roleDir?: string;
 }
 
 /** The test app as a user's StatefulSet: no updateStrategy, readiness on GET /ready. */
 export function realApp(o: RealAppOptions): V1StatefulSet {
   const name = o.name ?? 'db';
   const labels = { app: name };
-  const env = { VERSION: o.tag, ...(o.storageClass ? { DATA_DIR: '/data' } : {}), ...o.env };
+  const env = {
+    VERSION: o.tag,
+    ...(o.storageClass ? { DATA_DIR: '/data' } : {}),
+    ...(o.roleDir ? { ROLE_DIR: '/roles' } : {}),
+    ...o.env,
+  };
+  const volumeMounts = [
+    ...(o.storageClass ? [{ name: 'data', mountPath: '/data' }] : []),
+    ...(o.roleDir ? [{ name: 'roles', mountPath: '/roles' }] : []),
+  ];
   const container: V1Container = {
     name: 'app',
     image: appImage(o.tag),
@@ -40,7 +54,7 @@ export function realApp(o: RealAppOptions): V1StatefulSet {
     ports: [{ name: 'http', containerPort: 8080 }],
     readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
     ...(o.preStop ? { lifecycle: { preStop: { exec: { command: [...o.preStop] } } } } : {}),
-    ...(o.storageClass ? { volumeMounts: [{ name: 'data', mountPath: '/data' }] } : {}),
+    ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
   };
   return {
     apiVersion: 'apps/v1',
@@ -58,6 +72,9 @@ export function realApp(o: RealAppOptions): V1StatefulSet {
           nodeSelector: { [realNodeLabel.key]: realNodeLabel.value },
           tolerations: [{ key: realNodeTaint.key, operator: 'Exists', effect: 'NoSchedule' }],
           containers: [container],
+          ...(o.roleDir
+            ? { volumes: [{ name: 'roles', hostPath: { path: o.roleDir, type: 'DirectoryOrCreate' } }] }
+            : {}),
         },
       },
       ...(o.storageClass

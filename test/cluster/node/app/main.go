@@ -19,7 +19,16 @@
 //
 //	/app sleep 10s            sleep, then exit 0 (a preStop hook that takes time)
 //	/app get http://...       print the body of a GET and exit 0 on a 2xx (an exec check)
-//	/app cat /data/marker     print a file
+//	/app cat /data/marker     print a file (also /app print FILE)
+//	/app exit 3               print a line to stdout and one to stderr, then exit 3 (a failing Job)
+//
+// And a small primary/replica database, its state in files of ROLE_DIR, a directory every pod
+// shares (the real nodes run on one machine, so a hostPath volume is the same for all):
+//
+//	/app role                 print primary if $ROLE_DIR/primary holds this pod's name, else replica
+//	/app is-primary           exit 0 if this pod is the primary, 1 if not
+//	/app lag                  print {"lagSeconds": N, "pod": "<pod>"}, N from $ROLE_DIR/lag-<pod> (0 if none)
+//	/app switchover TO        make pod TO the primary (write and rename $ROLE_DIR/primary)
 package main
 
 import (
@@ -32,6 +41,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -65,7 +75,42 @@ func command(args []string) int {
 		return 0
 	case args[0] == "get" && len(args) == 2:
 		return get(args[1])
-	case args[0] == "cat" && len(args) == 2:
+	case args[0] == "exit" && len(args) == 2:
+		code, err := strconv.Atoi(args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		fmt.Printf("exiting with code %d\n", code)
+		fmt.Fprintf(os.Stderr, "exit %d on purpose\n", code)
+		return code
+	case args[0] == "role" && len(args) == 1:
+		primary, err := isPrimary()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		fmt.Println(map[bool]string{true: "primary", false: "replica"}[primary])
+		return 0
+	case args[0] == "is-primary" && len(args) == 1:
+		primary, err := isPrimary()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		if !primary {
+			return 1
+		}
+		return 0
+	case args[0] == "lag" && len(args) == 1:
+		return lag()
+	case args[0] == "switchover" && len(args) <= 2:
+		to := ""
+		if len(args) == 2 {
+			to = args[1]
+		}
+		return switchover(to)
+	case (args[0] == "cat" || args[0] == "print") && len(args) == 2:
 		content, err := os.ReadFile(args[1])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -74,8 +119,94 @@ func command(args []string) int {
 		os.Stdout.Write(content)
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "usage: app [sleep DURATION | get URL | cat FILE]")
+	fmt.Fprintln(os.Stderr, "usage: app [sleep DURATION | get URL | cat FILE | exit N | role | is-primary | lag | switchover POD]")
 	return 2
+}
+
+// roleDir is where the roles live; it must be set (see realApp's roleDir in test/support).
+func roleDir() (string, error) {
+	dir := os.Getenv("ROLE_DIR")
+	if dir == "" {
+		return "", errors.New("ROLE_DIR is not set")
+	}
+	return dir, nil
+}
+
+// isPrimary says whether $ROLE_DIR/primary names this pod; a missing file names none.
+func isPrimary() (bool, error) {
+	dir, err := roleDir()
+	if err != nil {
+		return false, err
+	}
+	pod, _ := os.Hostname()
+	content, err := os.ReadFile(filepath.Join(dir, "primary"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(string(content)) == pod, nil
+}
+
+func lag() int {
+	dir, err := roleDir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	pod, _ := os.Hostname()
+	seconds := 0.0
+	content, err := os.ReadFile(filepath.Join(dir, "lag-"+pod))
+	if err == nil {
+		seconds, err = strconv.ParseFloat(strings.TrimSpace(string(content)), 64)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("{\"lagSeconds\": %s, \"pod\": %q}\n", strconv.FormatFloat(seconds, 'f', -1, 64), pod)
+	return 0
+}
+
+// switchover writes the new primary's name beside the file and renames it over, so a reader
+// sees the old name or the new one, never a part.
+func switchover(to string) int {
+	if to == "" {
+		fmt.Fprintln(os.Stderr, "switchover: name the pod to make primary: /app switchover POD")
+		return 1
+	}
+	dir, err := roleDir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	file := filepath.Join(dir, "primary")
+	old, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	temp, err := os.CreateTemp(dir, ".primary-*")
+	if err == nil {
+		_, err = temp.WriteString(to + "\n")
+		if closeErr := temp.Close(); err == nil {
+			err = closeErr
+		}
+	}
+	if err == nil {
+		err = os.Rename(temp.Name(), file)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "switchover:", err)
+		return 1
+	}
+	from := strings.TrimSpace(string(old))
+	if from == "" {
+		from = "none"
+	}
+	fmt.Printf("switchover from %s to %s\n", from, to)
+	return 0
 }
 
 func get(url string) int {
