@@ -1,7 +1,9 @@
 // One command in a pod's container through the API server's `pods/exec` subresource
 // (client-node's Exec over a WebSocket): stdout and stderr kept up to MAX_EXEC_OUTPUT bytes each
 // with the run's secrets masked, the exit code from the Status the API server sends last.
-// RBAC: `create` on `pods/exec`.
+// RBAC: `get` and `create` on `pods/exec`: the WebSocket upgrade is a GET, authorized as get,
+// and kube-apiserver 1.35+ checks create too (AuthorizePodWebsocketUpgradeCreatePermission,
+// beta and on by default; kubernetes issue 133515).
 import { Writable } from 'node:stream';
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import WebSocket from 'ws';
@@ -53,13 +55,36 @@ function decode(bytes: Uint8Array): string {
 }
 
 /**
- * The sink's text with secrets masked, cut to MAX_EXEC_OUTPUT bytes. The sink keeps as many
- * bytes more as the longest secret, so a secret that crosses the cut is masked whole first.
+ * Where to cut `raw` (a prefix of the output) near MAX_EXEC_OUTPUT so that no secret is cut in
+ * two: past a secret that crosses the limit and ends within `raw` (the sink keeps as many bytes
+ * more as the longest secret), before one that does not end within it.
+ */
+function cutAt(raw: Buffer, secrets: readonly string[]): number {
+  const values = secrets.filter((s) => s.trim().length >= 4).map((s) => Buffer.from(s));
+  let cut = MAX_EXEC_OUTPUT;
+  // Each pass moves the cut past one more crossing secret; a secret has at least 4 bytes.
+  for (let pass = 0; pass <= values.length * 4; pass++) {
+    const crossing = values
+      .map((value) => ({ value, at: raw.indexOf(value, Math.max(0, cut - value.length + 1)) }))
+      .find(({ value, at }) => at >= 0 && at < cut && at + value.length > cut);
+    if (crossing === undefined) return cut;
+    const end = crossing.at + crossing.value.length;
+    if (end > raw.length) return crossing.at;
+    cut = end;
+  }
+  return cut;
+}
+
+/**
+ * The sink's text, secrets masked, at most MAX_EXEC_OUTPUT bytes. All of it when the sink kept
+ * all of it; else cut first (cutAt) so no secret is cut in two, then masked.
  */
 function output(sink: BoundedSink, secrets: readonly string[]): { text: string; cut: boolean } {
-  const masked = Buffer.from(maskSecrets(decode(sink.bytes()), secrets));
-  if (masked.length <= MAX_EXEC_OUTPUT) return { text: masked.toString('utf8'), cut: sink.dropped > 0 };
-  return { text: decode(masked.subarray(0, MAX_EXEC_OUTPUT)), cut: true };
+  const raw = sink.bytes();
+  const kept = sink.dropped > 0 ? raw.subarray(0, cutAt(raw, secrets)) : raw;
+  const masked = Buffer.from(maskSecrets(decode(kept), secrets));
+  const cut = sink.dropped > 0 || masked.length > MAX_EXEC_OUTPUT;
+  return { text: decode(masked.subarray(0, MAX_EXEC_OUTPUT)), cut };
 }
 
 /** Exit code and error from the Status the API server sends when the command has ended. */
@@ -81,11 +106,13 @@ interface Refusal {
 
 /** The handshake's refusal: 403 is RBAC, anything else (pod not found, not running) is the server's words. */
 function refusedError(refusal: Refusal, request: ExecRequest, what: string): Error {
-  const says = statusMessage(refusal.body);
+  // The create check of 1.35+ gives no reason: `pods "db-0" is forbidden: `.
+  const says = statusMessage(refusal.body).replace(/[:\s]+$/, '');
   if (refusal.status === 403) {
     return new ExecForbidden(
-      `${what} was refused (403): ${says}. It needs create on pods/exec in namespace ${request.namespace}: ` +
-        'add the opt-in exec rule from examples/rbac.yaml (docs/permissions.md)',
+      `${what} was refused (403): ${says}. It needs get and create on pods/exec in namespace ` +
+        `${request.namespace} (an exec over a WebSocket is a GET, and since Kubernetes 1.35 the API ` +
+        'server checks create as well): add the opt-in exec rule from examples/rbac.yaml (docs/permissions.md)',
     );
   }
   return new ExecUnreachable(`${what} failed (${refusal.status}): ${says}`);
