@@ -76,14 +76,18 @@ function cutAt(raw: Buffer, secrets: readonly string[]): number {
 }
 
 /**
- * The sink's text, secrets masked, at most MAX_EXEC_OUTPUT bytes. All of it when the sink kept
- * all of it; else cut first (cutAt) so no secret is cut in two, then masked.
+ * What is kept of a stream (`raw`, the sink's bytes, `dropped` more were not kept): its text,
+ * secrets masked, at most MAX_EXEC_OUTPUT bytes, and whether any was cut. All of it is masked
+ * when the sink kept all of it; else it is cut first (cutAt) so no secret is cut in two.
  */
-function output(sink: BoundedSink, secrets: readonly string[]): { text: string; cut: boolean } {
-  const raw = sink.bytes();
-  const kept = sink.dropped > 0 ? raw.subarray(0, cutAt(raw, secrets)) : raw;
+export function execOutput(
+  raw: Buffer,
+  dropped: number,
+  secrets: readonly string[],
+): { text: string; cut: boolean } {
+  const kept = dropped > 0 ? raw.subarray(0, cutAt(raw, secrets)) : raw;
   const masked = Buffer.from(maskSecrets(decode(kept), secrets));
-  const cut = sink.dropped > 0 || masked.length > MAX_EXEC_OUTPUT;
+  const cut = dropped > 0 || masked.length > MAX_EXEC_OUTPUT;
   return { text: decode(masked.subarray(0, MAX_EXEC_OUTPUT)), cut };
 }
 
@@ -209,8 +213,8 @@ export async function execInPod(
           reject,
         );
     });
-    const out = output(stdout, secrets);
-    const err = output(stderr, secrets);
+    const out = execOutput(stdout.bytes(), stdout.dropped, secrets);
+    const err = execOutput(stderr.bytes(), stderr.dropped, secrets);
     const ended = ending(status);
     return {
       ...ended,
