@@ -3,7 +3,7 @@
 // last lines of its newest pod's log read, and then always deleted with its pods. RBAC: create,
 // list, watch and delete on jobs.batch; list on pods; get on pods/log.
 import { randomInt } from 'node:crypto';
-import { crashLog } from '../../engine/crash-log.ts';
+import { crashLog, maskSecrets } from '../../engine/crash-log.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { KubeObject } from '../../ports/cluster.ts';
 import { type JobOutcome, JobRefused, type JobRequest } from '../../ports/job.ts';
@@ -213,7 +213,13 @@ export async function runJob(context: JobContext, request: JobRequest): Promise<
   const started = clock.now();
   if (request.signal.aborted)
     return { kind: 'cancelled', name, message: 'cancelled before it was created', log: '' };
-  await createJob(api, request, jobBody(request, name));
+  try {
+    await createJob(api, request, jobBody(request, name));
+  } catch (error) {
+    // A create that failed midway (retries spent) may still have made the Job: delete it if so.
+    if (!(error instanceof JobRefused)) await deleteJob(api, namespace, name).catch(() => undefined);
+    throw error;
+  }
   try {
     const timeout = AbortSignal.timeout(request.timeoutMs);
     const end = await awaitEnd(context, namespace, name, AbortSignal.any([request.signal, timeout]));
@@ -224,7 +230,9 @@ export async function runJob(context: JobContext, request: JobRequest): Promise<
       kind: 'timeout',
       message: `did not end within ${seconds(request.timeoutMs)}`,
     };
-    const message = outcome.kind === 'complete' ? `completed in ${ran}` : outcome.message;
+    // A failure message may quote the pod (a pod failure policy's rule): masked like its log.
+    const message =
+      outcome.kind === 'complete' ? `completed in ${ran}` : maskSecrets(outcome.message, context.secrets);
     return { kind: outcome.kind, name, message, log: await jobLogOrNote(context, namespace, name) };
   } finally {
     await deleteJob(api, namespace, name);
