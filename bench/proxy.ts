@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loopbackCertificate } from '../test/cluster/control-plane/pki.ts';
 import { now } from './stats.ts';
@@ -147,6 +148,54 @@ export async function startProxy(
     req.on('end', () => upstreamReq.end());
     // The client went away (a watch it aborted): drop the upstream request too.
     res.on('close', () => upstreamReq.destroy());
+  });
+  // pods/exec (and attach, port-forward) upgrade to a WebSocket: recorded like any request,
+  // then the two sockets are joined both ways.
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'https://proxy');
+    const { verb, resource, name } = classify(req.method ?? 'GET', url.pathname, url.searchParams);
+    const record: RecordedRequest = {
+      at: now(),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      verb,
+      resource,
+      name,
+      contentType: '',
+      body: '',
+      status: 0,
+      responseBytes: 0,
+    };
+    requests.push(record);
+    const upstreamReq = httpsRequest({
+      host: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: target.host },
+      ca,
+    });
+    upstreamReq.on('upgrade', (res, upstream, upstreamHead) => {
+      record.status = res.statusCode ?? 101;
+      const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
+      for (let i = 0; i < res.rawHeaders.length; i += 2)
+        lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (upstreamHead.length) socket.write(upstreamHead);
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket).pipe(upstream);
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    upstreamReq.on('response', (res) => {
+      // Refused (403, 404): pass the answer on as it came.
+      record.status = res.statusCode ?? 0;
+      socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\nConnection: close\r\n\r\n`);
+      res.pipe(socket);
+    });
+    upstreamReq.on('error', () => socket.destroy());
+    upstreamReq.end();
   });
   server.on('secureConnection', () => connections.push(now()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -23,7 +23,22 @@ const figures: Record<string, () => Promise<Figure>> = {
   scale: () => measureScale(),
   analysis: () => measureAnalysis(),
   'cli-forms': () => measureCliForms(),
+  // On a private cluster with real nodes of its own, so in a process of its own (bench/database.ts).
+  database: () => childFigure('bench/database.ts'),
 };
+
+/** A figure measured by a script in a process of its own, read from the JSON line it ends with. */
+async function childFigure(script: string): Promise<Figure> {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(process.execPath, [join(repoRoot, script), '--json'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = out.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(line) as Figure;
+}
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only?.split(',').map((s) => s.trim());

@@ -6,19 +6,14 @@ import type { Observation, RevisionInfo } from '../engine/observation.ts';
 import type { PodExec } from './exec.ts';
 import type { HttpRequest, HttpResponse } from './http.ts';
 import type { Jobs } from './job.ts';
+import type { KubeObject } from './object.ts';
 
 export interface StatefulSetRef {
   readonly namespace: string;
   readonly name: string;
 }
 
-/** A manifest object as parsed from YAML, with its origin for error messages. */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
-  readonly [key: string]: unknown;
-}
+export type { KubeObject } from './object.ts';
 
 export interface ApplyOptions {
   /** Server-side dry-run: validate and default, change nothing. */

@@ -1,6 +1,6 @@
 // The job port: a Kubernetes Job created for a check or a hook, awaited to its end, and always
 // deleted afterwards. The Kubernetes adapter implements it (src/adapters/kubernetes/jobs.ts).
-import type { KubeObject } from './cluster.ts';
+import type { KubeObject } from './object.ts';
 
 /** The label every Job this action creates carries, with the StatefulSet's name as its value. */
 export const JOB_LABEL = 'statefulset-canary.io/statefulset';

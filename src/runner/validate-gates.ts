@@ -22,7 +22,7 @@ interface Need {
   readonly rule: string;
 }
 
-const EXEC_RULE = 'the exec rule of examples/rbac.yaml (resources: ["pods/exec"], verbs: ["create"])';
+const EXEC_RULE = 'the exec rule of examples/rbac.yaml (resources: ["pods/exec"], verbs: ["get", "create"])';
 const JOB_RULE =
   'the jobs rule of examples/rbac.yaml (apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch", "delete"])';
 
@@ -77,7 +77,9 @@ function callsOf(gates: Gates): (readonly [string, HookCall])[] {
 function needsOf(gates: Gates): Need[] {
   const needs: Need[] = [];
   const kinds = (who: string, kind: string) => {
-    if (kind === 'exec') needs.push({ verb: 'create', resource: 'pods/exec', who, rule: EXEC_RULE });
+    // An exec over a WebSocket is a GET upgrade: the API server asks for get and create.
+    if (kind === 'exec')
+      for (const verb of ['get', 'create']) needs.push({ verb, resource: 'pods/exec', who, rule: EXEC_RULE });
     if (kind === 'job')
       for (const verb of ['create', 'get', 'watch', 'delete'])
         needs.push({ verb, resource: 'jobs.batch', who, rule: JOB_RULE });

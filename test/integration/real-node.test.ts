@@ -31,6 +31,7 @@ const { startFakeGitHub } = await import('../support/github/fake-server.ts');
 const { githubEnv, inputEnv, mergedPull, pushEvent, runBundle } = await import('../support/run/bundle.ts');
 const { manifestFile } = await import('../support/run/in-process.ts');
 const { databaseTests } = await import('./real-node-databases.ts');
+const { execTests } = await import('./real-node-exec.ts');
 const { crashBackOffMessage, pullBackOffMessage } = await import('../cluster/kubelet/kubelet-status.ts');
 const { failedMountMessage, readinessFailedMessage } = await import('../cluster/kubelet/kubelet-volumes.ts');
 
@@ -491,6 +492,9 @@ describe('real nodes', { timeout: 900_000 }, () => {
         fake: () => fake,
       }));
   });
+
+  // The exec and Jobs adapters (issue 24), on this cluster.
+  execTests();
 
   it('cluster:down leaves no process, mount, cgroup, bridge or network namespace behind', async () => {
     await stopCluster();
