@@ -1,12 +1,15 @@
 // The database gates' pure parts: exec and Job checks, before-checks, the primary and hooks as
 // inputs; where the primary goes before a stage; label selectors; exec answers judged.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAnalysis } from '../../src/config/analysis/input.ts';
 import { parseHooks } from '../../src/config/hooks.ts';
 import { InputError } from '../../src/config/input-error.ts';
 import { parsePrimary } from '../../src/config/primary.ts';
-import { type AnalysisCheck, type ExecProbe, judgeBefore, judgeExec } from '../../src/engine/analysis.ts';
+import type { AnalysisCheck, ExecProbe } from '../../src/engine/analysis.ts';
+import { judgeBefore } from '../../src/engine/before-check.ts';
+import { judgeExec } from '../../src/engine/exec.ts';
 import type { PodObservation } from '../../src/engine/observation.ts';
 import { planPartitions } from '../../src/engine/plan.ts';
 import { plannedSwitchovers, primaryStep, restartedBy, switchoverTarget } from '../../src/engine/primary.ts';

@@ -1,14 +1,15 @@
 // Before-checks: asked of the running pods before a stage lowers the partition ("is it safe to
 // restart the next pods?"), every interval, until `count` rounds in a row pass; a failing one is
 // retried until its own timeout, since nothing of the stage has restarted yet.
+
 import {
   type AnalysisCheck,
   type CheckReport,
   FAILED_KEPT,
-  judgeBefore,
   type Measurement,
   thresholdText,
 } from '../../engine/analysis.ts';
+import { judgeBefore } from '../../engine/before-check.ts';
 import type { Observation, PodObservation } from '../../engine/observation.ts';
 import { matches } from '../../engine/selector.ts';
 import type { Clock } from '../../ports/clock.ts';

@@ -7,11 +7,11 @@ import type { PrimarySettings } from '../../config/primary.ts';
 import {
   type AnalysisCheck,
   type CheckReport,
-  judgeExec,
   type Measurement,
   runsInStage,
 } from '../../engine/analysis.ts';
 import type { StageFailure } from '../../engine/decide.ts';
+import { judgeExec } from '../../engine/exec.ts';
 import { gates, type Hook, type HookContext, type HookEvent, type HookReport } from '../../engine/hooks.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { primaryStep, restartedBy } from '../../engine/primary.ts';

@@ -1,16 +1,17 @@
 // One round of one check: measure the stage's new pods over HTTP (through the pod proxy or a
 // URL) or ask Prometheus, and hand the engine the answers to judge.
+
 import pRetry, { AbortError } from 'p-retry';
 import {
   type AnalysisCheck,
   type ExecProbe,
   type HttpProbe,
   type JobProbe,
-  judgeExec,
   judgeHttp,
   type Measurement,
   type PrometheusProbe,
 } from '../../engine/analysis.ts';
+import { judgeExec } from '../../engine/exec.ts';
 import { measuredSamples, type PromSample, parsePromAnswer, promErrorText } from '../../engine/prometheus.ts';
 import { fill, fillDeep, podsRegex } from '../../engine/templates.ts';
 import type { Clock } from '../../ports/clock.ts';
