@@ -281,6 +281,56 @@ describe('hooks', () => {
       ],
     );
     assert.equal(run.reports.at(-1)?.hooks?.length, 6);
-    void NEW;
   });
+});
+
+describe('Job checks', () => {
+  const smoke = `
+- name: smoke
+  job:
+    template: { apiVersion: batch/v1, kind: Job, spec: { template: { spec: { restartPolicy: Never, containers: [{ name: smoke, image: smoke:1, args: ["{{pods}}", "{{revision}}"] }] } } } }
+  interval: 1s
+  count: 1
+  stages: [1]
+`;
+
+  it(
+    "deletes what an earlier run left, runs a Job for the canary's pods and fails with its log",
+    quick,
+    async () => {
+      const clock = new FakeClock();
+      const cluster = stable(clock);
+      cluster.leftoverJobs = ['web-smoke-1-old'];
+      cluster.play(controller.newRevision(), controller.updates(clock, 4, 4, 5));
+      cluster.jobAnswer = (request) => ({
+        kind: 'failed',
+        name: `${request.namePrefix}-abcde`,
+        message: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
+        log: 'connecting to web-4\nFATAL: relation "orders" does not exist',
+      });
+      const { run, canary } = await startCanary(clock, cluster, { analysis: smoke, 'on-failure': 'halt' });
+      await clock.advanceTo(canary.at + 1_000);
+      const outcome = await run.outcome;
+      assert.equal(outcome.result, 'halted');
+      assert.deepEqual(cluster.jobRemovals, [
+        { namespace: 'shop', labels: { 'statefulset-canary.io/statefulset': 'web' } },
+      ]);
+      assert.match(run.log.lines.join('\n'), /deleted Jobs an earlier run left behind: web-smoke-1-old/);
+      const [job] = cluster.jobs;
+      const args = (job?.request.job.spec as { template: { spec: { containers: { args: string[] }[] } } })
+        .template.spec.containers[0]?.args;
+      assert.deepEqual(args, ['web-4', NEW], 'the placeholders filled for the stage');
+      assert.deepEqual(job?.request.labels, {
+        'statefulset-canary.io/statefulset': 'web',
+        'statefulset-canary.io/for': 'smoke',
+      });
+      const failure = run.reports.at(-1)?.failure;
+      assert.equal(failure?.reason, 'AnalysisFailed');
+      assert.match(failure?.message ?? '', /analysis check smoke failed: 1 failed measurement/);
+      assert.deepEqual(failure?.crashLogs?.[0]?.lines, [
+        'connecting to web-4',
+        'FATAL: relation "orders" does not exist',
+      ]);
+    },
+  );
 });

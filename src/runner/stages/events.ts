@@ -3,6 +3,7 @@
 // call these, so neither imports the other.
 import type { HookContext, HookEvent } from '../../engine/hooks.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
+import { JOB_LABEL } from '../../ports/job.ts';
 import type { RunScope } from '../run.ts';
 import { type GuardSpec, StageGuards } from './guards.ts';
 import type { Progress } from './progress.ts';
@@ -39,4 +40,21 @@ export async function eventHooks(
   });
   const outcome = await run.hooks(event, at, view, scope.signal);
   return outcome?.kind === 'failed' ? outcome.failure.message : undefined;
+}
+
+/**
+ * Jobs an earlier run of this StatefulSet left behind (killed before it could delete them),
+ * found by their label and deleted before this run creates its own. Only when the run uses Jobs.
+ */
+export async function removeLeftoverJobs(scope: RunScope, ref: StatefulSetRef): Promise<void> {
+  const { settings, deps } = scope;
+  const calls = [...settings.hooks.map((h) => h.call), settings.primary?.switchover];
+  const usesJobs =
+    settings.analysis.some((c) => c.probe.kind === 'job') || calls.some((c) => c?.kind === 'job');
+  if (!usesJobs || !deps.cluster.removeJobs) return;
+  const removed = await deps.cluster.removeJobs(ref.namespace, { [JOB_LABEL]: ref.name });
+  if (removed.length > 0)
+    deps.log.info(
+      `${ref.namespace}/${ref.name}: deleted Jobs an earlier run left behind: ${removed.join(', ')}`,
+    );
 }

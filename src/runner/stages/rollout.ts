@@ -10,7 +10,7 @@ import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { automaticRollback } from '../rollback/automatic.ts';
 import { finishRun, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from './driver.ts';
-import { eventHooks, guardsOf } from './events.ts';
+import { eventHooks, guardsOf, removeLeftoverJobs } from './events.ts';
 import { diagnosisText, stageHooks } from './hooks.ts';
 import type { Progress } from './progress.ts';
 
@@ -65,6 +65,7 @@ export async function stageRollout(scope: RunScope, staged: StagedRollout): Prom
   };
   const analysis = { checks: settings.analysis, soakMs: settings.soakMs };
   const guards = guardsOf(scope, previous);
+  await removeLeftoverJobs(scope, ref);
   const outcome = await driveStages(deps, ref, spec, firstStage, hooks, scope.signal, analysis, guards);
   const result = await endStages(scope, staged, { spec, partitions, outcome });
   await eventHooks(scope, staged, guards, 'after-rollout', { result: result.result });

@@ -172,8 +172,17 @@ export class ScriptedCluster implements Cluster {
     return this.jobAnswer(request);
   }
 
-  async removeJobs(): Promise<string[]> {
-    return [];
+  /** Jobs an earlier run left, by name, returned (and forgotten) by the first removeJobs. */
+  leftoverJobs: string[] = [];
+  /** Every removeJobs call: its namespace and labels. */
+  readonly jobRemovals: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> }[] =
+    [];
+
+  async removeJobs(namespace: string, labels: Readonly<Record<string, string>>): Promise<string[]> {
+    this.jobRemovals.push({ namespace, labels: { ...labels } });
+    const removed = this.leftoverJobs;
+    this.leftoverJobs = [];
+    return removed;
   }
 
   async deletePod(ref: StatefulSetRef, name: string, uid: string): Promise<void> {
