@@ -96,7 +96,7 @@ export function databaseTests(env: DatabaseTestEnv): void {
     }
   });
 
-  it('switches the primary at ordinal 2 of 5 over to an updated pod before stage 2 of 1, 50%, 100%, and never again', async () => {
+  it('switches the primary at ordinal 2 of 5 over to an updated pod before stage 2 of 1, 50%, 100%, and never again; hostile exec output stays inert', async () => {
     const { ns, roleDir } = await database('real-db-five', 'db-2');
     writeFileSync(
       join(roleDir, 'hostile'),
@@ -105,13 +105,12 @@ export function databaseTests(env: DatabaseTestEnv): void {
     try {
       const app = { tag: 'v1', replicas: 5, roleDir };
       assert.equal((await env.rollout(ns, app)).code, 0);
-      // A dry-run check whose answer is hostile Markdown: shown, inert, never gating.
+      // A check whose answer is hostile Markdown (it passes: the regex finds it): shown, inert.
       const analysis = [
         '- name: hostile',
-        '  exec: { command: [/app, cat, /roles/hostile], equals: safe }',
+        '  exec: { command: [/app, cat, /roles/hostile], regex: onerror }',
         '  interval: 1s',
         '  count: 1',
-        '  dry-run: true',
         '  stages: [1]',
       ].join('\n');
       const run = await env.rollout(ns, { ...app, tag: 'v2' }, { primary: PRIMARY, analysis });

@@ -333,4 +333,21 @@ describe('Job checks', () => {
       ]);
     },
   );
+
+  it('fails the check, not waits forever, when a Job cannot be run at all', quick, async () => {
+    const clock = new FakeClock();
+    const cluster = stable(clock);
+    cluster.play(controller.newRevision(), controller.updates(clock, 4, 4, 5));
+    cluster.jobAnswer = () => {
+      throw new TypeError("Cannot destructure property 'generateName' of undefined");
+    };
+    const { run, canary } = await startCanary(clock, cluster, { analysis: smoke, 'on-failure': 'halt' });
+    await clock.advanceTo(canary.at + 1_000);
+    const outcome = await run.outcome;
+    assert.equal(outcome.result, 'halted');
+    assert.match(
+      outcome.failure ?? '',
+      /analysis check smoke failed: 1 failed measurement.*could not run: Cannot destructure/,
+    );
+  });
 });

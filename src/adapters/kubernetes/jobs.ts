@@ -56,7 +56,8 @@ function withLabels(meta: unknown, labels: Labels): Record<string, unknown> {
 /** The request's Job under `name` in its namespace, the labels on it and on its pod template. */
 function jobBody(request: JobRequest, name: string): KubeObject {
   const { job, labels, namespace } = request;
-  const { generateName: _generated, ...meta } = job.metadata;
+  // A template may leave metadata out: the name and labels are ours anyway.
+  const { generateName: _generated, ...meta } = job.metadata ?? {};
   const spec = (job.spec ?? {}) as { template?: { metadata?: unknown } };
   const template = { ...spec.template, metadata: withLabels(spec.template?.metadata, labels) };
   return {

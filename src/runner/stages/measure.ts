@@ -145,7 +145,21 @@ export class Measurer {
       return { kind: 'measured', measurements: [measurement] };
     } catch (error) {
       if (error instanceof JobRefused) return { kind: 'fatal', error: error.message };
-      return { kind: 'error', error: error instanceof Error ? error.message : String(error) };
+      if (signal.aborted) return { kind: 'error', error: 'cancelled' };
+      // A Job that could not be run is a failed measurement: the check must not wait forever.
+      const why = error instanceof Error ? error.message : String(error);
+      return {
+        kind: 'measured',
+        measurements: [
+          {
+            check: name,
+            subject: `Job ${name}`,
+            at: clock.now(),
+            value: `could not run: ${why}`,
+            verdict: 'fail',
+          },
+        ],
+      };
     }
   }
 
