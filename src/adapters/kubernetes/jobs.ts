@@ -53,11 +53,13 @@ function withLabels(meta: unknown, labels: Labels): Record<string, unknown> {
   return { ...base, labels: { ...base.labels, ...labels } };
 }
 
-/** The request's Job under `name` in its namespace, the labels on it and on its pod template. */
-function jobBody(request: JobRequest, name: string): KubeObject {
+/**
+ * The request's Job under `name` in its namespace, the labels on it and on its pod template. A
+ * template written in a check may have no metadata at all, whatever the type says.
+ */
+export function jobBody(request: JobRequest, name: string): KubeObject {
   const { job, labels, namespace } = request;
-  // A template may leave metadata out: the name and labels are ours anyway.
-  const { generateName: _generated, ...meta } = job.metadata ?? {};
+  const { generateName: _generated, ...meta } = (job.metadata ?? {}) as Partial<KubeObject['metadata']>;
   const spec = (job.spec ?? {}) as { template?: { metadata?: unknown } };
   const template = { ...spec.template, metadata: withLabels(spec.template?.metadata, labels) };
   return {
