@@ -9,11 +9,12 @@ import {
   runsInStage,
   thresholdText,
 } from '../../engine/analysis.ts';
-import { CRASH_LOG, type CrashLog, crashLog } from '../../engine/crash-log.ts';
+import { CRASH_LOG, type CrashLog, crashLog, crashLogLines } from '../../engine/crash-log.ts';
 import type { StageFailure } from '../../engine/decide.ts';
 import type { Observation } from '../../engine/observation.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import type { HttpClient } from '../../ports/http.ts';
+import type { Log } from '../../ports/log.ts';
 import { containersOf, portsOf } from '../rollout/objects.ts';
 import { CheckRun, type Round } from './check-run.ts';
 import { type AnalysisDeps, type AnalysisTarget, Measurer } from './measure.ts';
@@ -203,7 +204,7 @@ export class AnalysisGate {
       reason: 'AnalysisFailed',
       message: `analysis check ${failure.check} failed: ${failure.reason}${lines.length ? ` (${lines.join('; ')})` : ''}`,
       terminationMessage: undefined,
-      ...jobLogs(failure.failed),
+      ...jobLogs(failure.failed, this.deps.log),
     };
   }
 
@@ -219,8 +220,11 @@ export class AnalysisGate {
   }
 }
 
-/** The logs of the failed Jobs of a Job check, shown with the failure like a crashed container's. */
-export function jobLogs(failed: readonly Measurement[]): { crashLogs?: CrashLog[] } {
+/**
+ * The logs of the failed Jobs of a Job check (or hook), shown with the failure like a crashed
+ * container's, and written to the run's log the same way.
+ */
+export function jobLogs(failed: readonly Measurement[], log: Log): { crashLogs?: CrashLog[] } {
   const logs = failed.flatMap((m) =>
     m.job
       ? [
@@ -231,7 +235,9 @@ export function jobLogs(failed: readonly Measurement[]): { crashLogs?: CrashLog[
         ]
       : [],
   );
-  return logs.length ? { crashLogs: logs.slice(-CRASH_LOG.PODS) } : {};
+  const kept = logs.slice(-CRASH_LOG.PODS);
+  for (const line of kept.flatMap(crashLogLines)) log.info(line);
+  return kept.length ? { crashLogs: kept } : {};
 }
 
 /** Without an HTTP client (a runner test that has no checks), URL and Prometheus checks cannot run. */

@@ -324,7 +324,7 @@ export class StageGuards {
         reason,
         message,
         terminationMessage: undefined,
-        ...jobLogs(failed),
+        ...jobLogs(failed, this.deps.log),
       },
     };
   }
