@@ -317,7 +317,8 @@ describe('Job checks', () => {
       ]);
       assert.match(run.log.lines.join('\n'), /deleted Jobs an earlier run left behind: web-smoke-1-old/);
       const [job] = cluster.jobs;
-      const args = (job?.request.job.spec as { template: { spec: { containers: { args: string[] }[] } } })
+      assert.ok(job, 'a Job was run');
+      const args = (job.request.job.spec as { template: { spec: { containers: { args: string[] }[] } } })
         .template.spec.containers[0]?.args;
       assert.deepEqual(args, ['web-4', NEW], 'the placeholders filled for the stage');
       assert.deepEqual(job?.request.labels, {
