@@ -241,6 +241,6 @@ export function jobLogs(failed: readonly Measurement[], log: Log): { crashLogs?:
 }
 
 /** Without an HTTP client (a runner test that has no checks), URL and Prometheus checks cannot run. */
-const noHttp: HttpClient = {
+export const noHttp: HttpClient = {
   request: () => Promise.reject(new Error('no HTTP client was wired into this run')),
 };

@@ -17,6 +17,7 @@ import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
 import type { HttpClient } from '../../ports/http.ts';
 import type { Log } from '../../ports/log.ts';
 import { containersOf, portsOf } from '../rollout/objects.ts';
+import { noHttp } from './analysis.ts';
 import { Measurer } from './measure.ts';
 
 /** What the guards use: the ports of a drive of stages. */
@@ -205,7 +206,3 @@ export class BeforeRun {
     };
   }
 }
-
-const noHttp = {
-  request: () => Promise.reject(new Error('no HTTP client was wired into this run')),
-};
