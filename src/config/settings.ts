@@ -1,6 +1,8 @@
 // The typed, frozen settings of one run. Built once by src/config/inputs.ts (the action)
 // or src/cli.ts (the command line); nothing else reads inputs.
+
 import type { AnalysisCheck } from '../engine/analysis.ts';
+import type { Owner } from '../engine/command-owner.ts';
 import type { Step } from '../engine/plan.ts';
 
 export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort' | 'park' | 'comment';
@@ -85,4 +87,9 @@ export interface Settings {
   readonly lockTimeoutMs: number;
   /** Reporting to GitHub. */
   readonly github: GitHubSettings;
+  /**
+   * Set for a command from a pull request comment: it acts only on what this pull request rolled
+   * out (the recorded state decides, src/engine/command-owner.ts).
+   */
+  readonly boundTo?: Owner | undefined;
 }

@@ -127,7 +127,7 @@ export async function findPlanComments(
   const found = new Map<string, { readonly id: number; readonly body: string }>();
   const own = encodeURIComponent(context);
   for await (const c of ownComments(octokit, policy, target, identity)) {
-    const marker = /<!-- statefulset-canary plan: ([^\s/]+)(?:\/[^\s]*)? -->/.exec(c.body);
+    const marker = /^<!-- statefulset-canary plan: ([^\s/]+)(?:\/[^\s]*)? -->(?=\n|$)/.exec(c.body);
     if (marker?.[1] === own && !found.has(marker[0])) found.set(marker[0], { id: c.id, body: c.body });
   }
   return found;
@@ -149,7 +149,8 @@ export async function findComments(
   const found = new Map<string, FoundComment>();
   for await (const c of ownComments(octokit, policy, target, identity)) {
     for (const marker of markers) {
-      if (c.body.includes(marker) && !found.has(marker)) found.set(marker, { id: c.id, url: c.url });
+      // The marker is the comment's first line: one quoted further down (a plan diff) is text.
+      if (c.body.startsWith(`${marker}\n`) && !found.has(marker)) found.set(marker, { id: c.id, url: c.url });
     }
     if (found.size === markers.length) break;
   }
