@@ -157,10 +157,39 @@ export async function findComments(
   return found;
 }
 
-function clamp(body: string): string {
-  return body.length <= maxBody
-    ? body
-    : `${body.slice(0, maxBody)}\n\n…(cut to fit GitHub's comment size limit)\n`;
+const cutNote = "\n\n…(cut to fit GitHub's comment size limit)\n";
+
+/**
+ * `body` cut below GitHub's limit (`max` characters, the note included) at a line end, never
+ * inside a surrogate pair, and with a code fence left open by the cut closed again, so the rest
+ * of the page is not swallowed into a code block and no character is broken.
+ */
+export function clampBody(body: string, max = maxBody): string {
+  if (body.length <= max) return body;
+  let fence: string | undefined;
+  // Room for the note and for a closing fence as long as the longest line could open.
+  const room = max - cutNote.length;
+  let cut = 0;
+  for (let at = 0; at < body.length; ) {
+    const end = body.indexOf('\n', at);
+    const next = end < 0 ? body.length : end + 1;
+    const line = body.slice(at, end < 0 ? body.length : end);
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    const open = fence === undefined ? marker : fence;
+    const closing = open === undefined ? 0 : open.length + 1;
+    if (next + closing > room) break;
+    if (marker !== undefined) {
+      if (fence === undefined) fence = marker;
+      else if (marker[0] === fence[0] && marker.length >= fence.length) fence = undefined;
+    }
+    cut = next;
+    at = next;
+  }
+  const kept = body.slice(0, cut || Math.min(room, body.length));
+  // A cut inside one huge line (no line end in reach) must not split a surrogate pair.
+  const whole = /[\ud800-\udbff]$/.test(kept) ? kept.slice(0, -1) : kept;
+  const close = fence === undefined ? '' : `${whole.endsWith('\n') ? '' : '\n'}${fence}`;
+  return `${whole}${close}${cutNote}`;
 }
 
 export async function createComment(
@@ -173,7 +202,7 @@ export async function createComment(
     octokit.rest.issues.createComment({
       ...target.repository,
       issue_number: target.pullRequest,
-      body: clamp(body),
+      body: clampBody(body),
       request: { signal },
     }),
   );
@@ -192,7 +221,7 @@ export async function updateComment(
     octokit.rest.issues.updateComment({
       ...repository,
       comment_id: commentId,
-      body: clamp(body),
+      body: clampBody(body),
       request: { signal },
     }),
   );
