@@ -199,6 +199,19 @@ describe('the project workflows', () => {
   }
 });
 
+describe('the release workflow', () => {
+  const release = load(readFileSync(join(root, '.github/workflows/release.yml'), 'utf8')) as Workflow;
+  it('releases only a commit on main, and writes only in environments', () => {
+    const verify = release.jobs?.verify?.steps ?? [];
+    assert.ok(
+      verify.some((s) => /git merge-base --is-ancestor "\$GITHUB_SHA" origin\/main/.test(s.run ?? '')),
+      'verify checks that the tagged commit is on main',
+    );
+    for (const [id, job] of Object.entries(release.jobs ?? {}))
+      if (id !== 'verify') assert.ok(job.environment !== undefined, `${id} runs in an environment`);
+  });
+});
+
 describe('the kubeconfig and concurrency checks', () => {
   const step = { uses: 'statefulset-canary/statefulset-canary@v0', with: { kubeconfig: 'x' } };
   const secretStep = { ...step, with: { kubeconfig: `$${'{{'} secrets.KUBECONFIG }}` } };
