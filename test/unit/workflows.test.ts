@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
+import { unpinnedUses } from '../support/workflow-pins.ts';
 
 const root = join(import.meta.dirname, '../..');
 const workflowDirs = ['.github/workflows', 'examples/workflows'];
@@ -293,4 +294,30 @@ describe('the action use check', () => {
   for (const [name, job, expected] of cases) {
     it(name, () => assert.deepEqual(actionUseProblems(job), expected));
   }
+});
+
+describe('action pinning', () => {
+  for (const file of [...files, 'README.md'])
+    it(`${file} pins every third-party action by full commit SHA with its version`, () =>
+      assert.deepEqual(unpinnedUses(readFileSync(join(root, file), 'utf8')), []));
+  it('refuses a tag, a short SHA, a SHA without its version, and our action without a word on pinning', () =>
+    assert.deepEqual(
+      unpinnedUses(
+        [
+          '      - uses: actions/checkout@v5',
+          `      - uses: actions/checkout@${'a'.repeat(7)} # v5.0.0`,
+          `      - uses: actions/checkout@${'a'.repeat(40)}`,
+          `        uses: actions/cache@${'b'.repeat(40)} # v4.3.0`,
+          '      - uses: statefulset-canary/statefulset-canary@v0',
+          '      - uses: statefulset-canary/statefulset-canary@v0 # pin it',
+          '        uses: ./',
+        ].join('\n'),
+      ),
+      [
+        'line 1: actions/checkout@v5 is not pinned by a full commit SHA',
+        `line 2: actions/checkout@${'a'.repeat(7)} is not pinned by a full commit SHA`,
+        `line 3: actions/checkout@${'a'.repeat(40)} has no "# vX.Y.Z" comment`,
+        'line 5: statefulset-canary/statefulset-canary@v0 says nothing about pinning it',
+      ],
+    ));
 });
