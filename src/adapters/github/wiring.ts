@@ -24,6 +24,7 @@ export interface GitHubReportingOptions {
   readonly cwd?: string;
   /** Passed through to createGitHubReporter (tests shorten retries). */
   readonly retry?: GitHubReporterOptions['retry'];
+  readonly pace?: GitHubReporterOptions['pace'];
 }
 
 export interface GitHubReporting {
@@ -105,6 +106,7 @@ export async function githubReporting(options: GitHubReportingOptions): Promise<
     recordedPullRequest: await recordedPullRequest(options),
     recordedCommits: await recordedCommits(options),
     ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.pace === undefined ? {} : { pace: options.pace }),
   });
   const pullRequests = await reporter.pullRequests();
   return {
