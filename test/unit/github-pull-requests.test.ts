@@ -229,7 +229,9 @@ describe('the pull request of other events', () => {
       retry: fastRetry(),
     });
     assert.equal(reporting.pullRequest, 31);
-    assert.equal(log.warnings.length, 1);
+    assert.equal(log.warnings.length, 2);
     assert.match(log.warnings[0] ?? '', /pull_request_target run: it has the base repository’s secrets/);
+    // No deployment-environment: nothing says the job runs in an environment.
+    assert.match(log.warnings[1] ?? '', /command rollout changes the cluster on a pull_request_target run/);
   });
 });
