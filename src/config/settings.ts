@@ -85,6 +85,12 @@ export interface Settings {
   readonly reason: string | undefined;
   /** How long to wait for another run's lock on the StatefulSet, in ms. */
   readonly lockTimeoutMs: number;
+  /**
+   * `command: plan` shows env values and what admission added to the pod template as they are
+   * (input `plan-show-values`, for private repositories); false: hidden and summarised
+   * (src/engine/plan-redact.ts), since everyone who reads the pull request reads the plan.
+   */
+  readonly planShowValues: boolean;
   /** Reporting to GitHub. */
   readonly github: GitHubSettings;
   /**
