@@ -9,6 +9,7 @@ import {
   redactTemplates,
   shownTemplates,
 } from '../../src/engine/plan-redact.ts';
+import { specChanges } from '../../src/engine/plan-report.ts';
 
 interface Env {
   name: string;
@@ -216,5 +217,15 @@ describe('the plan summarises what admission added', () => {
     assert.equal(shown.live, undefined);
     assert.match(JSON.stringify(shown.next), /istio-proxy \(added by admission, 8 fields\)/);
     assert.match(JSON.stringify(shown.next), /terminationMessagePath/, 'defaults are not summarised');
+  });
+});
+
+describe('the rest of the plan', () => {
+  it('the other spec changes never hold a template value: only replicas show here', () => {
+    const sts = (replicas: number, value: string) => ({
+      spec: { replicas, template: template([container([{ name: 'DB_PASSWORD', value }])]) },
+    });
+    const changes = specChanges(sts(3, 'old-s3cret'), sts(5, 'new-s3cret'));
+    assert.deepEqual(changes, [{ field: 'spec.replicas', from: '3', to: '5' }]);
   });
 });
