@@ -46,6 +46,7 @@ const VALUE_FLAGS = [
   'to-revision',
   'reason',
   'lock-timeout',
+  'plan-show-values',
 ] as const;
 
 const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|abort|park> [flags]
@@ -76,6 +77,8 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --to-revision N       ControllerRevision number to roll back to (default: the previous one)
   --reason TEXT         why (manual rollback): recorded in the change cause
   --lock-timeout D      how long to wait for another run's lock (default 0s)
+  --plan-show-values BOOL
+                        true: the plan shows env values and admission's additions (default false: hidden)
   --json                print the outcome (result, revision, stages, ...) as one JSON object
   --debug               debug logging
   --version             print the version

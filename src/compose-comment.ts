@@ -1,7 +1,9 @@
 // `command: comment`: a workflow on issue_comment runs the command a pull request comment asks
 // for (/canary promote | abort | rollback [REVISION] | status) on the StatefulSets that pull
-// request rolled out, for a commenter with write, maintain or admin permission. The answer goes
-// into this action's sticky comments (reactions on the comment say started, done, refused).
+// request rolled out (as the state recorded on each StatefulSet says: src/engine/command-owner.ts),
+// for a commenter with write, maintain or admin permission (nothing is written for anyone else).
+// The answer goes into this action's sticky comments (reactions on the comment say started, done,
+// refused).
 import { createOctokit, defaultRetryPolicy, type Octokit } from './adapters/github/api.ts';
 import {
   answer,
@@ -44,22 +46,25 @@ export async function composeCommentApp(options: CompositionOptions): Promise<Pi
       if (!settings.github.token) throw new Error('command comment needs the github-token input');
       const octokit = createOctokit(settings.github.token, origin.run.apiUrl);
       const policy = { ...defaultRetryPolicy, ...origin.retry };
+      // The permission first: for someone who may not command, nothing is written (no reaction,
+      // no answer), so a reader cannot make the action edit comments or spend its rate limit.
+      const role = await mayCommand(octokit, policy, event);
+      if (role !== undefined) {
+        const why = `@${event.author} has ${role} permission on the repository; commands need write, maintain or admin.`;
+        log.warning(`${why} Nothing was written.`);
+        return { ...NOTHING, text: why };
+      }
       await react(octokit, policy, event, 'eyes');
       const stickies = await stickyComments(octokit, policy, event, options.kube.contextName);
-      // `markdown`: the answer as rendered, with anything from the comment escaped.
+      // `markdown`: the answer as rendered, with anything from the comment escaped. One answer at
+      // most, in the first rollout comment.
       const refuse = async (why: string, markdown = why): Promise<Outcome> => {
         log.warning(why);
-        for (const sticky of stickies)
-          await answer(octokit, policy, event, sticky, answerLine(event, markdown));
+        const [first] = stickies;
+        if (first !== undefined) await answer(octokit, policy, event, first, answerLine(event, markdown));
         await react(octokit, policy, event, '-1');
         return { ...NOTHING, text: why };
       };
-      const role = await mayCommand(octokit, policy, event);
-      if (role !== undefined) {
-        return refuse(
-          `@${event.author} has ${role} permission on the repository; commands need write, maintain or admin.`,
-        );
-      }
       if (parsed.kind === 'invalid') {
         return refuse(
           `${parsed.problem}. ${COMMENT_USAGE}`,
@@ -104,6 +109,8 @@ async function runOn(options: CompositionOptions, target: Target): Promise<Outco
     namespace: sticky.namespace,
     toRevision: command.kind === 'rollback' ? command.toRevision : undefined,
     reason: `/canary ${command.kind} by @${event.author}`,
+    // The recorded state decides: only what this pull request rolled out, in this context.
+    boundTo: { pullRequest: event.pullRequest, context: options.kube.contextName },
     github: Object.freeze({ ...options.settings.github, pullRequest: event.pullRequest }),
   });
   let outcome: Outcome;

@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { jobSummaryReporter, writePlanSummary } from './adapters/actions/job-summary.ts';
 import type { RetryPolicy } from './adapters/github/api.ts';
 import type { GitHubRunContext } from './adapters/github/context.ts';
-import { githubReporting } from './adapters/github/wiring.ts';
+import { type GitHubReportingOptions, githubReporting } from './adapters/github/wiring.ts';
 import { fetchHttp } from './adapters/http.ts';
 import { createCluster, type KubernetesCluster } from './adapters/kubernetes/cluster.ts';
 import { createLock, type LockOptions } from './adapters/kubernetes/lock.ts';
@@ -30,6 +30,8 @@ type Origin =
       readonly jobSummary: boolean;
       /** GitHub retry timing; tests shorten it. */
       readonly retry?: Partial<RetryPolicy>;
+      /** Pacing of GitHub comment writes; tests shorten it. */
+      readonly pace?: GitHubReportingOptions['pace'];
     }
   | {
       readonly kind: 'local';
@@ -154,6 +156,7 @@ async function reportingFor(
     defaultNamespace: kube.defaultNamespace,
     cwd: options.cwd ?? process.cwd(),
     ...(origin.retry ? { retry: origin.retry } : {}),
+    ...(origin.pace ? { pace: origin.pace } : {}),
   });
   const { jobSummary, run } = origin;
   return {

@@ -5,6 +5,7 @@ import { actionsLog } from './adapters/actions/log.ts';
 import { kubeConfigOrSkip } from './adapters/actions/plan-skip.ts';
 import { readRunContext } from './adapters/github/context.ts';
 import { loadKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
+import { neutraliseWorkflowCommands } from './adapters/log-text.ts';
 import type { Outcome } from './app.ts';
 import { composeApp } from './compose.ts';
 import { composeCommentApp } from './compose-comment.ts';
@@ -49,7 +50,8 @@ export async function run(): Promise<void> {
 }
 
 function setOutputs(outcome: Outcome): void {
-  if (outcome.text) core.info(outcome.text);
+  // The text (a status, an answer) holds cluster text: no line of it may be a workflow command.
+  if (outcome.text) core.info(neutraliseWorkflowCommands(outcome.text));
   core.setOutput('result', outcome.result);
   core.setOutput('revision', outcome.revision ?? '');
   core.setOutput('previous-revision', outcome.previousRevision ?? '');

@@ -79,6 +79,7 @@ export function readSettings(getInput: InputGetter): Settings {
     toRevision,
     reason: reason(read('reason')),
     lockTimeoutMs: duration('lock-timeout', read('lock-timeout') || '0s', false),
+    planShowValues: boolean('plan-show-values', read('plan-show-values'), false),
     github: Object.freeze({
       token: read('github-token'),
       comment: boolean('comment', read('comment'), true),

@@ -1,6 +1,8 @@
 // The typed, frozen settings of one run. Built once by src/config/inputs.ts (the action)
 // or src/cli.ts (the command line); nothing else reads inputs.
+
 import type { AnalysisCheck } from '../engine/analysis.ts';
+import type { Owner } from '../engine/command-owner.ts';
 import type { Hook } from '../engine/hooks.ts';
 import type { Step } from '../engine/plan.ts';
 import type { PrimarySettings } from './primary.ts';
@@ -89,6 +91,17 @@ export interface Settings {
   readonly reason: string | undefined;
   /** How long to wait for another run's lock on the StatefulSet, in ms. */
   readonly lockTimeoutMs: number;
+  /**
+   * `command: plan` shows env values and what admission added to the pod template as they are
+   * (input `plan-show-values`, for private repositories); false: hidden and summarised
+   * (src/engine/plan-redact.ts), since everyone who reads the pull request reads the plan.
+   */
+  readonly planShowValues: boolean;
   /** Reporting to GitHub. */
   readonly github: GitHubSettings;
+  /**
+   * Set for a command from a pull request comment: it acts only on what this pull request rolled
+   * out (the recorded state decides, src/engine/command-owner.ts).
+   */
+  readonly boundTo?: Owner | undefined;
 }

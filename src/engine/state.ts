@@ -32,6 +32,8 @@ export interface RecordedState {
   readonly runUrl: string | undefined;
   readonly commit: string | undefined;
   readonly pullRequest: number | undefined;
+  /** The kube context the run rolled out to (older runs recorded none); kept when not given. */
+  readonly context?: string | undefined;
 }
 
 const KEYS = {
@@ -44,6 +46,7 @@ const KEYS = {
   runUrl: `${ANNOTATION_PREFIX}run-url`,
   commit: `${ANNOTATION_PREFIX}commit`,
   pullRequest: `${ANNOTATION_PREFIX}pull-request`,
+  context: `${ANNOTATION_PREFIX}context`,
 } as const;
 
 /** Annotations that record `state`; absent optional fields are removed (null). */
@@ -58,6 +61,7 @@ export function encodeState(state: RecordedState): Record<string, string | null>
     [KEYS.runUrl]: state.runUrl ?? null,
     [KEYS.commit]: state.commit ?? null,
     [KEYS.pullRequest]: state.pullRequest === undefined ? null : String(state.pullRequest),
+    ...(state.context === undefined ? {} : { [KEYS.context]: state.context }),
   };
 }
 
@@ -86,6 +90,7 @@ export function decodeState(annotations: Readonly<Record<string, string>>): Reco
     runUrl: annotations[KEYS.runUrl] || undefined,
     commit: annotations[KEYS.commit] || undefined,
     pullRequest: pullRequest && pullRequest > 0 ? pullRequest : undefined,
+    context: annotations[KEYS.context] || undefined,
   };
 }
 

@@ -1,7 +1,7 @@
 // Manifests: expand the globs of the `manifests` input, parse every file (multi-document
 // YAML), validate every object and resolve its namespace, all before the cluster is touched.
-import { glob, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { glob, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { KubeObject } from '../ports/cluster.ts';
 import { checkObject, checkStatefulSet, describe, identity, listItems, withNamespace } from './checks.ts';
 import { ManifestError } from './error.ts';
@@ -102,9 +102,12 @@ async function expand(patterns: readonly string[], cwd: string): Promise<string[
     matches.sort();
     let directories = 0;
     for (const match of matches) {
-      const info = await stat(isAbsolute(match) ? match : resolve(cwd, match));
+      const path = isAbsolute(match) ? match : resolve(cwd, match);
+      const info = await stat(path);
       if (info.isDirectory()) directories++;
-      else if (!files.includes(match)) files.push(match);
+      else await refuseSymlinkOut(match, path, cwd);
+      if (info.isDirectory()) continue;
+      if (!files.includes(match)) files.push(match);
     }
     if (matches.length === 0) {
       throw new ManifestError(
@@ -118,4 +121,27 @@ async function expand(patterns: readonly string[], cwd: string): Promise<string[
     }
   }
   return files;
+}
+
+/** Whether `path` is `dir` or inside it. */
+const inside = (path: string, dir: string): boolean => {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+/**
+ * Refuses a file in the working directory that a symlink leads out of it: a pull request could
+ * otherwise make a plan or rollout read (and publish) any file the runner can. A path named
+ * outside the working directory is read as named.
+ */
+async function refuseSymlinkOut(match: string, path: string, cwd: string): Promise<void> {
+  const root = await realpath(cwd);
+  if (!inside(path, cwd) && !inside(path, root)) return;
+  const real = await realpath(path);
+  if (inside(real, root)) return;
+  throw new ManifestError(
+    `manifests: ${match} is a symlink to ${real}, outside the working directory ${cwd}; ` +
+      'manifests are read only from the workspace. Fix: replace the symlink by the file itself, or name the file by its real path',
+    match,
+  );
 }

@@ -72,6 +72,18 @@ describe('plan', () => {
     );
   });
 
+  it('hides an env value change, old and new, and shows both with plan-show-values', async () => {
+    const withEnv = (value: string) => withContainer(db(), { env: [{ name: 'DB_PASSWORD', value }] });
+    const created = await runAction(ns, { manifests: manifestFile([withEnv('old-s3cret')]), soak: '0s' });
+    assert.equal(created.outcome.result, 'created');
+    const hidden = (await plan([withEnv('new-s3cret')])).outcome.text ?? '';
+    assert.match(hidden, /^ {2}- +value: \(hidden\)\n {2}\+ +value: \(hidden, value changed\)$/m);
+    assert.match(hidden, /stage 1: partition 4/, 'still a staged change');
+    assert.doesNotMatch(hidden, /s3cret/, 'neither the live value nor the new one');
+    const shown = (await plan([withEnv('new-s3cret')], { 'plan-show-values': 'true' })).outcome.text ?? '';
+    assert.match(shown, /^ {2}- +value: old-s3cret\n {2}\+ +value: new-s3cret$/m);
+  });
+
   it('says the merge would be refused for a forbidden change, and why, failing the step', async () => {
     await deployed();
     const forbidden = db();

@@ -12,6 +12,9 @@ describe('a pull request comment', () => {
     ['LGTM, the canary looks fine.\n\n/canary promote\nthanks', { kind: 'promote' }],
     ['  /canary   promote  ', { kind: 'promote' }],
     ['/canary promote\r\n', { kind: 'promote' }],
+    ['```\n/canary abort\n```\n/canary status', { kind: 'status' }],
+    ['<!-- hidden -->/canary promote', { kind: 'promote' }],
+    ['<!--\n/canary abort\n-->\n/canary status', { kind: 'status' }],
   ];
   for (const [body, command] of commands) {
     it(`reads ${JSON.stringify(body)} as ${JSON.stringify(command)}`, () => {
@@ -26,6 +29,14 @@ describe('a pull request comment', () => {
     '`/canary promote`',
     '/canaryx promote',
     '> /canary promote',
+    '```\n/canary abort\n```',
+    'See:\n~~~~\n/canary rollback\n~~~~',
+    '```sh\n/canary abort\n~~~\n/canary abort\n```',
+    '<!-- /canary abort -->',
+    '<!--\n/canary rollback\n-->',
+    '    /canary abort',
+    '\t/canary abort',
+    '> quoted\n> /canary abort',
   ]) {
     it(`ignores ${JSON.stringify(body)}: not addressed to the action`, () => {
       assert.deepEqual(parseComment(body), { kind: 'none' });

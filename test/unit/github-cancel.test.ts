@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { createGitHubReporter } from '../../src/adapters/github/reporter.ts';
 import { cancelBudget } from '../../src/adapters/github/session.ts';
 import type { FakeGitHub } from '../support/github/fake-server.ts';
-import { runContext, settings, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
+import { noPace, runContext, settings, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
 import { recordingLog } from '../support/scripted/recording-log.ts';
 
 /** The runner's wait between SIGINT and SIGTERM. */
@@ -20,6 +20,7 @@ function reporterWithDefaultRetries(fake: FakeGitHub) {
     settings: settings(fake, { deploymentEnvironment: 'production' }),
     run: runContext(fake, 'pull_request', { number: 7, pull_request: { number: 7 } }),
     log,
+    pace: noPace,
   });
   return { reporter, log };
 }

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { createGitHubReporter } from '../../src/adapters/github/reporter.ts';
 import {
   fastRetry,
+  noPace,
   pullRequestEvent,
   reporterFor,
   runContext,
@@ -140,6 +141,7 @@ describe('GitHub failures never break the rollout', () => {
       run: runContext(github.fake, 'pull_request', pullRequestEvent),
       log,
       retry: { ...fastRetry(), requestTimeoutMs: 200 },
+      pace: noPace,
     });
     await reporter.update(stageReport(0));
     assert.equal(log.warnings.length, 1);

@@ -11,7 +11,14 @@ import { createGitHubReporter } from '../../src/adapters/github/reporter.ts';
 import { githubReporting } from '../../src/adapters/github/wiring.ts';
 import type { Settings } from '../../src/config/settings.ts';
 import type { FakeGitHub } from '../support/github/fake-server.ts';
-import { fastRetry, runContext, settings, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
+import {
+  fastRetry,
+  noPace,
+  runContext,
+  settings,
+  stageReport,
+  useFakeGitHub,
+} from '../support/github/helpers.ts';
 import { recordingLog } from '../support/scripted/recording-log.ts';
 
 /** A 40-hex commit id named after `n`. */
@@ -51,6 +58,7 @@ async function commentedOn(
     run,
     log,
     ...(options.recordedCommits ? { recordedCommits: options.recordedCommits } : {}),
+    pace: noPace,
     retry: {
       ...fastRetry(sleeps),
       ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -221,7 +229,9 @@ describe('the pull request of other events', () => {
       retry: fastRetry(),
     });
     assert.equal(reporting.pullRequest, 31);
-    assert.equal(log.warnings.length, 1);
+    assert.equal(log.warnings.length, 2);
     assert.match(log.warnings[0] ?? '', /pull_request_target run: it has the base repository’s secrets/);
+    // No deployment-environment: nothing says the job runs in an environment.
+    assert.match(log.warnings[1] ?? '', /command rollout changes the cluster on a pull_request_target run/);
   });
 });

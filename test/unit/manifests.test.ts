@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -79,6 +79,34 @@ describe('loadManifests', () => {
       // Accepted is the behaviour; how fast it loads is not held to a bound a loaded machine breaks.
       const set = await loadManifests(['large.yaml'], { ...options, cwd: dir });
       assert.equal(set.others.at(-1)?.object.kind, 'Big');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a glob match that a symlink leads out of the working directory, naming the file and the fix', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'symlink-'));
+    try {
+      const web = await readFile(join(fixtures, 'app/web.yaml'), 'utf8');
+      await mkdir(join(dir, 'outside'));
+      await mkdir(join(dir, 'workspace/k8s'), { recursive: true });
+      await writeFile(join(dir, 'outside/secret.yaml'), web);
+      await writeFile(join(dir, 'workspace/k8s/web.yaml'), web);
+      await symlink(join(dir, 'outside/secret.yaml'), join(dir, 'workspace/k8s/z-link.yaml'));
+      await symlink('web.yaml', join(dir, 'workspace/k8s/inside-link.yml'));
+      const cwd = join(dir, 'workspace');
+      await assert.rejects(
+        loadManifests(['k8s/*.yaml'], { ...options, cwd }),
+        (error: unknown) =>
+          error instanceof ManifestError &&
+          /k8s\/z-link\.yaml is a symlink to .*outside\/secret\.yaml, outside the working directory/.test(
+            error.message,
+          ) &&
+          /Fix: replace the symlink/.test(error.message),
+      );
+      // A symlink that stays inside the workspace is read.
+      const set = await loadManifests(['k8s/inside-link.yml'], { ...options, cwd });
+      assert.match(set.statefulSets[0]?.source ?? '', /^k8s\/inside-link\.yml#/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -12,6 +12,7 @@ const state: RecordedState = {
   runUrl: 'https://github.com/o/r/actions/runs/1',
   commit: '0123456789abcdef',
   pullRequest: 42,
+  context: 'prod',
 };
 
 function strings(annotations: Record<string, string | null>): Record<string, string> {
@@ -21,6 +22,12 @@ function strings(annotations: Record<string, string | null>): Record<string, str
 describe('recorded rollout state', () => {
   it('survives a round trip through annotations', () => {
     assert.deepEqual(decodeState(strings(encodeState(state))), state);
+  });
+
+  it('keeps the recorded kube context when a later write gives none', () => {
+    const later = encodeState({ ...state, phase: 'rolled-back', context: undefined });
+    assert.equal(later['statefulset-canary.io/context'], undefined);
+    assert.equal(encodeState(state)['statefulset-canary.io/context'], 'prod');
   });
 
   it('removes optional annotations that are absent', () => {

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
+import { unpinnedUses } from '../support/workflow-pins.ts';
 
 const root = join(import.meta.dirname, '../..');
 const workflowDirs = ['.github/workflows', 'examples/workflows'];
@@ -20,6 +21,8 @@ interface Step {
 
 interface Job {
   readonly 'runs-on'?: unknown;
+  readonly if?: string;
+  readonly concurrency?: unknown;
   readonly environment?: string | { readonly name?: string; readonly deployment?: boolean | string };
   readonly needs?: string | string[];
   readonly steps?: Step[];
@@ -28,6 +31,7 @@ interface Job {
 interface Workflow {
   readonly name?: string;
   readonly on?: unknown;
+  readonly concurrency?: unknown;
   readonly jobs?: Record<string, Job>;
 }
 
@@ -79,6 +83,37 @@ export function actionUseProblems(job: Job): string[] {
         problems.push(`${label}: output "${output}" of ${id} is not declared in action.yml`);
     }
   });
+  return problems;
+}
+
+/** Jobs that hand a secret to the action's kubeconfig input without running in an environment. */
+export function kubeconfigJobsWithoutEnvironment(workflow: Workflow): string[] {
+  return Object.entries(workflow.jobs ?? {}).flatMap(([id, job]) => {
+    const holds = (job.steps ?? []).some((step) => String(step.with?.kubeconfig ?? '').includes('secrets.'));
+    return holds && job.environment === undefined ? [`${id}: kubeconfig from a secret, no environment`] : [];
+  });
+}
+
+/** Triggers that start a run for events a job's `if:` then skips (every comment, every run). */
+const filteredTriggers = ['issue_comment', 'workflow_run', 'pull_request_review_comment'];
+
+/**
+ * GitHub puts a run in a workflow-level concurrency group when it is created, before any job's
+ * `if:` is read; a new run in the group replaces the pending one (and with cancel-in-progress,
+ * the running one), even when its jobs are then all skipped. So on triggers whose events a
+ * filter mostly skips, the group must be on the filtered job, where a skipped job never joins it.
+ */
+export function concurrencyFilterProblems(workflow: Workflow): string[] {
+  const on = workflow.on;
+  const triggers = typeof on === 'string' ? [on] : Array.isArray(on) ? on : Object.keys(on ?? {});
+  if (!triggers.some((t) => filteredTriggers.includes(String(t)))) return [];
+  const filtered = Object.entries(workflow.jobs ?? {}).filter(([, job]) => job.if !== undefined);
+  if (filtered.length === 0) return [];
+  const problems: string[] = [];
+  if (workflow.concurrency !== undefined)
+    problems.push('workflow-level concurrency: every skipped event replaces the pending run');
+  for (const [id, job] of filtered)
+    if (job.concurrency === undefined) problems.push(`${id}: a filter without a job-level concurrency group`);
   return problems;
 }
 
@@ -139,6 +174,14 @@ describe('the project workflows', () => {
         }
       });
 
+      it('reads a kubeconfig only in a job that names an environment (an environment secret, never a repository one)', () => {
+        assert.deepEqual(kubeconfigJobsWithoutEnvironment(workflow), []);
+      });
+
+      it('puts a concurrency group beside the filter that skips comments, never at the workflow level', () => {
+        assert.deepEqual(concurrencyFilterProblems(workflow), []);
+      });
+
       it('passes expressions to run: scripts through env, never inside the script', () => {
         for (const [id, job] of Object.entries(workflow.jobs ?? {}))
           for (const step of job.steps ?? [])
@@ -155,6 +198,48 @@ describe('the project workflows', () => {
       });
     });
   }
+});
+
+describe('the release workflow', () => {
+  const release = load(readFileSync(join(root, '.github/workflows/release.yml'), 'utf8')) as Workflow;
+  it('releases only a commit on main, and writes only in environments', () => {
+    const verify = release.jobs?.verify?.steps ?? [];
+    assert.ok(
+      verify.some((s) => /git merge-base --is-ancestor "\$GITHUB_SHA" origin\/main/.test(s.run ?? '')),
+      'verify checks that the tagged commit is on main',
+    );
+    for (const [id, job] of Object.entries(release.jobs ?? {}))
+      if (id !== 'verify') assert.ok(job.environment !== undefined, `${id} runs in an environment`);
+  });
+});
+
+describe('the kubeconfig and concurrency checks', () => {
+  const step = { uses: 'statefulset-canary/statefulset-canary@v0', with: { kubeconfig: 'x' } };
+  const secretStep = { ...step, with: { kubeconfig: `$${'{{'} secrets.KUBECONFIG }}` } };
+  it('refuses a job that reads the kubeconfig secret without an environment', () => {
+    assert.deepEqual(kubeconfigJobsWithoutEnvironment({ jobs: { a: { steps: [secretStep] } } }), [
+      'a: kubeconfig from a secret, no environment',
+    ]);
+    assert.deepEqual(
+      kubeconfigJobsWithoutEnvironment({ jobs: { a: { environment: 'production', steps: [secretStep] } } }),
+      [],
+    );
+  });
+  it('refuses a workflow-level group over a filtered issue_comment job, and a filter without a group', () => {
+    const job = { if: "contains(github.event.comment.body, '/canary')", steps: [step] };
+    assert.deepEqual(
+      concurrencyFilterProblems({ on: { issue_comment: {} }, concurrency: { group: 'g' }, jobs: { a: job } }),
+      [
+        'workflow-level concurrency: every skipped event replaces the pending run',
+        'a: a filter without a job-level concurrency group',
+      ],
+    );
+    assert.deepEqual(
+      concurrencyFilterProblems({ on: { issue_comment: {} }, jobs: { a: { ...job, concurrency: 'g' } } }),
+      [],
+    );
+    assert.deepEqual(concurrencyFilterProblems({ on: 'push', concurrency: 'g', jobs: { a: job } }), []);
+  });
 });
 
 describe('the action use check', () => {
@@ -209,4 +294,30 @@ describe('the action use check', () => {
   for (const [name, job, expected] of cases) {
     it(name, () => assert.deepEqual(actionUseProblems(job), expected));
   }
+});
+
+describe('action pinning', () => {
+  for (const file of [...files, 'README.md'])
+    it(`${file} pins every third-party action by full commit SHA with its version`, () =>
+      assert.deepEqual(unpinnedUses(readFileSync(join(root, file), 'utf8')), []));
+  it('refuses a tag, a short SHA, a SHA without its version, and our action without a word on pinning', () =>
+    assert.deepEqual(
+      unpinnedUses(
+        [
+          '      - uses: actions/checkout@v5',
+          `      - uses: actions/checkout@${'a'.repeat(7)} # v5.0.0`,
+          `      - uses: actions/checkout@${'a'.repeat(40)}`,
+          `        uses: actions/cache@${'b'.repeat(40)} # v4.3.0`,
+          '      - uses: statefulset-canary/statefulset-canary@v0',
+          '      - uses: statefulset-canary/statefulset-canary@v0 # pin it',
+          '        uses: ./',
+        ].join('\n'),
+      ),
+      [
+        'line 1: actions/checkout@v5 is not pinned by a full commit SHA',
+        `line 2: actions/checkout@${'a'.repeat(7)} is not pinned by a full commit SHA`,
+        `line 3: actions/checkout@${'a'.repeat(40)} has no "# vX.Y.Z" comment`,
+        'line 5: statefulset-canary/statefulset-canary@v0 says nothing about pinning it',
+      ],
+    ));
 });

@@ -66,8 +66,11 @@ export async function react(
 }
 
 /**
- * Whether the commenter may run commands: write, maintain or admin on the repository, as GitHub
- * says (the collaborator permission API), never as the comment's author_association claims.
+ * Whether the commenter may run commands: write, maintain or admin on the repository, or a
+ * custom repository role based on one of them, as GitHub says (the collaborator permission API),
+ * never as the comment's author_association claims. `permission` is GitHub's base permission
+ * (maintain folds into write, a custom role into its base); `role_name` may be a custom name.
+ * Undefined when the commenter may; else the role to name in the refusal.
  */
 export async function mayCommand(
   octokit: Octokit,
@@ -81,8 +84,9 @@ export async function mayCommand(
       request: { signal },
     }),
   );
-  const role = answer.data.role_name ?? answer.data.permission;
-  return ['admin', 'maintain', 'write'].includes(role) ? undefined : role;
+  const { permission, role_name: role, user } = answer.data;
+  const writes = ['admin', 'maintain', 'write'].includes(permission) || user?.permissions?.push === true;
+  return writes ? undefined : role || permission;
 }
 
 export interface StickyComment {
@@ -92,9 +96,16 @@ export interface StickyComment {
   readonly name: string;
 }
 
-const MARKER = /<!-- statefulset-canary: ([^/ ]+)\/([^/ ]+)\/([^/ ]+) -->/;
+/**
+ * A rollout comment's marker is its first line, as the action writes it: a marker anywhere else
+ * (quoted in a plan diff, in an annotation the report shows) is text, never a target.
+ */
+const MARKER = /^<!-- statefulset-canary: ([^/\s]+)\/([^/\s]+)\/([^/\s]+) -->(?:\n|$)/;
 
-/** This action's rollout comments on the pull request for kube context `context`. */
+/**
+ * This action's rollout comments on the pull request for kube context `context`, one per
+ * StatefulSet (the first: a retried POST may have written two), oldest first.
+ */
 export async function stickyComments(
   octokit: Octokit,
   policy: RetryPolicy,
@@ -106,12 +117,10 @@ export async function stickyComments(
   for await (const c of ownComments(octokit, policy, event, identity)) {
     const match = MARKER.exec(c.body);
     if (!match || decodeURIComponent(match[1] ?? '') !== context) continue;
-    found.push({
-      id: c.id,
-      body: c.body,
-      namespace: decodeURIComponent(match[2] ?? ''),
-      name: decodeURIComponent(match[3] ?? ''),
-    });
+    const namespace = decodeURIComponent(match[2] ?? '');
+    const name = decodeURIComponent(match[3] ?? '');
+    if (found.some((s) => s.namespace === namespace && s.name === name)) continue;
+    found.push({ id: c.id, body: c.body, namespace, name });
   }
   return found;
 }

@@ -2,6 +2,10 @@
 // found by its marker among our own comments (every page), then edited in place; written anew if
 // someone deleted it. An unchanged body is not sent again. The same reading of the pages finds the
 // StatefulSet's plan comment (plan-comment.ts): the report links to it, so the merged change shows its plan.
+// Writes wait their turn under the run's pacing (edit-pacer.ts) and then send the newest report; a
+// body that differs only by its "Last updated" time is not sent. The final report is never lost
+// to a rate limit: a `retry-after` longer than the retry policy waits is waited out (up to
+// finalWaitCapMs), said in the log, and the final report is then written.
 import type { RolloutReport } from '../../engine/report.ts';
 import { GitHubError } from './api.ts';
 import {
@@ -27,11 +31,18 @@ interface Written {
   lastBody: string | undefined;
 }
 
+/** The longest `retry-after` waited out for a final report (the step waits for it). */
+const finalWaitCapMs = 15 * 60_000;
+
+/** The body without its "Last updated" time: what a change must differ in to be sent. */
+const withoutTime = (body: string): string => body.replace(/Last updated [^\s<]+/, 'Last updated');
+
 export function createCommentPublisher(
   session: GitHubSession,
   pullRequests: () => Promise<readonly number[]>,
+  newest: (key: string) => RolloutReport | undefined,
 ): Publisher {
-  const comments = new StickyComments(session);
+  const comments = new StickyComments(session, newest);
   return async (report, repository) => {
     const prs = session.isOff('comment') ? [] : await pullRequests();
     if (prs.length === 0 || session.isOff('comment')) return;
@@ -45,9 +56,11 @@ class StickyComments {
   private readonly written = new Map<string, Written>();
   private identity: Promise<Identity> | undefined;
   private readonly session: GitHubSession;
+  private readonly newest: (key: string) => RolloutReport | undefined;
 
-  constructor(session: GitHubSession) {
+  constructor(session: GitHubSession, newest: (key: string) => RolloutReport | undefined) {
     this.session = session;
+    this.newest = newest;
   }
 
   async publishOn(pr: number, repository: Repository, report: RolloutReport): Promise<void> {
@@ -69,14 +82,33 @@ class StickyComments {
         const plan = planMarker(report.context, { namespace: report.namespace, name: report.name });
         await this.look(state, target, marker, plan);
       }
-      const body = renderReport(report, {
-        marker,
-        ...(state.planUrl === undefined ? {} : { planUrl: state.planUrl }),
-      });
-      if (body === state.lastBody) return;
-      const done = await this.write(state, target, body);
-      if (done === 'created') session.log.info(`Commented on pull request #${pr} for ${subject}.`);
-      state.lastBody = body;
+      const render = (r: RolloutReport) =>
+        renderReport(r, { marker, ...(state.planUrl === undefined ? {} : { planUrl: state.planUrl }) });
+      const unchanged = (body: string) =>
+        state.lastBody !== undefined && withoutTime(body) === withoutTime(state.lastBody);
+      if (unchanged(render(report))) return;
+      for (let attempt = 1; ; attempt++) {
+        await session.pacer.turn();
+        const latest = this.newest(marker) ?? report;
+        const body = render(latest);
+        if (unchanged(body)) return;
+        try {
+          const done = await this.write(state, target, body);
+          if (done === 'created') session.log.info(`Commented on pull request #${pr} for ${subject}.`);
+          state.lastBody = body;
+          return;
+        } catch (error) {
+          const wait =
+            error instanceof GitHubError && error.kind === 'rate-limited' ? error.retryAfterMs : undefined;
+          if (wait === undefined) throw error;
+          session.pacer.holdOff(wait);
+          const final = latest.verdict !== 'in-progress';
+          if (!final || session.hurried || wait > finalWaitCapMs || attempt >= 3) throw error;
+          session.log.warning(
+            `GitHub's rate limit asks to wait ${Math.ceil(wait / 1000)} s before the next comment write: the final result of ${subject} goes on pull request #${pr} after that wait.`,
+          );
+        }
+      }
     } catch (error) {
       this.identity = undefined;
       state.looked = state.commentId !== undefined;

@@ -127,7 +127,7 @@ export async function findPlanComments(
   const found = new Map<string, { readonly id: number; readonly body: string }>();
   const own = encodeURIComponent(context);
   for await (const c of ownComments(octokit, policy, target, identity)) {
-    const marker = /<!-- statefulset-canary plan: ([^\s/]+)(?:\/[^\s]*)? -->/.exec(c.body);
+    const marker = /^<!-- statefulset-canary plan: ([^\s/]+)(?:\/[^\s]*)? -->(?=\n|$)/.exec(c.body);
     if (marker?.[1] === own && !found.has(marker[0])) found.set(marker[0], { id: c.id, body: c.body });
   }
   return found;
@@ -149,17 +149,47 @@ export async function findComments(
   const found = new Map<string, FoundComment>();
   for await (const c of ownComments(octokit, policy, target, identity)) {
     for (const marker of markers) {
-      if (c.body.includes(marker) && !found.has(marker)) found.set(marker, { id: c.id, url: c.url });
+      // The marker is the comment's first line: one quoted further down (a plan diff) is text.
+      if (c.body.startsWith(`${marker}\n`) && !found.has(marker)) found.set(marker, { id: c.id, url: c.url });
     }
     if (found.size === markers.length) break;
   }
   return found;
 }
 
-function clamp(body: string): string {
-  return body.length <= maxBody
-    ? body
-    : `${body.slice(0, maxBody)}\n\n…(cut to fit GitHub's comment size limit)\n`;
+const cutNote = "\n\n…(cut to fit GitHub's comment size limit)\n";
+
+/**
+ * `body` cut below GitHub's limit (`max` characters, the note included) at a line end, never
+ * inside a surrogate pair, and with a code fence left open by the cut closed again, so the rest
+ * of the page is not swallowed into a code block and no character is broken.
+ */
+export function clampBody(body: string, max = maxBody): string {
+  if (body.length <= max) return body;
+  let fence: string | undefined;
+  // Room for the note and for a closing fence as long as the longest line could open.
+  const room = max - cutNote.length;
+  let cut = 0;
+  for (let at = 0; at < body.length; ) {
+    const end = body.indexOf('\n', at);
+    const next = end < 0 ? body.length : end + 1;
+    const line = body.slice(at, end < 0 ? body.length : end);
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    const open = fence === undefined ? marker : fence;
+    const closing = open === undefined ? 0 : open.length + 1;
+    if (next + closing > room) break;
+    if (marker !== undefined) {
+      if (fence === undefined) fence = marker;
+      else if (marker[0] === fence[0] && marker.length >= fence.length) fence = undefined;
+    }
+    cut = next;
+    at = next;
+  }
+  const kept = body.slice(0, cut || Math.min(room, body.length));
+  // A cut inside one huge line (no line end in reach) must not split a surrogate pair.
+  const whole = /[\ud800-\udbff]$/.test(kept) ? kept.slice(0, -1) : kept;
+  const close = fence === undefined ? '' : `${whole.endsWith('\n') ? '' : '\n'}${fence}`;
+  return `${whole}${close}${cutNote}`;
 }
 
 export async function createComment(
@@ -172,7 +202,7 @@ export async function createComment(
     octokit.rest.issues.createComment({
       ...target.repository,
       issue_number: target.pullRequest,
-      body: clamp(body),
+      body: clampBody(body),
       request: { signal },
     }),
   );
@@ -191,7 +221,7 @@ export async function updateComment(
     octokit.rest.issues.updateComment({
       ...repository,
       comment_id: commentId,
-      body: clamp(body),
+      body: clampBody(body),
       request: { signal },
     }),
   );

@@ -13,6 +13,7 @@ import type { RetryPolicy } from './api.ts';
 import { createCommentPublisher } from './comment-publisher.ts';
 import type { GitHubRunContext } from './context.ts';
 import { createDeploymentPublisher } from './deployment-publisher.ts';
+import type { EditPace } from './edit-pacer.ts';
 import { createPlanPublisher, type PlanPublisher } from './plan-comment.ts';
 import { createPublishQueue } from './publish-queue.ts';
 import { resolvePullRequests } from './pull-request.ts';
@@ -29,6 +30,8 @@ export interface GitHubReporterOptions {
   readonly recordedCommits?: readonly string[];
   /** Retry timing; tests shorten it. */
   readonly retry?: Partial<RetryPolicy>;
+  /** Pacing of comment writes; tests shorten it. */
+  readonly pace?: Partial<EditPace>;
 }
 
 export interface GitHubReporter extends Reporter {
@@ -57,8 +60,10 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
   const { settings, run, log } = options;
   const session = createSession(options);
   const pullRequests = pullRequestLookup(session, settings, options);
+  // The newest report of each StatefulSet: a comment write that waited its turn sends it.
+  const newest = new Map<string, RolloutReport>();
   const publishers: Publisher[] = [
-    createCommentPublisher(session, pullRequests),
+    createCommentPublisher(session, pullRequests, (key) => newest.get(key)),
     createDeploymentPublisher(session, settings.deploymentEnvironment),
     createSupersededPublisher(session, pullRequests),
   ];
@@ -76,7 +81,10 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
     (error) => log.warning(`GitHub reporting failed unexpectedly: ${(error as Error).message}`),
   );
   return {
-    update: (report) => queue.push(reportKey(report), report),
+    update: (report) => {
+      newest.set(reportKey(report), report);
+      return queue.push(reportKey(report), report);
+    },
     flush: () => queue.drained(),
     pullRequests,
     pullRequest: async () => (await pullRequests())[0],

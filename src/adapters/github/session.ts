@@ -15,6 +15,7 @@ import type { Log } from '../../ports/log.ts';
 import { createOctokit, defaultRetryPolicy, GitHubError, type Octokit, type RetryPolicy } from './api.ts';
 import { commentMarker } from './comment.ts';
 import type { GitHubRunContext, Repository } from './context.ts';
+import { createEditPacer, defaultEditPace, type EditPace, type EditPacer } from './edit-pacer.ts';
 import { explain } from './explain.ts';
 
 type Channel = 'comment' | 'deployment' | 'lookup';
@@ -45,6 +46,10 @@ export interface GitHubSession {
   fail(channel: Channel, error: unknown, subject: string, pullRequest?: number): void;
   /** The run was cancelled: from now on, requests fit in the cancel budget (see cancelBudget). */
   hurry(): void;
+  /** Whether the run was cancelled (hurry was called). */
+  readonly hurried: boolean;
+  /** Paces the run's comment writes under GitHub's secondary rate limits (edit-pacer.ts). */
+  readonly pacer: EditPacer;
 }
 
 export interface SessionOptions {
@@ -53,6 +58,8 @@ export interface SessionOptions {
   readonly log: Log;
   /** Retry timing; tests shorten it. */
   readonly retry?: Partial<RetryPolicy>;
+  /** Pacing of comment writes; tests shorten it. */
+  readonly pace?: Partial<EditPace>;
 }
 
 /** An AbortController whose abort, after `ms`, carries `error` (not kept alive by the timer). */
@@ -72,9 +79,14 @@ export function createSession(options: SessionOptions): GitHubSession {
   if (!settings.comment) off.add('comment');
   if (settings.deploymentEnvironment === undefined) off.add('deployment');
   let octokit: Octokit | undefined;
+  const pacer = createEditPacer({ ...defaultEditPace, ...options.pace }, () => hurried);
   return {
     run,
     log,
+    pacer,
+    get hurried() {
+      return hurried;
+    },
     get policy() {
       return policy;
     },

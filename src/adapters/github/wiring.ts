@@ -11,6 +11,7 @@ import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
 import type { Log } from '../../ports/log.ts';
 import type { Reporter } from '../../ports/reporter.ts';
 import type { GitHubRunContext } from './context.ts';
+import { environmentWarning } from './environment-warning.ts';
 import { createGitHubReporter, type GitHubReporterOptions } from './reporter.ts';
 
 export interface GitHubReportingOptions {
@@ -24,6 +25,7 @@ export interface GitHubReportingOptions {
   readonly cwd?: string;
   /** Passed through to createGitHubReporter (tests shorten retries). */
   readonly retry?: GitHubReporterOptions['retry'];
+  readonly pace?: GitHubReporterOptions['pace'];
 }
 
 export interface GitHubReporting {
@@ -98,6 +100,12 @@ export async function githubReporting(options: GitHubReportingOptions): Promise<
       'This is a pull_request_target run: it has the base repository’s secrets and a write token, whoever opened the pull request. ' +
         'Rolling out manifests from the pull request’s head lets anyone who can open one change your cluster; roll out on push to your default branch instead (docs/permissions.md: Security).',
     );
+  const unguarded = environmentWarning(
+    run.eventName,
+    settings.command,
+    settings.github.deploymentEnvironment,
+  );
+  if (unguarded !== undefined) log.warning(unguarded);
   const reporter = createGitHubReporter({
     settings: settings.github,
     run,
@@ -105,6 +113,7 @@ export async function githubReporting(options: GitHubReportingOptions): Promise<
     recordedPullRequest: await recordedPullRequest(options),
     recordedCommits: await recordedCommits(options),
     ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.pace === undefined ? {} : { pace: options.pace }),
   });
   const pullRequests = await reporter.pullRequests();
   return {

@@ -7,7 +7,7 @@ import { recorded } from './recorded.ts';
 
 export async function abortStatefulSet(scope: RunScope, ref: StatefulSetRef): Promise<StatefulSetResult> {
   const { deps, settings, run } = scope;
-  const { observation, state } = await recorded(deps, ref, 'abort');
+  const { observation, state } = await recorded(deps, ref, 'abort', settings);
   const message = `aborted by ${run.runUrl ?? 'the command line'} at stage ${state.stage} (${state.phase})${
     settings.reason ? `: ${settings.reason}` : ''
   }`;

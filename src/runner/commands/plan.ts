@@ -9,6 +9,7 @@ import { describeCheck } from '../../engine/analysis.ts';
 import { describeHook } from '../../engine/hooks.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { maxUnavailablePods, ordinalsOfStage, planPartitions, unavailableText } from '../../engine/plan.ts';
+import { shownTemplates } from '../../engine/plan-redact.ts';
 import {
   managersOf,
   normalized,
@@ -96,7 +97,14 @@ async function planStatefulSet(
     pauseAfter: settings.pauseAfter,
     maxUnavailable,
   };
-  const nextImages = templateImages(templateOf(dryRun));
+  // Unless plan-show-values: env values hidden, admission's additions summarised (issue 26).
+  const shown = shownTemplates(
+    settings.planShowValues,
+    observation?.statefulSet.template,
+    templateOf(object),
+    templateOf(dryRun),
+  );
+  const nextImages = templateImages(shown.next);
   if (live === undefined || observation === undefined) {
     return {
       ...base,
@@ -122,7 +130,7 @@ async function planStatefulSet(
     ...primaryPlan(settings, observation, partitions),
     kind: same ? 'no-change' : 'change',
     images: imageChanges(sts.images, nextImages),
-    templateDiff: same ? '' : templateDiff(sts.template, templateOf(dryRun)),
+    templateDiff: same ? '' : templateDiff(shown.live, shown.next),
     specChanges: specChanges(live, dryRun),
     stages: partitions.map((partition, i) => ({
       stage: i + 1,

@@ -10,7 +10,7 @@ import { recorded } from './recorded.ts';
 
 export async function promoteStatefulSet(scope: RunScope, ref: StatefulSetRef): Promise<StatefulSetResult> {
   const { deps, settings, run } = scope;
-  const { observation, state } = await recorded(deps, ref, 'promote');
+  const { observation, state } = await recorded(deps, ref, 'promote', settings);
   const sts = observation.statefulSet;
   const plan = decodePlan(sts.annotations);
   // The stages, soak and gates the rollout was started with, not this run's inputs.

@@ -1,9 +1,12 @@
 // What `promote` and `abort` act on: the rollout recorded on the StatefulSet, paused (or, for
 // abort, halted) on the revision it is still updating; else a clear refusal, nothing changed.
+
+import type { Settings } from '../../config/settings.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { decodeState, type RecordedState } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import type { RunDeps } from '../run.ts';
+import { assertOwned } from './owner.ts';
 
 /** A command that cannot act on the StatefulSet as it is; nothing was changed. */
 class NothingToDoError extends Error {
@@ -14,11 +17,13 @@ export async function recorded(
   deps: RunDeps,
   ref: StatefulSetRef,
   command: 'promote' | 'abort',
+  settings: Settings,
 ): Promise<{ observation: Observation; state: RecordedState }> {
   const where = `StatefulSet ${ref.namespace}/${ref.name}`;
   const observation = await deps.cluster.observe(ref);
   if (!observation)
     throw new NothingToDoError(`${where} was not found: check the statefulset and namespace inputs`);
+  assertOwned(settings, observation.statefulSet);
   const state = decodeState(observation.statefulSet.annotations);
   if (state?.kind !== 'rollout') {
     throw new NothingToDoError(

@@ -7,6 +7,7 @@ import { imageChanges, type RollbackReport } from '../../engine/report.ts';
 import { decideStart } from '../../engine/resume.ts';
 import { CHANGE_CAUSE, changeCause, decodeState, encodeProgress, encodeState } from '../../engine/state.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
+import { assertOwned } from '../commands/owner.ts';
 import { finishRun, newProgress, type RunDeps, type RunScope, type StatefulSetResult } from '../run.ts';
 import { driveStages, type StagesOutcome } from '../stages/driver.ts';
 import { eventHooks, guardsOf } from '../stages/events.ts';
@@ -88,6 +89,8 @@ async function rollbackTarget(
       `StatefulSet ${ref.namespace}/${ref.name} was not found: check the statefulset and namespace inputs`,
     );
   }
+  // A comment command: only what its pull request rolled out, checked before anything changes.
+  assertOwned(settings, found.statefulSet);
   const { observation: before, finished } = await resumeInterruptedRollback(scope, found);
   const sts = before.statefulSet;
   // After finishing an interrupted automatic rollback, "the previous revision" is where it went.
@@ -184,6 +187,7 @@ async function writeTargetTemplate(
         runUrl: run.runUrl,
         commit: run.commit,
         pullRequest: run.pullRequest,
+        context: run.contextName,
       }),
       [CHANGE_CAUSE]: cause,
     },

@@ -163,6 +163,7 @@ async function recordStart(scope: RunScope, staged: StagedRollout): Promise<void
     runUrl: run.runUrl,
     commit: run.commit,
     pullRequest: run.pullRequest,
+    context: run.contextName,
   });
   // What `promote` goes on with after a pause: the same stages, soak and gates.
   const plan = encodePlan({

@@ -79,8 +79,10 @@ export interface FakeGitHub {
    * first parent first, added oldest first (the order compare lists commits in).
    */
   readonly commitParents: Map<string, readonly string[]>;
-  /** Repository roles by login (admin, maintain, write, triage, read); anyone else has none. */
+  /** Repository roles by login (admin, maintain, write, triage, read, or a custom role); anyone else has none. */
   readonly roles: Map<string, string>;
+  /** Custom repository roles by name, with the base role each inherits (GitHub's `permission` for it). */
+  readonly customRoles: Map<string, 'read' | 'triage' | 'write' | 'maintain'>;
   /** Reactions created on comments: [comment id, content]. */
   readonly reactions: Array<[number, string]>;
   /** Adds a comment as if `user` had written it. */
@@ -125,6 +127,7 @@ export async function startFakeGitHub(
     commitPulls: new Map(),
     commitParents: new Map(),
     roles: new Map(),
+    customRoles: new Map(),
     reactions: [],
     addComment(issue, body, user) {
       const comment = { id: nextId++, issue, body, user };
@@ -204,9 +207,11 @@ export async function startFakeGitHub(
       return [201, reaction];
     },
     'repos/get-collaborator-permission-level': (p) => {
-      // GitHub's legacy `permission` folds maintain into write and triage into read.
+      // GitHub's legacy `permission` folds maintain into write and triage into read, and a custom
+      // role into its base; `role_name` is the role's own name.
       const role = fake.roles.get(p.username ?? '') ?? 'none';
-      const legacy = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+      const base = fake.customRoles.get(role) ?? role;
+      const legacy = base === 'maintain' ? 'write' : base === 'triage' ? 'read' : base;
       return [200, { permission: legacy, role_name: role, user: null }];
     },
     'repos/create-deployment': (_p, _q, b) => {

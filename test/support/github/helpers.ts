@@ -119,6 +119,9 @@ export function fastRetry(sleeps: number[] = []) {
   };
 }
 
+/** Comment writes that do not wait their turn (the pacing has its own test). */
+export const noPace = { minIntervalMs: 0, sleep: async (_ms: number) => {} };
+
 export function reporterFor(
   fake: FakeGitHub,
   options: {
@@ -137,6 +140,7 @@ export function reporterFor(
       ? {}
       : { recordedPullRequest: options.recordedPullRequest }),
     retry: fastRetry(options.sleeps),
+    pace: noPace,
   });
 }
 

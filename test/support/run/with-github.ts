@@ -11,7 +11,7 @@ import { readSettings } from '../../../src/config/inputs.ts';
 import type { RolloutReport } from '../../../src/engine/report.ts';
 import type { TestNamespace } from '../../cluster/harness.ts';
 import type { FakeGitHub } from '../github/fake-server.ts';
-import { fastRetry } from '../github/helpers.ts';
+import { fastRetry, noPace } from '../github/helpers.ts';
 import { type RecordingLog, recordingLog } from '../scripted/recording-log.ts';
 import { githubEnv } from './bundle.ts';
 
@@ -61,6 +61,7 @@ export async function runWithGitHub(
       run: readRunContext(githubEnv(fake.url, options.event, options.payload, options.env)),
       jobSummary: false,
       retry: options.retry ?? fastRetry(),
+      pace: noPace,
     },
     observer: {
       update: async (report) => {
