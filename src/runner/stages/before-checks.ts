@@ -10,6 +10,7 @@ import {
   thresholdText,
 } from '../../engine/analysis.ts';
 import { judgeBefore } from '../../engine/before-check.ts';
+import type { StageFailure } from '../../engine/decide.ts';
 import type { Observation, PodObservation } from '../../engine/observation.ts';
 import { matches } from '../../engine/selector.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -21,6 +22,12 @@ import { noHttp } from './analysis.ts';
 import { Measurer } from './measure.ts';
 
 /** What the guards use: the ports of a drive of stages. */
+/** How a stage's guards ended: go on, fail the stage, or pause before it. */
+export type GuardOutcome =
+  | { readonly kind: 'go' }
+  | { readonly kind: 'failed'; readonly failure: StageFailure }
+  | { readonly kind: 'paused'; readonly reason: string };
+
 export interface GuardDeps {
   readonly cluster: Cluster;
   readonly clock: Clock;

@@ -1,49 +1,25 @@
 // Drives a StatefulSet through the stages of a plan: observe (watch) -> decide -> act -> wait.
 // Reacts to watch events, and to timers only for soak ends and stage timeouts.
 
-import type { CheckReport } from '../../engine/analysis.ts';
 import {
   beginStage,
   type Decision,
   decide,
   type StagedSpec,
-  type StageFailure,
   type StageProgress,
 } from '../../engine/decide.ts';
 import type { Observation } from '../../engine/observation.ts';
 import { stageOrdinals } from '../../engine/stage.ts';
-import type { Clock } from '../../ports/clock.ts';
-import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
-import type { HttpClient } from '../../ports/http.ts';
-import type { Log } from '../../ports/log.ts';
+import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { AnalysisGate, type StageAnalysisSpec } from './analysis.ts';
-import { type GuardSpec, type GuardView, StageGuards } from './guards.ts';
+import { DriveGuards } from './drive-guards.ts';
+import type { GuardSpec } from './guards.ts';
 import type { StageHooks } from './hooks.ts';
+import type { Drive, StageDeps, StagesOutcome } from './outcome.ts';
 import { StuckPods } from './stuck.ts';
 import { Watched } from './waker.ts';
 
-export type StagesOutcome =
-  | { readonly kind: 'complete'; readonly observation: Observation }
-  | { readonly kind: 'failed'; readonly failure: StageFailure; readonly observation: Observation }
-  | { readonly kind: 'cancelled'; readonly stage: number }
-  /**
-   * Stopped after `stage` passed, as asked (pause-after), or before the next stage for `reason`
-   * (it would restart the primary and nothing can move the role).
-   */
-  | {
-      readonly kind: 'paused';
-      readonly stage: number;
-      readonly observation: Observation;
-      readonly reason?: string;
-    };
-
-export interface StageDeps {
-  readonly cluster: Cluster;
-  readonly clock: Clock;
-  readonly log: Log;
-  /** For analysis checks that reach a URL or Prometheus. */
-  readonly http?: HttpClient;
-}
+export type { StageDeps, StagesOutcome } from './outcome.ts';
 
 /**
  * Runs stages `firstStage`.. of `spec`. The partition of `firstStage` is written first
@@ -71,15 +47,6 @@ export async function driveStages(
   }
 }
 
-interface Drive {
-  readonly ref: StatefulSetRef;
-  readonly spec: StagedSpec;
-  readonly hooks: StageHooks;
-  readonly signal: AbortSignal;
-  readonly analysis: StageAnalysisSpec | undefined;
-  readonly guards: GuardSpec | undefined;
-}
-
 /** The next state of the drive, or how it ended. */
 type Acted = StagesOutcome | { readonly state: StageProgress };
 
@@ -101,12 +68,7 @@ class StageDriver {
   /** Ordinals the stage in progress moves to the new revision. */
   private stageOrdinals: readonly number[] = [];
   /** Hooks, the primary's switchover and the before-checks around each stage. */
-  private readonly guards: StageGuards;
-  /** The checks of each stage (1-based) as last reported: before-checks, then those after. */
-  private readonly checkReports = new Map<
-    number,
-    { before: readonly CheckReport[]; after: readonly CheckReport[] }
-  >();
+  private readonly guards: DriveGuards;
 
   constructor(deps: StageDeps, drive: Drive) {
     this.deps = deps;
@@ -117,52 +79,11 @@ class StageDriver {
       revision: drive.spec.targetRevision,
       signal: drive.signal,
       onChange: (stage, reports) => {
-        this.reportChecks(stage, { after: reports });
+        this.guards.reportChecks(stage, { after: reports });
         this.waker.notify();
       },
     });
-    this.guards = new StageGuards(deps, drive.ref, drive.spec.targetRevision, drive.guards, {
-      onChecks: (stage, reports) => this.reportChecks(stage, { before: reports }),
-      onHook: (report) => drive.hooks.onHook?.(report),
-    });
-  }
-
-  private reportChecks(
-    stage: number,
-    change: { before?: readonly CheckReport[]; after?: readonly CheckReport[] },
-  ): void {
-    const reports = { before: [], after: [], ...this.checkReports.get(stage), ...change };
-    this.checkReports.set(stage, reports);
-    this.drive.hooks.onAnalysis?.(stage, [...reports.before, ...reports.after], this.deps.clock.now());
-  }
-
-  /** The guards' view: the latest observation, and a wait for the next watch event. */
-  private view(): GuardView {
-    return {
-      latest: () => {
-        const latest = this.seen.latest;
-        if (!latest) throw new Error('no observation of the StatefulSet yet');
-        return latest;
-      },
-      waitUntil: (at) => this.waker.until(at, this.deps.clock, this.drive.signal),
-    };
-  }
-
-  /** Before a stage lowers the partition: what the guards say, as the drive's outcome when it ends. */
-  private async guardStage(stage: number, observation: Observation): Promise<StagesOutcome | undefined> {
-    const partition = this.drive.spec.partitions[stage];
-    if (partition === undefined) return undefined;
-    const guarded = await this.guards.before(stage + 1, partition, this.view(), this.drive.signal);
-    if (this.drive.signal.aborted) return { kind: 'cancelled', stage: stage + 1 };
-    const latest = this.seen.latest ?? observation;
-    switch (guarded.kind) {
-      case 'go':
-        return undefined;
-      case 'paused':
-        return { kind: 'paused', stage, observation: latest, reason: guarded.reason };
-      case 'failed':
-        return { kind: 'failed', failure: guarded.failure, observation: latest };
-    }
+    this.guards = new DriveGuards(deps, drive, this.seen);
   }
 
   watch(stop: AbortSignal): Promise<void> {
@@ -180,7 +101,7 @@ class StageDriver {
     if (signal.aborted || seen.latest === undefined) return { kind: 'cancelled', stage: firstStage + 1 };
     // A resumed stage whose partition is written already began: its pods may be restarting.
     if (seen.latest.statefulSet.partition !== this.drive.spec.partitions[firstStage]) {
-      const guarded = await this.guardStage(firstStage, seen.latest);
+      const guarded = await this.guards.before(firstStage, seen.latest);
       if (guarded) return guarded;
     }
     let state = await this.startStage(firstStage, seen.latest, true);
@@ -249,19 +170,14 @@ class StageDriver {
     const held = await this.holdForAnalysis(state, observation);
     if (held) return held;
     const passedAt = clock.now();
-    await this.guards.after(
-      state.stage + 1,
-      this.drive.spec.partitions[state.stage] ?? 0,
-      this.view(),
-      signal,
-    );
+    await this.guards.after(state.stage + 1, this.drive.spec.partitions[state.stage] ?? 0);
     if (hooks.shouldPause?.(state.stage + 1)) {
       hooks.onStagePassed(state.stage + 1, passedAt, observation);
       log.endGroup();
       return { kind: 'paused', stage: state.stage + 1, observation };
     }
     if (signal.aborted) return { kind: 'cancelled', stage: decision.stage + 1 };
-    const guarded = await this.guardStage(decision.stage, observation);
+    const guarded = await this.guards.before(decision.stage, observation);
     if (guarded) {
       hooks.onStagePassed(state.stage + 1, passedAt, observation);
       log.endGroup();
@@ -305,7 +221,7 @@ class StageDriver {
     const { state } = decision;
     const held = await this.holdForAnalysis(state, observation);
     if (held) return held;
-    await this.guards.after(state.stage + 1, 0, this.view(), this.drive.signal);
+    await this.guards.after(state.stage + 1, 0);
     this.drive.hooks.onStagePassed(state.stage + 1, this.deps.clock.now(), observation);
     this.deps.log.endGroup();
     return { kind: 'complete', observation };

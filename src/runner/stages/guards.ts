@@ -10,20 +10,16 @@ import {
   type Measurement,
   runsInStage,
 } from '../../engine/analysis.ts';
-import type { StageFailure } from '../../engine/decide.ts';
-import { judgeExec } from '../../engine/exec.ts';
 import { gates, type Hook, type HookContext, type HookEvent, type HookReport } from '../../engine/hooks.ts';
-import type { Observation } from '../../engine/observation.ts';
-import { primaryStep, restartedBy } from '../../engine/primary.ts';
-import { matches } from '../../engine/selector.ts';
+import { restartedBy } from '../../engine/primary.ts';
 import type { StatefulSetRef } from '../../ports/cluster.ts';
 import { containersOf } from '../rollout/objects.ts';
 import { jobLogs } from './analysis.ts';
-import { BeforeChecks, type GuardDeps, type GuardView } from './before-checks.ts';
-
-export type { GuardDeps, GuardView } from './before-checks.ts';
-
+import { BeforeChecks, type GuardDeps, type GuardOutcome, type GuardView } from './before-checks.ts';
 import { runCall } from './calls.ts';
+import { type CallAnswer, movePrimary, type PrimaryGuard } from './primary.ts';
+
+export type { GuardView } from './before-checks.ts';
 
 /** What guards the stages of one drive; undefined parts do nothing and cost no request. */
 export interface GuardSpec {
@@ -33,11 +29,6 @@ export interface GuardSpec {
   readonly previousRevision?: string | undefined;
   readonly runUrl?: string | undefined;
 }
-
-export type GuardOutcome =
-  | { readonly kind: 'go' }
-  | { readonly kind: 'failed'; readonly failure: StageFailure }
-  | { readonly kind: 'paused'; readonly reason: string };
 
 export interface GuardReports {
   /** The before-checks of a stage (1-based), every round. */
@@ -79,7 +70,7 @@ export class StageGuards {
     const hooked = await this.hooks('before-stage', { stage, partition, pods }, view, signal);
     if (hooked) return hooked;
     if (spec.primary) {
-      const moved = await this.primaryFirst(spec.primary, stage, partition, view, signal);
+      const moved = await movePrimary(this.primaryGuard(), spec.primary, { stage, partition }, view, signal);
       if (moved.kind !== 'go') return moved;
     }
     const checks = spec.checks.filter((c) => c.when === 'before' && runsInStage(c, stage));
@@ -148,7 +139,7 @@ export class StageGuards {
     context: HookContext,
     view: GuardView | undefined,
     signal: AbortSignal,
-  ): Promise<{ ok: boolean; detail: string; failed: Measurement[] }> {
+  ): Promise<CallAnswer> {
     const { clock, log } = this.deps;
     const template = view?.latest().statefulSet.template;
     const firstContainer = containersOf(template)[0] ?? '';
@@ -180,133 +171,16 @@ export class StageGuards {
     return { ok: answer.ok, detail: answer.detail, failed };
   }
 
-  /** Moves the primary out of the stage's way, or pauses before the stage when it cannot. */
-  private async primaryFirst(
-    primary: PrimarySettings,
-    stage: number,
-    partition: number,
-    view: GuardView,
-    signal: AbortSignal,
-  ): Promise<GuardOutcome> {
-    const { log } = this.deps;
-    const found = await this.awaitPrimary(primary, view, signal, undefined);
-    if (found.kind !== 'found') return this.failed(stage, 'PrimaryNotFound', found.why);
-    const step = primaryStep({
-      pods: view.latest().pods,
-      primary: found.pod,
-      partition,
+  /** What moving the primary needs of these guards: their calls, context and failure. */
+  private primaryGuard(): PrimaryGuard {
+    return {
+      deps: this.deps,
+      ref: this.ref,
       target: this.target,
-      canSwitch: primary.switchover !== undefined,
-      stage,
-    });
-    switch (step.kind) {
-      case 'keep':
-        log.info(`Primary: ${step.why}`);
-        return { kind: 'go' };
-      case 'pause':
-        log.notice(`Primary: ${step.reason}`);
-        return { kind: 'paused', reason: step.reason };
-      case 'switchover': {
-        log.info(`Primary: switching over from ${step.from} to ${step.to} before stage ${stage}`);
-        const switchover = primary.switchover;
-        if (!switchover) return { kind: 'paused', reason: `no switchover for ${step.from}` };
-        const context = {
-          ...this.context('switchover'),
-          stage,
-          partition,
-          from: step.from,
-          to: step.to,
-          primary: step.from,
-        };
-        const answer = await this.call('switchover', switchover, context, view, signal);
-        if (!answer.ok)
-          return this.failed(
-            stage,
-            'SwitchoverFailed',
-            `switchover from ${step.from} to ${step.to} failed: ${answer.detail}`,
-            answer.failed,
-          );
-        // The role may land elsewhere (Sentinel picks its own master): any pod the stage keeps will do.
-        const restarted = new Set(restartedBy(view.latest().pods, partition, this.target).map((p) => p.name));
-        const safe = (pod: string) => pod !== step.from && !restarted.has(pod);
-        const moved = await this.awaitPrimary(primary, view, signal, { name: step.to, accepts: safe });
-        if (moved.kind !== 'found')
-          return this.failed(stage, 'SwitchoverFailed', `after the switchover to ${step.to}: ${moved.why}`);
-        log.info(`Primary: ${moved.pod} holds the role; stage ${stage} restarts ${step.from} as a replica`);
-        return { kind: 'go' };
-      }
-    }
-  }
-
-  /** Waits (up to primary.timeout) until exactly one pod is the primary, and it is `expected` when given. */
-  private async awaitPrimary(
-    primary: PrimarySettings,
-    view: GuardView,
-    signal: AbortSignal,
-    expected: { readonly name: string; readonly accepts: (pod: string) => boolean } | undefined,
-  ): Promise<{ kind: 'found'; pod: string } | { kind: 'missing'; why: string }> {
-    const { clock } = this.deps;
-    const deadline = clock.now() + primary.timeoutMs;
-    const how =
-      primary.selector !== undefined
-        ? `label ${primary.selector}`
-        : `exec ${primary.check?.command.join(' ')}`;
-    for (;;) {
-      const names = await this.primaries(primary, view.latest(), signal);
-      const [only] = names;
-      if (names.length === 1 && only !== undefined && (expected === undefined || expected.accepts(only)))
-        return { kind: 'found', pod: only };
-      if (signal.aborted || clock.now() >= deadline) {
-        const seen = names.length === 0 ? 'no pod' : names.join(', ');
-        const want =
-          expected === undefined ? 'exactly one pod' : `${expected.name} (or another pod this stage keeps)`;
-        return {
-          kind: 'missing',
-          why: `the primary (${how}) should be ${want}, but is ${seen} after ${primary.timeoutMs / 1000}s`,
-        };
-      }
-      // A label moves with a watch event; an exec answer has to be asked again.
-      await view.waitUntil(
-        Math.min(deadline, clock.now() + (primary.selector !== undefined ? primary.timeoutMs : 1000)),
-      );
-    }
-  }
-
-  /** The pods that say they hold the primary role now. */
-  private async primaries(
-    primary: PrimarySettings,
-    observation: Observation,
-    signal: AbortSignal,
-  ): Promise<string[]> {
-    const live = observation.pods.filter((p) => !p.deleting);
-    if (primary.selector !== undefined) {
-      const selector = primary.selector;
-      return live.filter((p) => matches(selector, p.labels ?? {})).map((p) => p.name);
-    }
-    const check = primary.check;
-    const { cluster } = this.deps;
-    if (!check || !cluster.exec) return [];
-    const container = check.container ?? containersOf(observation.statefulSet.template)[0] ?? '';
-    const answers = await Promise.all(
-      live
-        .filter((p) => p.phase === 'Running')
-        .map(async (p) => {
-          try {
-            const answer = await cluster.exec?.({
-              namespace: this.ref.namespace,
-              pod: p.name,
-              container,
-              command: check.command,
-              timeoutMs: check.timeoutMs,
-              signal,
-            });
-            return answer && judgeExec(check, answer).verdict === 'pass' ? p.name : undefined;
-          } catch {
-            return undefined;
-          }
-        }),
-    );
-    return answers.filter((n): n is string => n !== undefined);
+      context: (event) => this.context(event),
+      call: (name, call, context, view, signal) => this.call(name, call, context, view, signal),
+      failed: (stage, reason, message, failed) => this.failed(stage, reason, message, failed),
+    };
   }
 
   private failed(
