@@ -49,7 +49,8 @@ export function judgeExec(probe: ExecProbe, answer: ExecAnswer): Pick<Measuremen
 }
 
 /** At most 100 characters of text, on one line. */
-function oneLine(text: string): string {
+/** `text` on one line (whitespace runs made one space), cut to `max` characters with an ellipsis. */
+export function oneLine(text: string, max = 100): string {
   const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 100 ? `${line.slice(0, 99)}…` : line;
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

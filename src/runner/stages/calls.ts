@@ -2,6 +2,7 @@
 // line for the log and the report. A call never throws for what it is told by the pod, the
 // Job or the server: that is its answer; it throws only when the run is cancelled.
 
+import { oneLine as cutLine } from '../../engine/exec.ts';
 import { type HookCall, type HookContext, hookValues } from '../../engine/hooks.ts';
 import { fill, fillDeep } from '../../engine/templates.ts';
 import type { Cluster, KubeObject } from '../../ports/cluster.ts';
@@ -127,7 +128,7 @@ async function httpCall(
 }
 
 /** At most 160 characters, on one line. */
+/** A hook's answer on one line: longer than a check's value, it is all a hook says. */
 function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+  return cutLine(text, 160);
 }
