@@ -45,7 +45,7 @@ function perMinute(fake: FakeGitHub, path: RegExp): number {
 }
 
 describe('the fleet comment on the pull request', () => {
-  it('12 StatefulSets reporting every second for 10 minutes: one comment, one write at a time, at most 6 a minute', async () => {
+  it('12 StatefulSets reporting every second for 10 minutes: one comment, one write at a time, at most 6 a minute', async (t) => {
     const clock = new FakeClock(t0);
     await withFake(clock, async (fake) => {
       const reporter = paced(fake, clock);
@@ -70,6 +70,9 @@ describe('the fleet comment on the pull request', () => {
       assert.ok(minute <= 6, `${minute} comment writes in one minute`);
       const count = fake.requests.filter((r) => r.method !== 'GET' && commentWrites.test(r.path)).length;
       assert.ok(count >= 50, `${count} writes in 10 minutes: the comment still follows the rollout`);
+      t.diagnostic(
+        `${count} comment writes for ${members.length * 600 + members.length} reports; at most ${minute} in a minute`,
+      );
       const labels: Record<string, string> = {
         failed: '❌ rollout failed',
         'rolled-back': '↩️ rolled back',
