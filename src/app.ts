@@ -45,6 +45,10 @@ interface AppScope extends RunScope {
 /** How one StatefulSet's part of the run ended (the `statefulsets` output). */
 interface StatefulSetOutcome {
   readonly statefulSet: string;
+  /** The kube context it ran in. */
+  readonly context: string;
+  /** Its wave, 1-based (one StatefulSet after another: its place in the run). */
+  readonly wave: number;
   readonly result: Result;
   readonly revision: string | undefined;
   readonly previousRevision: string | undefined;
@@ -76,7 +80,7 @@ export async function execute(
   const started = deps.clock.now();
   const scope: AppScope = { deps, settings, run, signal };
   const finish = (results: StatefulSetResult[], text?: string): Outcome =>
-    summarize(settings, results, (deps.clock.now() - started) / 1000, text);
+    summarize(settings, run, results, (deps.clock.now() - started) / 1000, text);
   switch (settings.command) {
     case 'rollout':
       return finish(await rollout(scope));
@@ -182,6 +186,7 @@ const nameOf = (r: StatefulSetResult) => `${r.ref.namespace}/${r.ref.name}`;
 
 function summarize(
   settings: Settings,
+  run: RunContext,
   results: readonly StatefulSetResult[],
   durationSeconds: number,
   text?: string,
@@ -204,8 +209,10 @@ function summarize(
     result: worst?.result ?? 'no-change',
     revision: worst?.revision,
     previousRevision: worst?.previousRevision,
-    statefulSets: finals.map((r) => ({
+    statefulSets: finals.map((r, index) => ({
       statefulSet: nameOf(r),
+      context: r.context ?? run.contextName,
+      wave: r.wave ?? index + 1,
       result: r.result,
       revision: r.revision,
       previousRevision: r.previousRevision,

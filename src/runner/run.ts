@@ -47,6 +47,10 @@ export interface StatefulSetResult {
   readonly stages: readonly StageOutput[];
   /** Why the run did not succeed, for the step's failure message. */
   readonly message: string | undefined;
+  /** The kube context it ran in; unset: the run's. */
+  readonly context?: string;
+  /** Its wave, 1-based; unset: its place in the run (one StatefulSet after another). */
+  readonly wave?: number;
 }
 
 export function newProgress(

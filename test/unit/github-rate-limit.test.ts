@@ -9,6 +9,7 @@ import type { RolloutReport } from '../../src/engine/report.ts';
 import type { FakeGitHub } from '../support/github/fake-server.ts';
 import {
   fastRetry,
+  flushOn,
   pullRequestEvent,
   runContext,
   settings,
@@ -30,19 +31,6 @@ function paced(fake: FakeGitHub, clock: FakeClock, log: RecordingLog): GitHubRep
     retry: { ...fastRetry(), now },
     pace: { minIntervalMs: 10_000, sleep: (ms) => clock.sleep(ms), now },
   });
-}
-
-/** Drives the fake clock from one sleep to the next until every report is published. */
-async function flushOn(clock: FakeClock, reporter: GitHubReporter): Promise<void> {
-  let done = false;
-  const flushed = reporter.flush().then(() => {
-    done = true;
-  });
-  while (!done) {
-    const next = clock.pending()[0];
-    if (next !== undefined) await clock.advanceTo(next);
-    else await Promise.race([clock.nextSleep(), flushed]);
-  }
 }
 
 const writes = (fake: FakeGitHub) =>

@@ -35,37 +35,68 @@ interface Written {
 const finalWaitCapMs = 15 * 60_000;
 
 /** The body without its "Last updated" time: what a change must differ in to be sent. */
-const withoutTime = (body: string): string => body.replace(/Last updated [^\s<]+/, 'Last updated');
+const withoutTime = (body: string): string => body.replace(/Last updated [^\s<]+/g, 'Last updated');
+
+/**
+ * One sticky comment: its marker (the first line), the plan comment it links to (if any), what
+ * warnings call it, and its newest body, rendered when a write's turn comes.
+ */
+export interface Sticky {
+  readonly marker: string;
+  readonly planMarker: string | undefined;
+  readonly subject: string;
+  body(planUrl: string | undefined): { readonly body: string; readonly final: boolean };
+}
 
 export function createCommentPublisher(
   session: GitHubSession,
   pullRequests: () => Promise<readonly number[]>,
   newest: (key: string) => RolloutReport | undefined,
 ): Publisher {
-  const comments = new StickyComments(session, newest);
+  const comments = new StickyComments(session);
   return async (report, repository) => {
-    const prs = session.isOff('comment') ? [] : await pullRequests();
-    if (prs.length === 0 || session.isOff('comment')) return;
-    // One pull request after the other: a permission problem on the first switches the rest off.
-    for (const pr of prs) await comments.publishOn(pr, repository, report);
+    const marker = reportKey(report);
+    const sticky: Sticky = {
+      marker,
+      planMarker: planMarker(report.context, { namespace: report.namespace, name: report.name }),
+      subject: subjectOf(report),
+      body: (planUrl) => {
+        const latest = newest(marker) ?? report;
+        const body = renderReport(latest, { marker, ...(planUrl === undefined ? {} : { planUrl }) });
+        return { body, final: latest.verdict !== 'in-progress' };
+      },
+    };
+    await publishSticky(session, comments, pullRequests, sticky, repository);
   };
 }
 
+/** Writes `sticky` on every pull request of the run, one after the other. Never throws. */
+export async function publishSticky(
+  session: GitHubSession,
+  comments: StickyComments,
+  pullRequests: () => Promise<readonly number[]>,
+  sticky: Sticky,
+  repository: Repository,
+): Promise<void> {
+  const prs = session.isOff('comment') ? [] : await pullRequests();
+  if (prs.length === 0 || session.isOff('comment')) return;
+  // One pull request after the other: a permission problem on the first switches the rest off.
+  for (const pr of prs) await comments.publishOn(pr, repository, sticky);
+}
+
 /** The sticky comments of one run: what was written where, and who writes them. */
-class StickyComments {
+export class StickyComments {
   private readonly written = new Map<string, Written>();
   private identity: Promise<Identity> | undefined;
   private readonly session: GitHubSession;
-  private readonly newest: (key: string) => RolloutReport | undefined;
 
-  constructor(session: GitHubSession, newest: (key: string) => RolloutReport | undefined) {
+  constructor(session: GitHubSession) {
     this.session = session;
-    this.newest = newest;
   }
 
-  async publishOn(pr: number, repository: Repository, report: RolloutReport): Promise<void> {
+  async publishOn(pr: number, repository: Repository, sticky: Sticky): Promise<void> {
     const { session } = this;
-    const marker = reportKey(report);
+    const { marker, subject } = sticky;
     const key = `${marker}#${pr}`;
     const state = this.written.get(key) ?? {
       looked: false,
@@ -75,22 +106,15 @@ class StickyComments {
     };
     this.written.set(key, state);
     if (session.isOff('comment')) return;
-    const subject = subjectOf(report);
     const target = { repository, pullRequest: pr };
     try {
-      if (!state.looked) {
-        const plan = planMarker(report.context, { namespace: report.namespace, name: report.name });
-        await this.look(state, target, marker, plan);
-      }
-      const render = (r: RolloutReport) =>
-        renderReport(r, { marker, ...(state.planUrl === undefined ? {} : { planUrl: state.planUrl }) });
+      if (!state.looked) await this.look(state, target, marker, sticky.planMarker);
       const unchanged = (body: string) =>
         state.lastBody !== undefined && withoutTime(body) === withoutTime(state.lastBody);
-      if (unchanged(render(report))) return;
+      if (unchanged(sticky.body(state.planUrl).body)) return;
       for (let attempt = 1; ; attempt++) {
         await session.pacer.turn();
-        const latest = this.newest(marker) ?? report;
-        const body = render(latest);
+        const { body, final } = sticky.body(state.planUrl);
         if (unchanged(body)) return;
         try {
           const done = await this.write(state, target, body);
@@ -102,7 +126,6 @@ class StickyComments {
             error instanceof GitHubError && error.kind === 'rate-limited' ? error.retryAfterMs : undefined;
           if (wait === undefined) throw error;
           session.pacer.holdOff(wait);
-          const final = latest.verdict !== 'in-progress';
           if (!final || session.hurried || wait > finalWaitCapMs || attempt >= 3) throw error;
           session.log.warning(
             `GitHub's rate limit asks to wait ${Math.ceil(wait / 1000)} s before the next comment write: the final result of ${subject} goes on pull request #${pr} after that wait.`,
@@ -117,18 +140,23 @@ class StickyComments {
   }
 
   /** Finds our comment and the plan comment, marked `marker` and `plan`, in one reading of the pages. */
-  private async look(state: Written, target: CommentTarget, marker: string, plan: string): Promise<void> {
+  private async look(
+    state: Written,
+    target: CommentTarget,
+    marker: string,
+    plan: string | undefined,
+  ): Promise<void> {
     const { session } = this;
     this.identity ??= resolveIdentity(session.client(), session.policy);
     const found = await findComments(
       session.client(),
       session.policy,
       target,
-      [marker, plan],
+      plan === undefined ? [marker] : [marker, plan],
       await this.identity,
     );
     state.commentId = found.get(marker)?.id;
-    state.planUrl = found.get(plan)?.url;
+    state.planUrl = plan === undefined ? undefined : found.get(plan)?.url;
     state.looked = true;
   }
 

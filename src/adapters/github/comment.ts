@@ -3,11 +3,13 @@
 // marker is never taken over (nor is ours hidden by a copy). When the identity cannot be learned
 // (a GitHub App token where GraphQL is unavailable), the marker is matched on comments written
 // by a bot: a person can paste the marker, but cannot post as a bot.
+import { createHash } from 'node:crypto';
+import { type Fleet, memberKey } from '../../engine/fleet.ts';
 import { GitHubError, type Octokit, type RetryPolicy, withRetry } from './api.ts';
 import type { Repository } from './context.ts';
 
-/** GitHub rejects comment bodies above 65536 characters. */
-const maxBody = 65_000;
+/** GitHub rejects comment bodies above 65536 characters: ours stay below this. */
+export const maxBody = 65_000;
 
 /** The hidden marker; each part is URI-encoded so no name can end the HTML comment early. */
 export function commentMarker(context: string, namespace: string, name: string): string {
@@ -225,4 +227,20 @@ export async function updateComment(
       request: { signal },
     }),
   );
+}
+
+/**
+ * The hidden marker of a run's one fleet comment (more than one StatefulSet or context): the
+ * contexts, and a digest of every member, so a rerun of the same fleet finds its comment and
+ * another fleet (another job's, another cluster's) has its own. Unlike the StatefulSet's, it says
+ * `fleet:`, so neither marker can be mistaken for the other.
+ */
+export function fleetMarker(fleet: Fleet): string {
+  const members = fleet.waves.flatMap((w) => w.members.map(memberKey));
+  const contexts = [...new Set(fleet.waves.flatMap((w) => w.members.map((m) => m.context)))];
+  const digest = createHash('sha256')
+    .update([...members].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 12);
+  return `<!-- statefulset-canary fleet: ${contexts.map(encodeURIComponent).join(',')} ${digest} -->`;
 }

@@ -2,7 +2,9 @@
 // configured environment: created on the first report, then a status for each change of state
 // (not for every report). A run that rolls a StatefulSet out and then back (on-failure-others:
 // rollback) gives it two deployments: the rollout's, then the rollback's, which names the
-// revision it restores.
+// revision it restores. When the run goes to several kube contexts, each context has its own
+// environment (`production/eu-1`, deployments.ts). Deployment writes go out one at a time, at
+// least a second apart (session.ts), however many StatefulSets report at once.
 import type { RolloutReport } from '../../engine/report.ts';
 import type { Repository } from './context.ts';
 import { createDeployment, createDeploymentStatus, deploymentStatus, statusKey } from './deployments.ts';
@@ -21,12 +23,23 @@ function deploymentKey(report: RolloutReport): string {
 
 export function createDeploymentPublisher(
   session: GitHubSession,
-  environment: string | undefined,
+  environmentOf: (report: RolloutReport) => string | undefined,
 ): Publisher {
   const written = new Map<string, Written>();
   const { run } = session;
+  let writes: Promise<void> = Promise.resolve();
+  /** Runs `write` after every earlier one ended and its pacing turn came. */
+  const inTurn = (write: () => Promise<void>): Promise<void> => {
+    const mine = writes.then(async () => {
+      await session.deploymentPacer.turn();
+      await write();
+    });
+    writes = mine.catch(() => undefined);
+    return mine;
+  };
 
   return async (report, repository: Repository) => {
+    const environment = environmentOf(report);
     if (session.isOff('deployment') || environment === undefined) return;
     if (run.sha === undefined) {
       session.switchOff('deployment');
@@ -41,17 +54,24 @@ export function createDeploymentPublisher(
     const status = deploymentStatus(report);
     const statusId = statusKey(report, status);
     if (statusId === state.lastStatus) return;
+    const { sha } = run;
     try {
-      state.deploymentId ??= await createDeployment(session.client(), session.policy, {
-        repository,
-        sha: run.sha,
-        environment,
-        report,
+      await inTurn(async () => {
+        state.deploymentId ??= await createDeployment(session.client(), session.policy, {
+          repository,
+          sha,
+          environment,
+          report,
+        });
       });
-      await createDeploymentStatus(session.client(), session.policy, repository, state.deploymentId, {
-        ...status,
-        logUrl: run.runUrl,
-      });
+      const id = state.deploymentId;
+      if (id === undefined) return;
+      await inTurn(() =>
+        createDeploymentStatus(session.client(), session.policy, repository, id, {
+          ...status,
+          logUrl: run.runUrl,
+        }),
+      );
       state.lastStatus = statusId;
     } catch (error) {
       session.fail('deployment', error, subjectOf(report));

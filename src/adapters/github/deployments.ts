@@ -10,6 +10,7 @@
 // Every status is sent with `auto_inactive: false`. GitHub's default marks every earlier
 // successful deployment of the same environment inactive; with one deployment per StatefulSet in
 // one environment, the second StatefulSet of a run would mark the first's deployment inactive.
+import type { Fleet } from '../../engine/fleet.ts';
 import type { RolloutReport, Verdict } from '../../engine/report.ts';
 import { type Octokit, type RetryPolicy, withRetry } from './api.ts';
 import type { Repository } from './context.ts';
@@ -30,6 +31,21 @@ const states: Record<Verdict, DeploymentState> = {
   cancelled: 'error',
   'no-change': 'inactive',
 };
+
+/**
+ * The environment of a deployment: the `deployment-environment` input, and, when the run goes to
+ * more than one kube context, the context after a slash (`production/eu-1`), so each cluster's
+ * deployments of a StatefulSet are told apart on GitHub's environments page.
+ */
+export function environmentOf(
+  environment: string | undefined,
+  fleet: Fleet | undefined,
+  context: string,
+): string | undefined {
+  if (environment === undefined || fleet === undefined) return environment;
+  const contexts = new Set(fleet.waves.flatMap((w) => w.members.map((m) => m.context)));
+  return contexts.size > 1 ? `${environment}/${context}` : environment;
+}
 
 /** GitHub caps a status description at 140 characters. */
 const maxDescription = 140;

@@ -6,6 +6,7 @@
 // src/adapters/actions/job-summary.ts.
 
 import type { GitHubSettings } from '../../config/settings.ts';
+import type { Fleet } from '../../engine/fleet.ts';
 import type { RolloutReport } from '../../engine/report.ts';
 import type { Log } from '../../ports/log.ts';
 import type { Reporter } from '../../ports/reporter.ts';
@@ -13,7 +14,9 @@ import type { RetryPolicy } from './api.ts';
 import { createCommentPublisher } from './comment-publisher.ts';
 import type { GitHubRunContext } from './context.ts';
 import { createDeploymentPublisher } from './deployment-publisher.ts';
+import { environmentOf } from './deployments.ts';
 import type { EditPace } from './edit-pacer.ts';
+import { createFleetComment } from './fleet-comment.ts';
 import { createPlanPublisher, type PlanPublisher } from './plan-comment.ts';
 import { createPublishQueue } from './publish-queue.ts';
 import { resolvePullRequests } from './pull-request.ts';
@@ -62,9 +65,15 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
   const pullRequests = pullRequestLookup(session, settings, options);
   // The newest report of each StatefulSet: a comment write that waited its turn sends it.
   const newest = new Map<string, RolloutReport>();
+  // A run of more than one StatefulSet or context: one comment for all (fleet-comment.ts).
+  const fleet = createFleetComment(session, pullRequests);
+  let runFleet: Fleet | undefined;
+  const comment = createCommentPublisher(session, pullRequests, (key) => newest.get(key));
   const publishers: Publisher[] = [
-    createCommentPublisher(session, pullRequests, (key) => newest.get(key)),
-    createDeploymentPublisher(session, settings.deploymentEnvironment),
+    (report, repository) => (fleet.active ? Promise.resolve() : comment(report, repository)),
+    createDeploymentPublisher(session, (report) =>
+      environmentOf(settings.deploymentEnvironment, runFleet, report.context),
+    ),
     createSupersededPublisher(session, pullRequests),
   ];
   const repository = settings.token === '' ? undefined : run.repository;
@@ -83,9 +92,18 @@ export function createGitHubReporter(options: GitHubReporterOptions): GitHubRepo
   return {
     update: (report) => {
       newest.set(reportKey(report), report);
+      // Not awaited: a StatefulSet's end does not wait for the fleet comment's pacing; flush does.
+      if (fleet.active && repository !== undefined) void fleet.update(report, repository);
       return queue.push(reportKey(report), report);
     },
-    flush: () => queue.drained(),
+    fleet: (given) => {
+      runFleet = given;
+      fleet.setFleet(given);
+    },
+    flush: async () => {
+      await queue.drained();
+      await fleet.end(repository);
+    },
     pullRequests,
     pullRequest: async () => (await pullRequests())[0],
     hurry: () => session.hurry(),

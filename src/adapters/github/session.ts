@@ -33,6 +33,12 @@ export const cancelBudget = {
   deadlineMs: 5000,
 } as const;
 
+/**
+ * Least time between two deployment writes (a deployment or a status) of one run: with the
+ * comment writes' 6 a minute, at most 66 content-creating requests a minute, under GitHub's 80.
+ */
+const deploymentIntervalMs = 1000;
+
 export interface GitHubSession {
   readonly run: GitHubRunContext;
   readonly log: Log;
@@ -50,6 +56,8 @@ export interface GitHubSession {
   readonly hurried: boolean;
   /** Paces the run's comment writes under GitHub's secondary rate limits (edit-pacer.ts). */
   readonly pacer: EditPacer;
+  /** Paces the run's deployment writes: at least `deploymentIntervalMs` apart. */
+  readonly deploymentPacer: EditPacer;
 }
 
 export interface SessionOptions {
@@ -79,11 +87,17 @@ export function createSession(options: SessionOptions): GitHubSession {
   if (!settings.comment) off.add('comment');
   if (settings.deploymentEnvironment === undefined) off.add('deployment');
   let octokit: Octokit | undefined;
-  const pacer = createEditPacer({ ...defaultEditPace, ...options.pace }, () => hurried);
+  const pace = { ...defaultEditPace, ...options.pace };
+  const pacer = createEditPacer(pace, () => hurried);
+  const deploymentPacer = createEditPacer(
+    { ...pace, minIntervalMs: Math.min(pace.minIntervalMs, deploymentIntervalMs) },
+    () => hurried,
+  );
   return {
     run,
     log,
     pacer,
+    deploymentPacer,
     get hurried() {
       return hurried;
     },

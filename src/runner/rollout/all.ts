@@ -29,6 +29,14 @@ export async function rolloutAll(
       { dryRun: false },
     );
   }
+  // One after another: as a fleet, a wave of one StatefulSet each, in file order.
+  deps.reporter.fleet?.({
+    waves: manifests.statefulSets.map((s, index) => ({
+      index,
+      name: `wave ${index + 1}`,
+      members: [{ context: scope.run.contextName, ...refOf(s.object) }],
+    })),
+  });
   const done: StatefulSetResult[] = [];
   for (const [index, item] of manifests.statefulSets.entries()) {
     const dryRun = validated.statefulSets[index] ?? item.object;

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkRequest, matchOperation } from './contract.ts';
+import { type OpenWrite, peakOpen } from './open-writes.ts';
 
 export interface User {
   readonly login: string;
@@ -32,6 +33,8 @@ export interface RecordedRequest {
   readonly query: string;
   readonly body: unknown;
   status: number;
+  /** When it arrived, by the fake's clock (`startFakeGitHub`'s `now`; default: real time). */
+  readonly at: number;
 }
 
 /** A scripted answer for the next `times` requests that match. */
@@ -91,6 +94,11 @@ export interface FakeGitHub {
   delay(delay: Delay): void;
   /** Requests as "METHOD /path", for compact assertions. */
   calls(): string[];
+  /**
+   * The most writes (POST, PATCH, PUT, DELETE; not GraphQL) whose path matches `path` (default:
+   * any) that were ever open at once, from their arrival until their answer ended.
+   */
+  peakConcurrentWrites(path?: RegExp): number;
   close(): Promise<void>;
 }
 
@@ -111,8 +119,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startFakeGitHub(
-  options: { token?: string; identity?: Identity } = {},
+  options: { token?: string; identity?: Identity; now?: () => number } = {},
 ): Promise<FakeGitHub> {
+  const now = options.now ?? Date.now;
+  const writes: OpenWrite[] = [];
   const token = options.token ?? 'ghs_fake_token_for_tests';
   let nextId = 1000;
   const failures: Failure[] = [];
@@ -143,6 +153,7 @@ export async function startFakeGitHub(
     calls() {
       return fake.requests.map((r) => `${r.method} ${r.path}`);
     },
+    peakConcurrentWrites: (path = /./) => peakOpen(writes, path),
   };
   const author = (): User => (fake.identity.kind === 'user' ? fake.identity.user : fake.identity.bot);
   const commentJson = (c: Comment) => ({
@@ -263,8 +274,16 @@ export async function startFakeGitHub(
       query: url.search,
       body: body === '' ? undefined : JSON.parse(body),
       status: 0,
+      at: now(),
     };
     fake.requests.push(recorded);
+    if (method !== 'GET' && url.pathname !== '/graphql') {
+      const write = { path: url.pathname, from: performance.now(), to: Number.POSITIVE_INFINITY };
+      writes.push(write);
+      res.on('close', () => {
+        write.to = performance.now();
+      });
+    }
     const late = scripted(delays, method, url.pathname);
     const reply = (status: number, data: unknown, headers: Record<string, string> = {}) => {
       recorded.status = status;

@@ -10,6 +10,7 @@ import { createGitHubReporter, type GitHubReporter } from '../../../src/adapters
 import type { GitHubSettings } from '../../../src/config/settings.ts';
 import type { RolloutReport, StageReport } from '../../../src/engine/report.ts';
 import type { Log } from '../../../src/ports/log.ts';
+import type { FakeClock } from '../scripted/fake-clock.ts';
 import { recordingLog } from '../scripted/recording-log.ts';
 import { type FakeGitHub, startFakeGitHub } from './fake-server.ts';
 
@@ -163,4 +164,17 @@ export function useFakeGitHub(): { readonly fake: FakeGitHub } {
       return current;
     },
   };
+}
+
+/** Drives the fake clock from one sleep to the next until every report is published. */
+export async function flushOn(clock: FakeClock, reporter: GitHubReporter): Promise<void> {
+  let done = false;
+  const flushed = reporter.flush().then(() => {
+    done = true;
+  });
+  while (!done) {
+    const next = clock.pending()[0];
+    if (next !== undefined) await clock.advanceTo(next);
+    else await Promise.race([clock.nextSleep(), flushed]);
+  }
 }

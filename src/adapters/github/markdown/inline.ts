@@ -41,6 +41,21 @@ export function escapeMarkdown(text: string, max = inlineLimit): string {
 }
 
 /**
+ * Untrusted text inside an HTML element (a `<summary>`), where Markdown is not read: no tags,
+ * entities or controls, and no @mentions that notify.
+ */
+export function htmlText(text: string, max = inlineLimit): string {
+  return truncate(text.replace(invisible, '').replace(/\s+/g, ' '), max)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/@/g, '@\u200b')
+    .replace(/#(?=\d)/g, '#\u200b')
+    .replace(/(https?|ftp):\/\//gi, '$1:\u200b//');
+}
+
+/**
  * A fenced code block holding untrusted multi-line text. The fence is longer than any run of
  * backticks in the text, so the text cannot close it; inside it nothing is Markdown or HTML.
  */

@@ -38,7 +38,7 @@ const verdicts: Record<
   created: { emoji: '🆕', rollout: 'created', rollback: 'created' },
 };
 
-const stageStates: Record<StageStatus, string> = {
+export const stageStates: Record<StageStatus, string> = {
   pending: '⚪ pending',
   progressing: '🔄 progressing',
   soaking: '⏳ soaking',
@@ -52,6 +52,12 @@ const rollbackStates: Record<RollbackReport['state'], string> = {
   succeeded: '✅ succeeded',
   failed: '❌ failed',
 };
+
+/** The report's verdict as the headline says it: its emoji and words (`✅ rollout succeeded`). */
+export function verdictLabel(report: Pick<RolloutReport, 'kind' | 'verdict'>): string {
+  const verdict = verdicts[report.verdict];
+  return `${verdict.emoji} ${report.kind === 'rollback' ? verdict.rollback : verdict.rollout}`;
+}
 
 function reportHeadline(report: RolloutReport): string {
   const verdict = verdicts[report.verdict];
