@@ -8,6 +8,7 @@ import type { GitHubRunContext } from './adapters/github/context.ts';
 import { type GitHubReportingOptions, githubReporting } from './adapters/github/wiring.ts';
 import { fetchHttp } from './adapters/http.ts';
 import { createCluster, type KubernetesCluster } from './adapters/kubernetes/cluster.ts';
+import { contextKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { createLock, type LockOptions } from './adapters/kubernetes/lock.ts';
 import type { RetryEvent } from './adapters/kubernetes/retry.ts';
 import { fanOut, skipNoChange } from './adapters/reporters.ts';
@@ -19,6 +20,7 @@ import type { PlanReport } from './engine/plan-report.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
+import type { Target } from './runner/fleet/targets.ts';
 import type { RunContext } from './runner/run.ts';
 
 /** Where the run comes from: a GitHub Actions job (reports to GitHub) or a terminal (reports nowhere). */
@@ -93,6 +95,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
     ...onRetry,
   });
   const lock = createLock(kube.kubeConfig, { ...options.lock, clock, ...onRetry });
+  const fleet = clusterTargets(options, clock);
   const reporting = await reportingFor(options, cluster, clock);
   const reporter = fanOut([...(options.observer ? [options.observer] : []), ...reporting.reporters]);
   const { run, publishPlan } = reporting;
@@ -110,7 +113,9 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
         log,
         reporter,
         http: fetchHttp,
-        defaultNamespace: kube.defaultNamespace,
+        // With several contexts, manifests without a namespace go to the first context's.
+        defaultNamespace: fleet?.defaultNamespace ?? kube.defaultNamespace,
+        ...(fleet === undefined ? {} : { targets: fleet.targets }),
         cwd: options.cwd ?? process.cwd(),
         ...(publishPlan === undefined ? {} : { publishPlan }),
       };
@@ -119,6 +124,34 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
       return outcome;
     },
   };
+}
+
+/** The contexts of the `clusters` input, each with a Cluster and a Lock of its own; none without it. */
+function clusterTargets(
+  options: CompositionOptions,
+  clock: Clock,
+): { readonly targets: Target[]; readonly defaultNamespace: string } | undefined {
+  const { settings, kube } = options;
+  const contexts = settings.clusters.flatMap((w) => w.contexts);
+  if (contexts.length === 0) return undefined;
+  const onRetry = options.onRetry ? { onRetry: options.onRetry } : {};
+  const narrowed = contexts.map((contextName) => ({
+    contextName,
+    ...contextKubeConfig(kube.kubeConfig, contextName),
+  }));
+  const targets = narrowed.map(({ contextName, kubeConfig, defaultNamespace }) => ({
+    contextName,
+    cluster: createCluster({
+      kubeConfig,
+      fieldManager: settings.fieldManager,
+      defaultNamespace,
+      clock,
+      secrets: runSecrets(options),
+      ...onRetry,
+    }),
+    lock: createLock(kubeConfig, { ...options.lock, clock, ...onRetry }),
+  }));
+  return { targets, defaultNamespace: narrowed[0]?.defaultNamespace ?? kube.defaultNamespace };
 }
 
 /**

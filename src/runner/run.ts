@@ -41,6 +41,8 @@ export interface RunScope {
 
 export interface StatefulSetResult {
   readonly ref: StatefulSetRef;
+  /** The kube context, when the run goes to several (input `clusters`). */
+  readonly context?: string;
   readonly result: Result;
   readonly revision: string | undefined;
   readonly previousRevision: string | undefined;
