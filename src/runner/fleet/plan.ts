@@ -3,6 +3,7 @@
 // anything changes.
 import type { Settings } from '../../config/settings.ts';
 import type { Fleet } from '../../engine/fleet.ts';
+import type { PlanWave } from '../../engine/plan-report.ts';
 import { assignWaves, type ClusterWave, fleetOf, type WaveCandidate } from '../../engine/waves.ts';
 import type { ManifestSet } from '../../manifests/load.ts';
 import type { KubeObject } from '../../ports/cluster.ts';
@@ -25,8 +26,21 @@ function clusterWaves(settings: Settings, contextName: string): readonly Cluster
   return settings.clusters.length > 0 ? settings.clusters : [{ name: undefined, contexts: [contextName] }];
 }
 
+/** With `waves` or `clusters`: the waves the plan shows, in order; else none (one after another). */
+export function planOrder(
+  settings: Settings,
+  manifests: ManifestSet,
+  contextName: string,
+): PlanWave[] | undefined {
+  if (settings.waves.length === 0 && settings.clusters.length === 0) return undefined;
+  return fleetFor(settings, manifests, contextName).waves.map((w) => ({
+    name: w.name,
+    members: w.members.map((m) => `${m.context}/${m.namespace}/${m.name}`),
+  }));
+}
+
 /** The fleet the reporters show, for the plan and for the run. */
-export function fleetFor(settings: Settings, manifests: ManifestSet, contextName: string): Fleet {
+function fleetFor(settings: Settings, manifests: ManifestSet, contextName: string): Fleet {
   const waves = stsWaves(settings, manifests);
   const candidates = manifests.statefulSets.map((s) => candidateOf(s.object));
   return fleetOf(
