@@ -59,11 +59,12 @@ export function partitionsOf(history: PartitionHistory, name: string, since = 0)
   return (history.get(name) ?? []).filter(([t]) => t >= since).map(([, p]) => p);
 }
 
-/** When a StatefulSet's staging began (first lowered below its frozen partition) and ended (0). */
+/** When a StatefulSet's staging began (first lowered below its frozen partition) and ended (first at 0). */
 export function stagedSpan(history: PartitionHistory, name: string, since = 0): [number, number] {
   const list = (history.get(name) ?? []).filter(([t]) => t >= since);
   const frozen = list.findIndex(([, p], i) => i + 1 < list.length && (list[i + 1]?.[1] ?? p) < p);
   const start = list[frozen + 1]?.[0] ?? Number.NaN;
-  const end = list.findLast(([, p]) => p === 0)?.[0] ?? Number.NaN;
+  // The first 0 after it: a rollback after the rollout moves the partition again.
+  const end = list.slice(frozen + 1).find(([, p]) => p === 0)?.[0] ?? Number.NaN;
   return [start, end];
 }
