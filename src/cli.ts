@@ -148,7 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A kubeconfig that cannot be read or lacks the context is a bad flag: nothing was done.
     const kube = (() => {
       try {
-        return loadKubeConfig({ context: settings.context });
+        return loadKubeConfig({ context: settings.context ?? settings.clusters[0]?.contexts[0] });
       } catch (error) {
         throw new InputError(settings.context ? 'context' : 'kubeconfig', (error as Error).message);
       }

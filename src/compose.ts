@@ -82,7 +82,9 @@ interface Reporting {
   readonly publishPlan: ((plan: PlanReport) => Promise<void>) | undefined;
 }
 
-export async function composeApp(options: CompositionOptions): Promise<ComposedApp> {
+export async function composeApp(given: CompositionOptions): Promise<ComposedApp> {
+  // With `clusters`, the first context listed is the run's own: the plan, the reports' context.
+  const options = { ...given, kube: firstContext(given) };
   const { settings, kube, log } = options;
   const clock = options.clock ?? systemClock;
   const onRetry = options.onRetry ? { onRetry: options.onRetry } : {};
@@ -95,7 +97,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
     ...onRetry,
   });
   const lock = createLock(kube.kubeConfig, { ...options.lock, clock, ...onRetry });
-  const fleet = clusterTargets(options, clock);
+  const fleet = clusterTargets(options, clock, { contextName: kube.contextName, cluster, lock });
   const reporting = await reportingFor(options, cluster, clock);
   const reporter = fanOut([...(options.observer ? [options.observer] : []), ...reporting.reporters]);
   const { run, publishPlan } = reporting;
@@ -114,8 +116,8 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
         reporter,
         http: fetchHttp,
         // With several contexts, manifests without a namespace go to the first context's.
-        defaultNamespace: fleet?.defaultNamespace ?? kube.defaultNamespace,
-        ...(fleet === undefined ? {} : { targets: fleet.targets }),
+        defaultNamespace: kube.defaultNamespace,
+        ...(fleet === undefined ? {} : { targets: fleet }),
         cwd: options.cwd ?? process.cwd(),
         ...(publishPlan === undefined ? {} : { publishPlan }),
       };
@@ -126,32 +128,38 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
   };
 }
 
-/** The contexts of the `clusters` input, each with a Cluster and a Lock of its own; none without it. */
-function clusterTargets(
-  options: CompositionOptions,
-  clock: Clock,
-): { readonly targets: Target[]; readonly defaultNamespace: string } | undefined {
+/** The kube options narrowed to the first context of the `clusters` input; without it, as given. */
+function firstContext(options: CompositionOptions): CompositionOptions['kube'] {
+  const first = options.settings.clusters[0]?.contexts[0];
+  if (first === undefined) return options.kube;
+  return { ...options.kube, contextName: first, ...contextKubeConfig(options.kube.kubeConfig, first) };
+}
+
+/**
+ * The contexts of the `clusters` input, each with a Cluster and a Lock of its own (the first:
+ * the run's own); none without it. A context missing from the kubeconfig is named here.
+ */
+function clusterTargets(options: CompositionOptions, clock: Clock, first: Target): Target[] | undefined {
   const { settings, kube } = options;
   const contexts = settings.clusters.flatMap((w) => w.contexts);
   if (contexts.length === 0) return undefined;
   const onRetry = options.onRetry ? { onRetry: options.onRetry } : {};
-  const narrowed = contexts.map((contextName) => ({
-    contextName,
-    ...contextKubeConfig(kube.kubeConfig, contextName),
-  }));
-  const targets = narrowed.map(({ contextName, kubeConfig, defaultNamespace }) => ({
-    contextName,
-    cluster: createCluster({
-      kubeConfig,
-      fieldManager: settings.fieldManager,
-      defaultNamespace,
-      clock,
-      secrets: runSecrets(options),
-      ...onRetry,
-    }),
-    lock: createLock(kubeConfig, { ...options.lock, clock, ...onRetry }),
-  }));
-  return { targets, defaultNamespace: narrowed[0]?.defaultNamespace ?? kube.defaultNamespace };
+  const others = contexts.slice(1).map((contextName) => {
+    const { kubeConfig, defaultNamespace } = contextKubeConfig(kube.kubeConfig, contextName);
+    return {
+      contextName,
+      cluster: createCluster({
+        kubeConfig,
+        fieldManager: settings.fieldManager,
+        defaultNamespace,
+        clock,
+        secrets: runSecrets(options),
+        ...onRetry,
+      }),
+      lock: createLock(kubeConfig, { ...options.lock, clock, ...onRetry }),
+    };
+  });
+  return [first, ...others];
 }
 
 /**

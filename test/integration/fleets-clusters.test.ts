@@ -127,6 +127,15 @@ describe('several clusters in order', () => {
         ],
         run.logs.join('\n'),
       );
+      assert.deepEqual(
+        run.fleets.map((f) => f.waves.map((w) => w.members.map((m) => m.context))),
+        [[['first'], ['second']]],
+      );
+      assert.deepEqual(
+        [...new Set(run.reports.map((r) => r.context))],
+        ['first', 'second'],
+        'reports name their context',
+      );
       assert.equal(await imageIn(ns.kubeConfig), firstImage);
       assert.equal(await imageIn(second.kubeConfig), V1);
       // The first cluster went through its stages, and only then the second began.

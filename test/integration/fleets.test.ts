@@ -69,6 +69,19 @@ describe('waves of StatefulSets', () => {
       ...fast,
     });
     watch.stop();
+    // The reporters were told the whole fleet once, before the first StatefulSet started.
+    assert.deepEqual(
+      run.fleets.map((f) =>
+        f.waves.map((w) => [w.name, w.members.map((m) => `${m.context}/${m.namespace}/${m.name}`)]),
+      ),
+      [
+        [
+          ['first', ['a-1', 'a-2', 'a-3'].map((n) => `local/${ns.name}/${n}`)],
+          ['second', ['b-1', 'b-2'].map((n) => `local/${ns.name}/${n}`)],
+        ],
+      ],
+    );
+    assert.ok(run.reports.length > 0 && run.reports.every((r) => r.context === 'local'));
     const results = Object.fromEntries(
       run.outcome.statefulSets.map((s) => [s.statefulSet.split('/')[1], s.result]),
     );

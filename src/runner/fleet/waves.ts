@@ -61,12 +61,19 @@ export async function runWaves(
     done.push(...ran.results.map((r) => r.result));
     moved.push(ran.results.map((r) => ({ scope: r.scope, result: r.result })));
     if (ran.error !== undefined) throw ran.error;
-    const failed = ran.results.find((r) => !OK.includes(r.result.result));
+    const failed =
+      ran.results.find((r) => isFailure(r.result)) ?? ran.results.find((r) => r.result.result === 'paused');
     if (failed === undefined) continue;
     const untouched = waves.slice(w + 1).flatMap((x) => x.members.map((m) => nameOf(m, severalContexts)));
     const waiting = wave.members
       .filter((m) => !ran.results.some((r) => r.member === m))
       .map((m) => nameOf(m, severalContexts));
+    if (failed.result.result === 'paused') {
+      // A pause is no failure: nothing rolls back; the waves after start once a rerun finds it promoted.
+      const after = untouched.length > 0 ? `: ${untouched.join(', ')}` : '';
+      deps.log.info(`Wave ${w + 1} (${wave.name}) paused; after promote, a rerun rolls out the rest${after}`);
+      break;
+    }
     if (untouched.length + waiting.length > 0)
       deps.log.warning(
         `Not rolled out, because ${nameOfResult(failed.result, severalContexts)} failed: ${[...waiting, ...untouched].join(', ')}`,
@@ -86,6 +93,11 @@ export async function runWaves(
     break;
   }
   return done;
+}
+
+/** Not succeeded and not paused (pause-after): what on-failure-others is about. */
+function isFailure(r: StatefulSetResult): boolean {
+  return !OK.includes(r.result) && r.result !== 'paused';
 }
 
 interface Ran {
@@ -126,7 +138,7 @@ async function runWave(
         );
         const withContext = how.severalContexts ? { ...result, context: m.target.contextName } : result;
         results.push({ member: m, scope: memberScope, result: withContext });
-        if (!OK.includes(result.result)) stopIfAsked();
+        if (isFailure(result)) stopIfAsked();
       } catch (thrown) {
         // A StatefulSet that cannot start (refused, unreachable) ends the run, after the rest of its wave.
         error ??= thrown;
