@@ -162,4 +162,35 @@ describe('waves of StatefulSets', () => {
         `${name} resumed at partition 1, not frozen again`,
       );
   });
+
+  it('plans the waves in order, and refuses a wave that names no StatefulSet of the manifests, changing nothing', async () => {
+    const objects = [sts('zk', 'registry.local/db:v1'), sts('kafka-0', 'registry.local/db:v1')];
+    const plan = (waves: string) =>
+      runAction(ns, { command: 'plan', manifests: manifestFile(objects), waves, ...fast });
+    const shown = await plan('- name: coordination\n  statefulsets: [zk]\n- ["kafka-*"]');
+    assert.equal(shown.outcome.failure, undefined, shown.logs.join('\n'));
+    assert.match(
+      shown.outcome.text ?? '',
+      new RegExp(
+        `^Wave 1 \\(coordination\\): local/${ns.name}/zk\nWave 2 \\(wave 2\\): local/${ns.name}/kafka-0\n`,
+      ),
+    );
+    const refused = await plan('- [zk]\n- [kafka]');
+    assert.equal(refused.outcome.result, 'failed');
+    assert.match(
+      refused.outcome.failure ?? '',
+      /Input waves: wave 2: "kafka" names no StatefulSet of the manifests/,
+    );
+    const live = await apps.listNamespacedStatefulSet({ namespace: ns.name });
+    assert.deepEqual(live.items, [], 'the plan created nothing');
+    await assert.rejects(
+      runAction(ns, { manifests: manifestFile(objects), waves: '- [zk]', ...fast }),
+      /Input waves: .*kafka-0 is in no wave; add it to a wave/,
+    );
+    assert.deepEqual(
+      (await apps.listNamespacedStatefulSet({ namespace: ns.name })).items,
+      [],
+      'the rollout created nothing',
+    );
+  });
 });

@@ -277,7 +277,7 @@ function ownerWarnings(live: KubeObject, settings: Settings): PlanWarning[] {
 export function planText(plan: PlanReport): string {
   if (plan.refusal) return `The manifests would be refused: ${plan.refusal}`;
   const lines: string[] = (plan.order ?? []).map(
-    (w, i) => `Wave ${i + 1} (${w.name}), in parallel: ${w.members.join(', ')}`,
+    (w, i) => `Wave ${i + 1} (${w.name}): ${w.members.join(', ')}`,
   );
   for (const sts of plan.statefulSets) {
     const head = `StatefulSet ${sts.namespace}/${sts.name}`;
