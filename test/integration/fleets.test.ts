@@ -104,6 +104,10 @@ describe('waves of StatefulSets', () => {
       );
     }
     for (const name of ['b-1', 'b-2']) assert.equal(await image(name), v1, `${name} is back on v1`);
+    // b-1 was still rolling out when b-2 failed: stopped (before its next partition write), then rolled back.
+    const verdicts = (name: string) => run.reports.filter((r) => r.name === name).map((r) => r.verdict);
+    assert.ok(verdicts('b-1').includes('cancelled'), `b-1 stopped in flight: ${verdicts('b-1').join(', ')}`);
+    assert.equal(verdicts('b-1').at(-1), 'rolled-back');
     // The first wave in parallel: each began its stages before any other finished them.
     const spans = ['a-1', 'a-2', 'a-3'].map((n) => stagedSpan(watch.history, n, since));
     const latestStart = Math.max(...spans.map(([s]) => s));
