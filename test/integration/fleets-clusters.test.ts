@@ -116,7 +116,7 @@ describe('several clusters in order', () => {
       const watchFirst = await watchPartitions(ns.kubeConfig, ns.name);
       const watchSecond = await watchPartitions(second.kubeConfig, ns.name);
       const since = Date.now();
-      const run = await rollout(V2, { 'on-failure-others': policy });
+      const run = await rollout(V2, { 'on-failure-others': policy, 'cluster-soak': '1500ms' });
       watchFirst.stop();
       watchSecond.stop();
       assert.deepEqual(
@@ -138,14 +138,15 @@ describe('several clusters in order', () => {
       );
       assert.equal(await imageIn(ns.kubeConfig), firstImage);
       assert.equal(await imageIn(second.kubeConfig), V1);
-      // The first cluster went through its stages, and only then the second began.
+      // The first cluster went through its stages, then cluster-soak, and only then the second began.
       assert.deepEqual(partitionsOf(watchFirst.history, 'db', since).slice(0, 4), [3, 2, 1, 0]);
       const [, firstDone] = stagedSpan(watchFirst.history, 'db', since);
       const secondMoves = (watchSecond.history.get('db') ?? []).filter(([t]) => t >= since);
       assert.ok(
-        (secondMoves[0]?.[0] ?? 0) >= firstDone,
-        'the second cluster started after the first finished',
+        (secondMoves[0]?.[0] ?? 0) >= firstDone + 1500,
+        'the second cluster started after the first finished, and cluster-soak after that',
       );
+      assert.ok(run.logs.some((l) => l.includes('cluster-soak: waiting 1.5 s before second')));
       assert.ok(
         run.logs.some((l) => l.includes(`[second/${ns.name}/db] `)),
         'lines name the context',
