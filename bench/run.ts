@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { measureAnalysis } from './analysis.ts';
 import { measureCliForms } from './cli-forms.ts';
 import { measureColdStart } from './cold-start.ts';
+import { measureFleet } from './fleet.ts';
 import { repoRoot } from './kube.ts';
 import { measureLatency } from './latency.ts';
 import { measureOverhead } from './overhead.ts';
@@ -23,6 +24,7 @@ const figures: Record<string, () => Promise<Figure>> = {
   scale: () => measureScale(),
   analysis: () => measureAnalysis(),
   'cli-forms': () => measureCliForms(),
+  fleet: () => measureFleet(),
   // On a private cluster with real nodes of its own, so in a process of its own (bench/database.ts).
   database: () => childFigure('bench/database.ts'),
 };

@@ -7,7 +7,7 @@ import { RESULT_SEVERITY, type Result } from './engine/result.ts';
 import { loadManifests } from './manifests/load.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Cluster, StatefulSetRef } from './ports/cluster.ts';
-import type { Lock, LockHandle } from './ports/lock.ts';
+import type { Lock } from './ports/lock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
 import { abortStatefulSet } from './runner/commands/abort.ts';
@@ -15,13 +15,13 @@ import { parkStatefulSet } from './runner/commands/park.ts';
 import { buildPlan, planText } from './runner/commands/plan.ts';
 import { promoteStatefulSet } from './runner/commands/promote.ts';
 import { statusText } from './runner/commands/status.ts';
+import { type Target, withLocks as withTargetLocks } from './runner/fleet/targets.ts';
 import { withJobTemplates } from './runner/job-templates.ts';
 import { rollbackStatefulSet } from './runner/rollback/by-hand.ts';
 import { rolloutAll } from './runner/rollout/all.ts';
-import { refOf } from './runner/rollout/objects.ts';
 import type { RunContext, RunScope, StatefulSetResult } from './runner/run.ts';
 import type { StageOutput } from './runner/stages/progress.ts';
-import { ValidationError, validate } from './runner/validate.ts';
+import { ValidationError } from './runner/validate.ts';
 
 export interface AppDeps {
   readonly cluster: Cluster;
@@ -33,6 +33,8 @@ export interface AppDeps {
   /** Namespace of the kubeconfig context (else `default`). */
   readonly defaultNamespace: string;
   readonly cwd: string;
+  /** The contexts of the `clusters` input, each with its own cluster and lock; none: the one above. */
+  readonly targets?: readonly Target[];
   /** Where a plan goes besides the log (the pull request's plan comment); none: the log only. */
   readonly publishPlan?: (plan: PlanReport) => Promise<void>;
 }
@@ -124,18 +126,14 @@ export async function execute(
 async function rollout(given: AppScope): Promise<StatefulSetResult[]> {
   const loaded = withJobTemplates(given.settings, await load(given.settings, given.deps));
   const scope = { ...given, settings: loaded.settings };
-  const { deps, settings } = scope;
-  const { manifests } = loaded;
-  const validated = await validate(deps.cluster, deps.log, manifests, {
-    asNew: !settings.apply,
-    analysis: settings.analysis,
-    gates: settings,
-  });
-  // The lock (a Lease) lives in the StatefulSet's namespace: a new one must exist first.
-  if (settings.apply && validated.newNamespaces.length > 0)
-    await deps.cluster.apply(validated.newNamespaces, { dryRun: false });
-  const refs = manifests.statefulSets.map((s) => refOf(s.object));
-  return withLocks(scope, refs, (locked) => rolloutAll(locked, manifests, validated));
+  const { deps, run } = scope;
+  const targets = deps.targets ?? [{ contextName: run.contextName, cluster: deps.cluster, lock: deps.lock }];
+  return rolloutAll(scope, loaded.manifests, targets, holderOf(run));
+}
+
+/** Who holds a lock: the run URL tells people; the process makes two jobs of one run distinct. */
+function holderOf(run: RunContext): string {
+  return `${run.runUrl ?? 'statefulset-canary CLI'} (${hostname()} pid ${process.pid})`;
 }
 
 function targetRef(settings: Settings, deps: AppDeps): StatefulSetRef {
@@ -153,36 +151,17 @@ function load(settings: Settings, deps: AppDeps) {
 }
 
 /** Runs `body` holding the lock of every StatefulSet of `refs`; its scope's signal also stops on a lost lock. */
-async function withLocks<T>(
+function withLocks<T>(
   scope: AppScope,
   refs: readonly StatefulSetRef[],
   body: (locked: RunScope) => Promise<T>,
 ): Promise<T> {
-  const { deps, settings, run, signal } = scope;
-  // The run URL tells people who holds the lock; the process makes two jobs of one run distinct.
-  const holder = `${run.runUrl ?? 'statefulset-canary CLI'} (${hostname()} pid ${process.pid})`;
-  const held: LockHandle[] = [];
-  try {
-    for (const ref of refs) held.push(await deps.lock.acquire(ref, holder, settings.lockTimeoutMs));
-    for (const handle of held) {
-      handle.lost.addEventListener(
-        'abort',
-        () => deps.log.warning('Lost the lock on the StatefulSet: stopping before the next partition change'),
-        { once: true },
-      );
-    }
-    // Losing a lock stops the run like a cancellation: before the next partition write.
-    return await body({ ...scope, signal: AbortSignal.any([signal, ...held.map((h) => h.lost)]) });
-  } finally {
-    for (const handle of held.reverse()) {
-      await handle
-        .release()
-        .catch((e: unknown) => deps.log.warning(`could not release the lock: ${String(e)}`));
-    }
-  }
+  const requests = refs.map((ref) => ({ lock: scope.deps.lock, ref }));
+  return withTargetLocks(scope, requests, holderOf(scope.run), body);
 }
 
-const nameOf = (r: StatefulSetResult) => `${r.ref.namespace}/${r.ref.name}`;
+const nameOf = (r: StatefulSetResult) =>
+  `${r.context === undefined ? '' : `${r.context}/`}${r.ref.namespace}/${r.ref.name}`;
 
 function summarize(
   settings: Settings,

@@ -19,13 +19,17 @@ import { ValidationError } from './runner/validate.ts';
 import { version } from './version.ts';
 
 /** Flags whose value is a YAML file whose content is the input. */
-const FILE_FLAGS = ['analysis', 'hooks', 'primary'];
+const FILE_FLAGS = ['analysis', 'hooks', 'primary', 'waves', 'clusters'];
 
 const VALUE_FLAGS = [
   'manifests',
   'analysis',
   'hooks',
   'primary',
+  'waves',
+  'max-parallel',
+  'clusters',
+  'cluster-soak',
   'namespace',
   'context',
   'steps',
@@ -70,7 +74,11 @@ const USAGE = `usage: statefulset-canary <rollout|rollback|status|plan|promote|a
   --apply BOOL          false: a GitOps controller applies; wait for its sync, gate it, park the partition
   --sync-timeout D      with --apply false, how long to wait for the sync (default 10m)
   --pause-after LIST    stages after which a rollout pauses for promote (e.g. "1", "each")
-  --on-failure-others M keep (default) or rollback: what a failure does to StatefulSets rolled out before it
+  --waves PATH          YAML file: the StatefulSets in ordered waves (by name, glob or selector), each wave in parallel
+  --max-parallel N      StatefulSets of a wave rolled out at once (default 4)
+  --clusters PATH       YAML file: kubeconfig contexts in ordered waves (e.g. staging, then eu-1, then us-1 and us-2)
+  --cluster-soak D      wait after a cluster wave succeeded before the next (default 0s)
+  --on-failure-others M keep (default), rollback-wave or rollback: what a failure does to the rest of its wave and the waves before
   --rollback-timeout D  time an automatic rollback may take (default 10m)
   --field-manager NAME  server-side apply field manager (default statefulset-canary)
   --statefulset NAME    StatefulSet for rollback, status, promote, abort and park
@@ -140,7 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A kubeconfig that cannot be read or lacks the context is a bad flag: nothing was done.
     const kube = (() => {
       try {
-        return loadKubeConfig({ context: settings.context });
+        return loadKubeConfig({ context: settings.context ?? settings.clusters[0]?.contexts[0] });
       } catch (error) {
         throw new InputError(settings.context ? 'context' : 'kubeconfig', (error as Error).message);
       }

@@ -8,6 +8,7 @@ import type { GitHubRunContext } from './adapters/github/context.ts';
 import { type GitHubReportingOptions, githubReporting } from './adapters/github/wiring.ts';
 import { fetchHttp } from './adapters/http.ts';
 import { createCluster, type KubernetesCluster } from './adapters/kubernetes/cluster.ts';
+import { contextKubeConfig } from './adapters/kubernetes/kubeconfig.ts';
 import { createLock, type LockOptions } from './adapters/kubernetes/lock.ts';
 import type { RetryEvent } from './adapters/kubernetes/retry.ts';
 import { fanOut, skipNoChange } from './adapters/reporters.ts';
@@ -19,6 +20,7 @@ import type { PlanReport } from './engine/plan-report.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Log } from './ports/log.ts';
 import type { Reporter } from './ports/reporter.ts';
+import type { Target } from './runner/fleet/targets.ts';
 import type { RunContext } from './runner/run.ts';
 
 /** Where the run comes from: a GitHub Actions job (reports to GitHub) or a terminal (reports nowhere). */
@@ -80,7 +82,9 @@ interface Reporting {
   readonly publishPlan: ((plan: PlanReport) => Promise<void>) | undefined;
 }
 
-export async function composeApp(options: CompositionOptions): Promise<ComposedApp> {
+export async function composeApp(given: CompositionOptions): Promise<ComposedApp> {
+  // With `clusters`, the first context listed is the run's own: the plan, the reports' context.
+  const options = { ...given, kube: firstContext(given) };
   const { settings, kube, log } = options;
   const clock = options.clock ?? systemClock;
   const onRetry = options.onRetry ? { onRetry: options.onRetry } : {};
@@ -93,6 +97,7 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
     ...onRetry,
   });
   const lock = createLock(kube.kubeConfig, { ...options.lock, clock, ...onRetry });
+  const fleet = clusterTargets(options, clock, { contextName: kube.contextName, cluster, lock });
   const reporting = await reportingFor(options, cluster, clock);
   const reporter = fanOut([...(options.observer ? [options.observer] : []), ...reporting.reporters]);
   const { run, publishPlan } = reporting;
@@ -110,7 +115,9 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
         log,
         reporter,
         http: fetchHttp,
+        // With several contexts, manifests without a namespace go to the first context's.
         defaultNamespace: kube.defaultNamespace,
+        ...(fleet === undefined ? {} : { targets: fleet }),
         cwd: options.cwd ?? process.cwd(),
         ...(publishPlan === undefined ? {} : { publishPlan }),
       };
@@ -119,6 +126,40 @@ export async function composeApp(options: CompositionOptions): Promise<ComposedA
       return outcome;
     },
   };
+}
+
+/** The kube options narrowed to the first context of the `clusters` input; without it, as given. */
+function firstContext(options: CompositionOptions): CompositionOptions['kube'] {
+  const first = options.settings.clusters[0]?.contexts[0];
+  if (first === undefined) return options.kube;
+  return { ...options.kube, contextName: first, ...contextKubeConfig(options.kube.kubeConfig, first) };
+}
+
+/**
+ * The contexts of the `clusters` input, each with a Cluster and a Lock of its own (the first:
+ * the run's own); none without it. A context missing from the kubeconfig is named here.
+ */
+function clusterTargets(options: CompositionOptions, clock: Clock, first: Target): Target[] | undefined {
+  const { settings, kube } = options;
+  const contexts = settings.clusters.flatMap((w) => w.contexts);
+  if (contexts.length === 0) return undefined;
+  const onRetry = options.onRetry ? { onRetry: options.onRetry } : {};
+  const others = contexts.slice(1).map((contextName) => {
+    const { kubeConfig, defaultNamespace } = contextKubeConfig(kube.kubeConfig, contextName);
+    return {
+      contextName,
+      cluster: createCluster({
+        kubeConfig,
+        fieldManager: settings.fieldManager,
+        defaultNamespace,
+        clock,
+        secrets: runSecrets(options),
+        ...onRetry,
+      }),
+      lock: createLock(kubeConfig, { ...options.lock, clock, ...onRetry }),
+    };
+  });
+  return [first, ...others];
 }
 
 /**

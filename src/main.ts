@@ -26,7 +26,11 @@ export async function run(): Promise<void> {
     const github = readRunContext();
     // A fork's pull request has no kubeconfig secret: its plan is skipped with the reason, not failed.
     const kube = await kubeConfigOrSkip(settings, github, () =>
-      loadKubeConfig({ content: settings.kubeconfig, context: settings.context }),
+      // With `clusters`, the first context listed (the kubeconfig need not have a current one).
+      loadKubeConfig({
+        content: settings.kubeconfig,
+        context: settings.context ?? settings.clusters[0]?.contexts[0],
+      }),
     );
     if (kube === undefined) return;
     for (const secret of kube.secrets) core.setSecret(secret);

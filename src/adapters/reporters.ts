@@ -34,14 +34,20 @@ export function skipNoChange(reporter: Reporter): Reporter {
   };
 }
 
-/** Hands every report to each reporter; one that fails does not stop the others. */
+/** Hands every report (and the fleet) to each reporter; one that fails does not stop the others. */
 export function fanOut(reporters: readonly Reporter[]): Reporter {
   return {
     async update(report) {
       await Promise.all(reporters.map((r) => r.update(report).catch(() => undefined)));
     },
-    fleet(given) {
-      for (const r of reporters) r.fleet?.(given);
+    fleet(fleet) {
+      for (const r of reporters) {
+        try {
+          r.fleet?.(fleet);
+        } catch {
+          // A reporter that cannot show the fleet must not stop the rollout (the port's promise).
+        }
+      }
     },
   };
 }

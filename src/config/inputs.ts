@@ -5,12 +5,14 @@
 import { INT32_MAX } from '../manifests/checks.ts';
 import { dns1123LabelProblem, dns1123SubdomainProblem, quote } from '../manifests/names.ts';
 import { parseAnalysis } from './analysis/input.ts';
+import { parseClusters } from './clusters.ts';
 import { DURATION_FORM, DurationError, parseDuration } from './duration.ts';
 import { parseHooks } from './hooks.ts';
 import { InputError } from './input-error.ts';
 import { parsePrimary } from './primary.ts';
 import type { Command, OnFailure, OnFailureOthers, Settings } from './settings.ts';
 import { parsePauseAfter, parseSteps } from './stages.ts';
+import { parseWaves } from './waves.ts';
 
 export type InputGetter = (name: string) => string;
 
@@ -25,7 +27,7 @@ const COMMANDS: readonly Command[] = [
   'comment',
 ];
 const ON_FAILURE: readonly OnFailure[] = ['rollback', 'halt'];
-const ON_FAILURE_OTHERS: readonly OnFailureOthers[] = ['keep', 'rollback'];
+const ON_FAILURE_OTHERS: readonly OnFailureOthers[] = ['keep', 'rollback-wave', 'rollback'];
 /** The YAML 1.2 core booleans, exactly what @actions/core getBooleanInput accepts. */
 const TRUE_WORDS = ['true', 'True', 'TRUE'];
 const FALSE_WORDS = ['false', 'False', 'FALSE'];
@@ -52,6 +54,17 @@ export function readSettings(getInput: InputGetter): Settings {
     );
   }
   const steps = Object.freeze(parseSteps(read('steps') || '1, 50%, 100%', 'steps'));
+  const clusters = parseClusters(getInput('clusters'));
+  if (clusters.length > 0 && read('context') !== '')
+    throw new InputError(
+      'clusters',
+      'and the context input are both set; list every context in clusters and leave context empty',
+    );
+  if (clusters.length > 0 && !['rollout', 'plan'].includes(command))
+    throw new InputError(
+      'clusters',
+      `applies to commands rollout and plan (this run is ${command}); leave it empty`,
+    );
   return Object.freeze({
     command,
     manifests: Object.freeze(manifests),
@@ -73,6 +86,10 @@ export function readSettings(getInput: InputGetter): Settings {
     onFailure: oneOf('on-failure', read('on-failure'), ON_FAILURE, 'rollback'),
     pauseAfter: parsePauseAfter(read('pause-after')),
     onFailureOthers: oneOf('on-failure-others', read('on-failure-others'), ON_FAILURE_OTHERS, 'keep'),
+    waves: parseWaves(getInput('waves')),
+    maxParallel: positiveInteger('max-parallel', read('max-parallel') || '4'),
+    clusters,
+    clusterSoakMs: duration('cluster-soak', read('cluster-soak') || '0s', false),
     rollbackTimeoutMs: duration('rollback-timeout', read('rollback-timeout') || '10m', true),
     fieldManager: fieldManager(read('field-manager') || 'statefulset-canary'),
     statefulset,
@@ -132,6 +149,16 @@ function duration(input: string, value: string, positive: boolean): number {
 function nonNegativeInteger(input: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > INT32_MAX) {
     throw new InputError(input, `${quote(value)} is not a whole number 0 or more, e.g. 0 or 2`);
+  }
+  return Number(value);
+}
+
+function positiveInteger(input: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) === 0 || Number(value) > 1000) {
+    throw new InputError(
+      input,
+      `${quote(value)} is not a whole number from 1 to 1000; e.g. 4 (1: one StatefulSet at a time)`,
+    );
   }
   return Number(value);
 }

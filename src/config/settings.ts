@@ -5,6 +5,7 @@ import type { AnalysisCheck } from '../engine/analysis.ts';
 import type { Owner } from '../engine/command-owner.ts';
 import type { Hook } from '../engine/hooks.ts';
 import type { Step } from '../engine/plan.ts';
+import type { ClusterWave, OnFailureOthers, WaveSpec } from '../engine/waves.ts';
 import type { PrimarySettings } from './primary.ts';
 
 export type Command = 'rollout' | 'rollback' | 'status' | 'plan' | 'promote' | 'abort' | 'park' | 'comment';
@@ -16,10 +17,10 @@ export type PauseAfter = 'each' | readonly number[];
 export type OnFailure = 'halt' | 'rollback';
 
 /**
- * With several StatefulSets, what a failure of one does to those this run already rolled out:
- * leave them on their new revision, or roll each back to the revision it had.
+ * With several StatefulSets, what a failure of one does to the rest of its wave and to the
+ * waves before it (src/engine/waves.ts).
  */
-export type OnFailureOthers = 'keep' | 'rollback';
+export type { OnFailureOthers } from '../engine/waves.ts';
 
 export interface GitHubSettings {
   /** Token for the REST API; empty disables every GitHub report. Never logged. */
@@ -77,8 +78,16 @@ export interface Settings {
   readonly onFailure: OnFailure;
   /** Stages after which the rollout stops, result `paused`, until `promote`. */
   readonly pauseAfter: PauseAfter;
-  /** What a failed StatefulSet does to the ones this run rolled out before it. */
+  /** What a failed StatefulSet does to the rest of its wave and to the waves before it. */
   readonly onFailureOthers: OnFailureOthers;
+  /** StatefulSets of the manifests in ordered waves (input `waves`); empty: one at a time, in file order. */
+  readonly waves: readonly WaveSpec[];
+  /** How many StatefulSets of a wave roll out at once (input `max-parallel`). */
+  readonly maxParallel: number;
+  /** Kube contexts in ordered waves (input `clusters`); empty: the one context. */
+  readonly clusters: readonly ClusterWave[];
+  /** How long to wait after a cluster wave succeeded before the next one starts, in ms. */
+  readonly clusterSoakMs: number;
   /** How long an automatic rollback may take to get every pod healthy again, in ms. */
   readonly rollbackTimeoutMs: number;
   /** Server-side apply field manager. */

@@ -65,6 +65,13 @@ export interface PlanReport {
   readonly targets: readonly string[];
   readonly statefulSets: readonly StatefulSetPlan[];
   readonly others: readonly OtherObjectPlan[];
+  /** With `waves` or `clusters`: the waves in the order they run, each `context/namespace/name`. */
+  readonly order?: readonly PlanWave[];
+}
+
+export interface PlanWave {
+  readonly name: string;
+  readonly members: readonly string[];
 }
 
 type Json = Record<string, unknown>;

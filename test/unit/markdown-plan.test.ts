@@ -235,3 +235,18 @@ describe('the plan of analysis checks', () => {
     assert.doesNotMatch(renderStatefulSetPlan(plan(), 'shop/db'), /Analysis/);
   });
 });
+
+describe('the plan of a fleet', () => {
+  const order = [
+    { name: 'staging: coordination', members: ['staging/shop/zk'] },
+    { name: `eu-1: ${evil}`, members: ['eu-1/shop/db', 'eu-1/shop/cache'] },
+  ];
+  it('Lists the waves in order, each with its members; without waves or clusters, no order', () => {
+    const html = toHtml(renderPlan(plan({ order })));
+    assert.match(html, /<h4>Order<\/h4>/);
+    assert.match(html, /<ol>\s*<li>staging: coordination: <code>staging\/shop\/zk<\/code><\/li>/);
+    assert.match(html, /<code>eu-1\/shop\/db<\/code>, <code>eu-1\/shop\/cache<\/code>/);
+    assert.doesNotMatch(html, /<script>|href="javascript/);
+    assert.doesNotMatch(toHtml(renderPlan(plan())), /Order/);
+  });
+});

@@ -40,6 +40,20 @@ describe('reporter combinators', () => {
     assert.deepEqual(told, [2], 'the fleet is passed on');
   });
 
+  it('fanOut and skipNoChange hand the fleet to every reporter that shows one, past one that throws', () => {
+    const fleet = { waves: [{ index: 0, name: 'wave 1', members: [] }] };
+    const seen: unknown[] = [];
+    const shows: Reporter = { update: async () => undefined, fleet: (f) => void seen.push(f) };
+    const throws: Reporter = {
+      update: async () => undefined,
+      fleet: () => {
+        throw new Error('no');
+      },
+    };
+    fanOut([recording(), throws, skipNoChange(shows)]).fleet?.(fleet);
+    assert.deepEqual(seen, [fleet]);
+  });
+
   it('fanOut reaches every reporter even when one of them fails', async () => {
     const a = recording();
     const b = recording();

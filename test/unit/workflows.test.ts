@@ -321,3 +321,33 @@ describe('action pinning', () => {
       ],
     ));
 });
+
+describe('the one-job-per-cluster example (examples/workflows/clusters.yml)', () => {
+  const workflow = load(readFileSync(join(root, 'examples/workflows/clusters.yml'), 'utf8')) as Workflow;
+  const jobs = Object.entries(workflow.jobs ?? {});
+  const actionStep = (job: Job) => (job.steps ?? []).find(usesAction);
+  it('goes from cluster to cluster in order: each job after the one before it', () => {
+    assert.deepEqual(
+      jobs.map(([id, job]) => [id, job.needs ?? null]),
+      [
+        ['staging', null],
+        ['eu-1', 'staging'],
+        ['us', 'eu-1'],
+      ],
+    );
+  });
+  it('keeps each cluster apart: its own environment, context, concurrency group and deployments', () => {
+    for (const [id, job] of jobs) {
+      const env = typeof job.environment === 'string' ? job.environment : job.environment?.name;
+      const step = actionStep(job);
+      assert.ok(step !== undefined, `${id} runs the action`);
+      assert.equal(step.with?.context, env, `${id}: the context is the environment's cluster`);
+      assert.equal(step.with?.['deployment-environment'], env, `${id}: deployments per cluster`);
+      assert.equal(
+        (job.concurrency as { group?: string } | undefined)?.group,
+        `rollout-${env}`,
+        `${id}: a concurrency group per cluster`,
+      );
+    }
+  });
+});

@@ -147,3 +147,31 @@ function decodedPemLines(base64: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('-----'));
 }
+
+/**
+ * The kubeconfig narrowed to one of its contexts (input `clusters`): its own KubeConfig, so each
+ * context gets its own Cluster and Lock. A context that is not in the kubeconfig is named, with
+ * the ones that are, before anything changes anywhere.
+ */
+export function contextKubeConfig(
+  base: KubeConfig,
+  context: string,
+): { readonly kubeConfig: KubeConfig; readonly defaultNamespace: string } {
+  const found = base.getContextObject(context);
+  if (!found) {
+    throw new Error(
+      `Input clusters: context "${context}" is not in the kubeconfig. Available contexts: ` +
+        `${listContexts(base)}. List contexts of the kubeconfig (kubectl config get-contexts), or add this one to it.`,
+    );
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: base.getClusters(),
+    users: base.getUsers(),
+    contexts: base.getContexts(),
+    currentContext: context,
+  });
+  if (!kubeConfig.getCurrentCluster())
+    throw new Error(`Input clusters: context "${context}" names a cluster that is not in the kubeconfig.`);
+  return { kubeConfig, defaultNamespace: found.namespace || 'default' };
+}

@@ -16,6 +16,7 @@ import {
   type OtherObjectPlan,
   type PlanReport,
   type PlanWarning,
+  type PlanWave,
   type StatefulSetPlan,
   specChanges,
 } from '../../engine/plan-report.ts';
@@ -26,6 +27,7 @@ import { describe } from '../../manifests/checks.ts';
 import type { ManifestSet } from '../../manifests/load.ts';
 import type { Cluster, KubeObject } from '../../ports/cluster.ts';
 import type { Log } from '../../ports/log.ts';
+import { planOrder } from '../fleet/plan.ts';
 import { maxUnavailableOf, refOf, replicasOf, templateImages, templateOf } from '../rollout/objects.ts';
 import { ValidationError, validate } from '../validate.ts';
 import { primaryPlan } from './plan-primary.ts';
@@ -46,7 +48,9 @@ export async function buildPlan(
     return `${ref.namespace}/${ref.name}`;
   });
   let validated: Awaited<ReturnType<typeof validate>>;
+  let order: PlanWave[] | undefined;
   try {
+    order = planOrder(settings, manifests, context);
     validated = await validate(deps.cluster, deps.log, manifests, {
       asNew: !settings.apply,
       analysis: settings.analysis,
@@ -71,7 +75,7 @@ export async function buildPlan(
     const dryRun = validated.statefulSets[index] ?? item.object;
     statefulSets.push(await planStatefulSet(deps, settings, item.object, dryRun));
   }
-  return { context, refusal: undefined, targets, statefulSets, others };
+  return { context, refusal: undefined, targets, statefulSets, others, ...(order ? { order } : {}) };
 }
 
 async function planStatefulSet(
@@ -272,7 +276,9 @@ function ownerWarnings(live: KubeObject, settings: Settings): PlanWarning[] {
 /** The plan for a terminal (and the step log). */
 export function planText(plan: PlanReport): string {
   if (plan.refusal) return `The manifests would be refused: ${plan.refusal}`;
-  const lines: string[] = [];
+  const lines: string[] = (plan.order ?? []).map(
+    (w, i) => `Wave ${i + 1} (${w.name}): ${w.members.join(', ')}`,
+  );
   for (const sts of plan.statefulSets) {
     const head = `StatefulSet ${sts.namespace}/${sts.name}`;
     if (sts.kind === 'new')

@@ -18,6 +18,7 @@ import type { RetryEvent } from '../../../src/adapters/kubernetes/retry.ts';
 import type { Outcome } from '../../../src/app.ts';
 import { composeApp } from '../../../src/compose.ts';
 import { readSettings } from '../../../src/config/inputs.ts';
+import type { Fleet } from '../../../src/engine/fleet.ts';
 import type { RolloutReport } from '../../../src/engine/report.ts';
 import type { TestNamespace } from '../../cluster/harness.ts';
 import { recordingLog } from '../scripted/recording-log.ts';
@@ -27,6 +28,8 @@ export interface ActionRun {
   /** The run's log lines, as test/support/scripted/recording-log.ts writes them (`info: ...`). */
   readonly logs: string[];
   readonly reports: RolloutReport[];
+  /** What the run told the reporters it would do, before its first StatefulSet started. */
+  readonly fleets: Fleet[];
   /** Every retry the Kubernetes adapters made (through the one retry policy's hook). */
   readonly retries: RetryEvent[];
 }
@@ -56,6 +59,7 @@ export interface EngineOptions {
 /** Runs the engine in-process through the composition root, with a recording log and reporter. */
 export async function runEngine(options: EngineOptions): Promise<ActionRun> {
   const reports: RolloutReport[] = [];
+  const fleets: Fleet[] = [];
   const retries: RetryEvent[] = [];
   const settings = readSettings((name) => options.inputs[name] ?? '');
   const log = recordingLog();
@@ -79,13 +83,14 @@ export async function runEngine(options: EngineOptions): Promise<ActionRun> {
         reports.push(report);
         options.onReport?.(report);
       },
+      fleet: (fleet) => void fleets.push(fleet),
     },
     onRetry: (event) => {
       retries.push(event);
     },
   });
   const outcome = await app.run(options.signal ?? new AbortController().signal);
-  return { outcome, logs: log.lines, reports, retries };
+  return { outcome, logs: log.lines, reports, fleets, retries };
 }
 
 /** The engine with the namespace's admin credentials, recording pull request #7. */

@@ -149,6 +149,18 @@ function refusal(plan: PlanReport, target: string | undefined): string[] {
   ];
 }
 
+/** With `waves` or `clusters`: the order the run goes in, one line a wave. */
+function order(plan: PlanReport): string[] {
+  if (plan.order === undefined) return [];
+  return [
+    '#### Order',
+    '',
+    ...plan.order.map(
+      (w, i) => `${i + 1}. ${escapeMarkdown(w.name, 200)}: ${w.members.map((m) => code(m)).join(', ')}`,
+    ),
+  ];
+}
+
 function planFooter(options: PlanRenderOptions): string {
   const parts = [
     options.commit === undefined ? undefined : `Planned for commit ${code(options.commit.slice(0, 12))}`,
@@ -190,7 +202,7 @@ export function renderStatefulSetPlan(
   if (plan.refusal !== undefined) return join([refusal(plan, target), [planFooter(options)]], options.marker);
   const sts = plan.statefulSets.find((s) => `${s.namespace}/${s.name}` === target);
   const blocks = sts === undefined ? [] : statefulSetBlocks(plan, sts);
-  return join([...blocks, others(plan), [planFooter(options)]], options.marker);
+  return join([...blocks, order(plan), others(plan), [planFooter(options)]], options.marker);
 }
 
 /** The whole plan (the job summary). */
@@ -199,7 +211,7 @@ export function renderPlan(plan: PlanReport, options: PlanRenderOptions = {}): s
     return join([refusal(plan, undefined), [planFooter(options)]], options.marker);
   const blocks = plan.statefulSets.flatMap((sts) => statefulSetBlocks(plan, sts));
   if (plan.statefulSets.length === 0) blocks.push(['### Plan: no StatefulSet in the manifests']);
-  return join([...blocks, others(plan), [planFooter(options)]], options.marker);
+  return join([...blocks, order(plan), others(plan), [planFooter(options)]], options.marker);
 }
 
 /** Why the plan did not run (a fork's pull request): the job summary. */
