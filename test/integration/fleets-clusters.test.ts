@@ -1,17 +1,15 @@
-// Several kube contexts in one run (issue 25, items 2 and 4), on two private control planes: this
-// process's harness runs f1-a, a child process starts f1-b with the harness's own scripts, and
-// one kubeconfig holds both contexts. Run it with both cluster slots (`/work/slot.sh -2`).
+// Several kube contexts in one run (issue 25, items 2 and 4), on two control planes: the shared
+// one, and a private one (fleets-second) that a child process starts with the harness's own
+// scripts; one kubeconfig holds both contexts. Only one more cluster than the suite's own.
 // The second cluster refuses the new pods (a ValidatingAdmissionPolicy), so its stage fails;
 // the first is kept or rolled back as on-failure-others asks; and a context that is missing or
 // cannot be reached is named before anything changes anywhere.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { selectPrivateCluster } from '../support/private-cluster.ts';
 
-selectPrivateCluster(process.env.FLEETS_CLUSTER ?? 'f1-a');
-const SECOND = process.env.FLEETS_SECOND_CLUSTER ?? 'f1-b';
-const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts');
+const SECOND = process.env.FLEETS_SECOND_CLUSTER ?? 'fleets-second';
+const { ensureClusterUp } = await import('../cluster/lifecycle.ts');
 const { freshNamespace } = await import('../cluster/harness.ts');
 const { canaryManifest } = await import('../support/manifests.ts');
 const { manifestFile, runEngine } = await import('../support/run/in-process.ts');
@@ -66,7 +64,6 @@ before(async () => {
 });
 after(async () => {
   await second?.stop();
-  await stopCluster();
 });
 
 describe('several clusters in order', () => {

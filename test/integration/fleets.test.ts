@@ -2,13 +2,13 @@
 // with a failure in the second wave (the first stays, the second rolls back as on-failure-others
 // asks), and a cancel during a parallel wave that a rerun finishes. The partitions of every
 // StatefulSet come from a watch, to show each was staged on its own and the ones of a wave at
-// the same time. On a private cluster (f1-a), so its five StatefulSets at once load no one else.
+// the same time. On a private cluster (fleets), so its five StatefulSets at once load no one else.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { selectPrivateCluster } from '../support/private-cluster.ts';
 
-selectPrivateCluster(process.env.FLEETS_CLUSTER ?? 'f1-a');
+selectPrivateCluster('fleets');
 const { ensureClusterUp, stopCluster } = await import('../cluster/lifecycle.ts');
 const { freshNamespace } = await import('../cluster/harness.ts');
 const { canaryManifest } = await import('../support/manifests.ts');

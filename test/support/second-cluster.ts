@@ -1,8 +1,7 @@
 // A second private control plane beside the one the harness of this process runs, for a test
 // of several kube contexts in one run: started and stopped by the harness's own scripts
 // (test/cluster/up.ts, down.ts) in a child process under another cluster name, so it has its own
-// state dir, ports and processes. Tests that use it run under `/work/slot.sh -2`-style budgets:
-// two clusters at once.
+// state dir, ports and processes: one cluster more than the suite's shared one while it runs.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
