@@ -76,7 +76,7 @@ export async function measureFleet(count = 10, soakMs = 5000): Promise<Figure> {
     const grows = perWave <= perAlone * 1.1;
     return {
       id: 'fleet',
-      title: `Fleet wave (${count} StatefulSets x ${replicas} replicas, one wave, max-parallel ${count}, steps ${steps}, soak ${soakMs / 1000} s)`,
+      title: `10. Fleet wave (${count} StatefulSets x ${replicas} replicas, one wave, max-parallel ${count}, steps ${steps}, soak ${soakMs / 1000} s)`,
       rows: [
         ['wall time of the wave', ms(wave.wallMs), '', '-'],
         [

@@ -86,6 +86,7 @@ export async function startProxy(
   const requests: RecordedRequest[] = [];
   const connections: number[] = [];
   let listener: WatchListener | undefined;
+  const tunnels = new Set<Duplex>();
 
   const server = createServer(loopbackCertificate('bench-proxy'), (req, res) => {
     const at = now();
@@ -168,6 +169,9 @@ export async function startProxy(
       responseBytes: 0,
     };
     requests.push(record);
+    // The HTTP server forgets upgraded sockets (closeAllConnections() does not reach them).
+    tunnels.add(socket);
+    socket.on('close', () => tunnels.delete(socket));
     const upstreamReq = httpsRequest({
       host: target.hostname,
       port: target.port,
@@ -187,12 +191,18 @@ export async function startProxy(
       upstream.pipe(socket).pipe(upstream);
       upstream.on('error', () => socket.destroy());
       socket.on('error', () => upstream.destroy());
+      // A WebSocket has no half-close. When the API server ends the exec stream, the pipe only
+      // ends our side of the client socket: it is then half open and no longer read, so it
+      // never sees the client go and stays open for ever (and server.close() waits for it).
+      upstream.on('close', () => closeSoon(socket));
+      socket.on('close', () => upstream.destroy());
     });
     upstreamReq.on('response', (res) => {
       // Refused (403, 404): pass the answer on as it came.
       record.status = res.statusCode ?? 0;
       socket.write(`HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\nConnection: close\r\n\r\n`);
-      res.pipe(socket);
+      res.pipe(socket, { end: false });
+      res.on('end', () => closeSoon(socket));
     });
     upstreamReq.on('error', () => socket.destroy());
     upstreamReq.end();
@@ -227,10 +237,16 @@ export async function startProxy(
     },
     close() {
       server.closeAllConnections();
+      for (const socket of tunnels) socket.destroy();
       agent.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Ends `socket` once what was written to it is sent, then closes it. */
+function closeSoon(socket: Duplex): void {
+  socket.end(() => socket.destroy());
 }
 
 /** Requests by verb, and by `verb resource`, for a report. */

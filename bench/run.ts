@@ -9,6 +9,7 @@ import { measureAnalysis } from './analysis.ts';
 import { measureCliForms } from './cli-forms.ts';
 import { measureColdStart } from './cold-start.ts';
 import { measureFleet } from './fleet.ts';
+import { measureFrontier } from './frontier.ts';
 import { repoRoot } from './kube.ts';
 import { measureLatency } from './latency.ts';
 import { measureOverhead } from './overhead.ts';
@@ -22,6 +23,8 @@ const figures: Record<string, () => Promise<Figure>> = {
   requests: () => measureRequests(),
   'cold-start': () => measureColdStart(),
   scale: () => measureScale(),
+  // Issue 25 item 5: 1000 replicas on the stand-in (about 7 minutes).
+  frontier: () => measureFrontier(),
   analysis: () => measureAnalysis(),
   'cli-forms': () => measureCliForms(),
   fleet: () => measureFleet(),

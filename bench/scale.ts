@@ -8,27 +8,41 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config/duration.ts';
 import { overheadOf } from './overhead.ts';
 import { withoutRenewals } from './requests.ts';
-import { rolloutScenario } from './scenario.ts';
+import { rolloutScenario, type ScenarioResult } from './scenario.ts';
 import { type Figure, load, ms, printFigure, round, verdict } from './stats.ts';
 
 const steps = '1, 10%, 50%, 100%';
 
-export async function measureScale(replicas = 300, soakMs = 5000, script?: string): Promise<Figure> {
+export interface ScaleOptions {
+  readonly replicas: number;
+  readonly soakMs: number;
+  readonly steps: string;
+  readonly script?: string;
+  readonly nodeArgs?: readonly string[];
+}
+
+/** A rollout of many replicas (Parallel, grace 0) by the action under /usr/bin/time -v. */
+export async function scaleRun(o: ScaleOptions): Promise<{ result: ScenarioResult; rssMiB: number }> {
   if (!existsSync('/usr/bin/time'))
     throw new Error('bench: scale needs /usr/bin/time (GNU time) for peak RSS');
-  const loadBefore = load();
-  const r = await rolloutScenario({
+  const result = await rolloutScenario({
     who: 'action',
-    replicas,
-    steps,
-    soakMs,
+    replicas: o.replicas,
+    steps: o.steps,
+    soakMs: o.soakMs,
     podManagementPolicy: 'Parallel',
     terminationGraceSeconds: 0,
     measureRss: true,
-    timeoutMs: 1_200_000,
-    script,
+    timeoutMs: 1_200_000 + o.replicas * 2000,
+    script: o.script,
+    nodeArgs: o.nodeArgs,
   });
-  const rssMiB = (r.run?.maxRssKiB ?? Number.NaN) / 1024;
+  return { result, rssMiB: (result.run?.maxRssKiB ?? Number.NaN) / 1024 };
+}
+
+export async function measureScale(replicas = 300, soakMs = 5000, script?: string): Promise<Figure> {
+  const loadBefore = load();
+  const { result: r, rssMiB } = await scaleRun({ replicas, soakMs, steps, script });
   const o = overheadOf(r);
   const counts = Object.entries(r.counts.byVerb)
     .map(([verb, n]) => `${verb} ${n}`)

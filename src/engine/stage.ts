@@ -140,6 +140,7 @@ export function trackReadiness(
   pods: readonly PodObservation[],
   now: number,
 ): StageProgress {
+  if (sameReadiness(state.readySeen, pods)) return state;
   const readySeen: Record<string, PodMark> = {};
   for (const pod of pods) {
     if (!pod.ready || pod.deleting) continue;
@@ -153,6 +154,26 @@ export function trackReadiness(
     readySeen[pod.name] = { uid: pod.uid, value: since };
   }
   return { ...state, readySeen };
+}
+
+/**
+ * Whether `pods` are Ready exactly as `readySeen` has them (the same pods, by uid): then the
+ * marks stand as they are. Most watch events change no pod's readiness, and rebuilding the marks
+ * of every pod for each would make a rollout's work grow with the square of its replicas.
+ */
+function sameReadiness(
+  readySeen: Readonly<Record<string, PodMark>>,
+  pods: readonly PodObservation[],
+): boolean {
+  let ready = 0;
+  for (const pod of pods) {
+    if (!pod.ready || pod.deleting) continue;
+    if (readySeen[pod.name]?.uid !== pod.uid) return false;
+    ready++;
+  }
+  let marks = 0;
+  for (const _ in readySeen) marks++;
+  return marks === ready;
 }
 
 /**

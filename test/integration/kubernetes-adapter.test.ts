@@ -155,6 +155,31 @@ describe('Kubernetes adapter on the local control plane', () => {
     }
   });
 
+  it('reads the pods in pages: a list of several pages observes and watches every pod', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const paged = createCluster({ kubeConfig: ns.kubeConfig, fieldManager: 'adapter-test', listPage: 2 });
+    const observed = await paged.observe(ref);
+    assert.deepEqual(
+      observed?.pods.map((p) => p.name),
+      ['web-0', 'web-1', 'web-2'],
+    );
+    // The StatefulSet, then its 3 pods in 2 pages.
+    assert.equal(paged.stats().requests, 3);
+    const stop = new AbortController();
+    const seen: Observation[] = [];
+    const done = paged.watch(ref, (o) => seen.push(o), stop.signal);
+    try {
+      await waitFor(() => seen.length > 0, 5_000, 'the first observation');
+      assert.deepEqual(
+        seen[0]?.pods.map((p) => p.name),
+        ['web-0', 'web-1', 'web-2'],
+      );
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
   it('changes nothing on a server-side dry-run apply, yet returns the object as it would be', async () => {
     const ref = { namespace: ns.name, name: 'web' };
     const before = (await cluster.observe(ref))!.statefulSet;

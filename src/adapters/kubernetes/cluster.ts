@@ -15,7 +15,7 @@ import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } f
 import { canI, proxyPod } from './proxy.ts';
 import type { RetryEvent, RetryOptions } from './retry.ts';
 import { isOwnedBy, selectorString, toObservation, toRevisionInfo } from './translate.ts';
-import type { RawControllerRevision, RawList, RawMeta, RawPod, RawStatefulSet } from './types.ts';
+import type { RawControllerRevision, RawMeta, RawPod, RawStatefulSet } from './types.ts';
 import { watchStatefulSet } from './watch/statefulset.ts';
 import type { WatchStats } from './watch/stream.ts';
 
@@ -28,6 +28,8 @@ export interface ClusterOptions {
   readonly onRetry?: (event: RetryEvent) => void;
   /** Backoff tuning (tests); defaults are for production. */
   readonly retry?: Omit<RetryOptions, 'onRetry'>;
+  /** Items per page of a list (tests; default LIST_PAGE). */
+  readonly listPage?: number;
   /** The watch's reconnect backoff (default: the system clock). */
   readonly clock?: Clock;
   /** The run's secrets (credentials, tokens): masked in what a pod's log says before it is shown. */
@@ -71,7 +73,7 @@ interface Context {
 }
 
 export function createCluster(options: ClusterOptions): KubernetesCluster {
-  const api = createApi(options.kubeConfig, { ...options.retry, onRetry: options.onRetry });
+  const api = createApi(options.kubeConfig, { ...options.retry, onRetry: options.onRetry }, options.listPage);
   const context: Context = {
     api,
     fieldManager: options.fieldManager,
@@ -149,12 +151,16 @@ async function listOwned<T extends { readonly metadata?: RawMeta }>(
   path: string,
 ): Promise<T[]> {
   const namespace = sts.metadata?.namespace ?? '';
-  const list = await api.request<RawList<T>>(
-    { verb: 'list', kind, namespace },
-    { method: 'GET', path, query: { labelSelector: selectorString(sts.spec?.selector) } },
-  );
   const uid = sts.metadata?.uid ?? '';
-  return (list.items ?? []).filter((item) => isOwnedBy(item, uid));
+  const owned: T[] = [];
+  await api.list<T>(
+    { verb: 'list', kind, namespace },
+    { path, query: { labelSelector: selectorString(sts.spec?.selector) } },
+    (item) => {
+      if (isOwnedBy(item, uid)) owned.push(item);
+    },
+  );
+  return owned;
 }
 
 async function readObject(context: Context, object: KubeObject): Promise<KubeObject | undefined> {

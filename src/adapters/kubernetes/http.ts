@@ -31,6 +31,16 @@ export interface Api {
   readonly requests: number;
   /** Sends one request under the retry policy; returns the parsed JSON body. */
   request<T>(operation: Operation, request: Request, signal?: AbortSignal): Promise<T>;
+  /**
+   * Lists in pages of LIST_PAGE items (or createApi's `listPage`) (each page a request under the retry policy), handing each
+   * item to `each` so no page outlives its turn; returns the list's resourceVersion.
+   */
+  list<T>(
+    operation: Operation,
+    request: ListRequest,
+    each: (item: T) => void,
+    signal?: AbortSignal,
+  ): Promise<string>;
   /** Counts a request made outside `request` (a watch). */
   countRequest(): void;
   /**
@@ -38,6 +48,22 @@ export interface Api {
    * subresource. The body is kept up to `maxBytes` characters.
    */
   raw(request: RawRequest, signal: AbortSignal): Promise<{ status: number; body: string }>;
+}
+
+interface ListRequest {
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Items per page of a list. One body of 1000 pods (4 MB of JSON) read, held as text and parsed
+ * at once made the heap grow by about 20 MB a list; a page of 250 costs a quarter of that.
+ */
+const LIST_PAGE = 250;
+
+interface ListPage<T> {
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly items?: readonly T[];
 }
 
 interface RawRequest {
@@ -66,7 +92,11 @@ function jsonContext(server: string, request: Request): RequestContext {
   return context;
 }
 
-export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {}): Api {
+export function createApi(
+  kubeConfig: KubeConfig,
+  retryOptions: RetryOptions = {},
+  listPage = LIST_PAGE,
+): Api {
   const server = kubeConfig.getCurrentCluster()?.server ?? '';
   const retrier = createRetrier({ ...retryOptions, server });
   const http = new IsomorphicFetchHttpLibrary();
@@ -115,6 +145,23 @@ export function createApi(kubeConfig: KubeConfig, retryOptions: RetryOptions = {
     },
     request<T>(operation: Operation, request: Request, signal?: AbortSignal): Promise<T> {
       return retrier.run(operation, () => once<T>(request, signal), signal);
+    },
+    async list<T>(operation: Operation, request: ListRequest, each: (item: T) => void, signal?: AbortSignal) {
+      let resourceVersion = '';
+      let next: string | undefined;
+      do {
+        const query = { ...request.query, limit: listPage, continue: next };
+        const page = await retrier.run(
+          operation,
+          () => once<ListPage<T>>({ method: 'GET', path: request.path, query }, signal),
+          signal,
+        );
+        for (const item of page.items ?? []) each(item);
+        // Every page comes from the snapshot of the first: the same resourceVersion.
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+        next = page.metadata?.continue || undefined;
+      } while (next !== undefined);
+      return resourceVersion;
     },
   };
 }

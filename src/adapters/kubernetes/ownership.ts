@@ -117,17 +117,21 @@ const uncontrolled = (meta: RawMeta | undefined) => !(meta?.ownerReferences ?? [
 
 export async function findOrphans(api: Api, ref: StatefulSetRef, selector: LabelSelector): Promise<Orphans> {
   const query = { labelSelector: selectorString(selector) };
-  const pods = await api.request<RawList<RawPod>>(
+  const pods: RawPod[] = [];
+  await api.list<RawPod>(
     { verb: 'list', kind: 'pods', namespace: ref.namespace },
-    { method: 'GET', path: podsPath(ref.namespace), query },
+    { path: podsPath(ref.namespace), query },
+    (pod) => {
+      if (uncontrolled(pod.metadata)) pods.push(pod);
+    },
   );
   const revisions = await api.request<RawList<RawControllerRevision>>(
     { verb: 'list', kind: 'ControllerRevisions', namespace: ref.namespace },
     { method: 'GET', path: controllerRevisionsPath(ref.namespace), query },
   );
   return {
-    pods: (pods.items ?? [])
-      .filter((p) => uncontrolled(p.metadata) && podOrdinal(p.metadata?.name ?? '', ref.name) !== undefined)
+    pods: pods
+      .filter((p) => podOrdinal(p.metadata?.name ?? '', ref.name) !== undefined)
       .map((p) => ({ name: p.metadata?.name ?? '', revision: p.metadata?.labels?.[revisionLabel] ?? '' })),
     revisions: (revisions.items ?? [])
       .filter((r) => uncontrolled(r.metadata) && (r.metadata?.name ?? '').startsWith(`${ref.name}-`))

@@ -2,7 +2,7 @@
 // first) and what it has seen: the StatefulSet's latest observation, each pod's latest state line.
 import type { StagedSpec } from '../../engine/decide.ts';
 import { podStateLine } from '../../engine/health.ts';
-import type { Observation } from '../../engine/observation.ts';
+import type { Observation, PodObservation } from '../../engine/observation.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Cluster, StatefulSetRef } from '../../ports/cluster.ts';
 import type { Log } from '../../ports/log.ts';
@@ -47,6 +47,8 @@ export class Watched {
   latest: Observation | undefined;
   private error: unknown;
   private readonly logged = new Map<string, string>();
+  /** Each pod as it was when its line was last worked out (the view keeps an unchanged pod's object). */
+  private readonly lined = new Map<string, PodObservation>();
 
   /** Watches until `stop` aborts; a failed watch is kept for `throwIfFailed`. */
   watch(cluster: Cluster, ref: StatefulSetRef, stop: AbortSignal): Promise<void> {
@@ -68,9 +70,18 @@ export class Watched {
     if (this.error !== undefined) throw this.error;
   }
 
-  /** Logs the state line of each pod whose line changed since it was last logged. */
-  logPodChanges(log: Log, observation: Observation, spec: StagedSpec): void {
+  /**
+   * Logs the state line of each pod whose line changed since it was last logged. A pod the watch
+   * has not changed (the same object) is skipped: one event must not cost a line per pod.
+   */
+  logPodChanges(
+    log: Log,
+    observation: Observation,
+    spec: Pick<StagedSpec, 'targetRevision' | 'words'>,
+  ): void {
     for (const pod of observation.pods) {
+      if (this.lined.get(pod.name) === pod) continue;
+      this.lined.set(pod.name, pod);
       const line = podStateLine(pod, spec.targetRevision, spec.words);
       if (this.logged.get(pod.name) !== line) {
         this.logged.set(pod.name, line);

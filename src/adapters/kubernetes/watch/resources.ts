@@ -62,15 +62,9 @@ export function podResource(api: Api, ref: StatefulSetRef, view: View, signal: A
     path,
     selector,
     resourceVersion: '',
-    async relist() {
-      const list = await api.request<RawList<RawPod>>(
-        { ...operation, verb: 'list' },
-        { method: 'GET', path, query: selector },
-        signal,
-      );
+    relist() {
       view.forgetAll();
-      for (const item of list.items ?? []) view.keep(item);
-      return list.metadata?.resourceVersion ?? '';
+      return api.list<RawPod>({ ...operation, verb: 'list' }, { path, query: selector }, view.keep, signal);
     },
     apply(type, object) {
       const pod = object as RawPod;
