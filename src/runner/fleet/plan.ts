@@ -33,21 +33,26 @@ export function planOrder(
   contextName: string,
 ): PlanWave[] | undefined {
   if (settings.waves.length === 0 && settings.clusters.length === 0) return undefined;
-  return fleetFor(settings, manifests, contextName).waves.map((w) => ({
+  return fleetFor(settings, manifests, contextName).fleet.waves.map((w) => ({
     name: w.name,
     members: w.members.map((m) => `${m.context}/${m.namespace}/${m.name}`),
   }));
 }
 
-/** The fleet the reporters show, for the plan and for the run. */
-function fleetFor(settings: Settings, manifests: ManifestSet, contextName: string): Fleet {
+/** The fleet the reporters show, for the plan and for the run, and its waves per cluster wave. */
+function fleetFor(
+  settings: Settings,
+  manifests: ManifestSet,
+  contextName: string,
+): { readonly fleet: Fleet; readonly perCluster: number } {
   const waves = stsWaves(settings, manifests);
   const candidates = manifests.statefulSets.map((s) => candidateOf(s.object));
-  return fleetOf(
+  const fleet = fleetOf(
     waves.map((w) => w.map((i) => candidates[i] as WaveCandidate)),
     settings.waves.map((w) => w.name),
     clusterWaves(settings, contextName),
   );
+  return { fleet, perCluster: waves.length };
 }
 
 /** The waves to run: each fleet wave's members with their validated target and dry-run. */
@@ -57,18 +62,16 @@ export function runWavesOf(
   targets: readonly ValidatedTarget[],
 ): { readonly fleet: Fleet; readonly waves: readonly RunWave[] } {
   const first = targets[0]?.contextName ?? '';
-  const fleet = fleetFor(settings, manifests, first);
+  const { fleet, perCluster } = fleetFor(settings, manifests, first);
   const byContext = new Map(targets.map((t) => [t.contextName, t]));
-  const perCluster = stsWaves(settings, manifests).length;
+  const indexOf = new Map(manifests.statefulSets.map((s, i) => [keyOf(s.object), i]));
   const waves = fleet.waves.map(
     (wave): RunWave => ({
       name: wave.name,
       clusterWave: Math.floor(wave.index / perCluster),
       members: wave.members.map((m) => {
         const target = byContext.get(m.context);
-        const index = manifests.statefulSets.findIndex(
-          (s) => s.object.metadata.name === m.name && (s.object.metadata.namespace ?? '') === m.namespace,
-        );
+        const index = indexOf.get(`${m.namespace}/${m.name}`) ?? -1;
         const item = manifests.statefulSets[index];
         if (target === undefined || item === undefined)
           throw new Error(`fleet member ${m.context}/${m.namespace}/${m.name} has no target`);
@@ -77,6 +80,10 @@ export function runWavesOf(
     }),
   );
   return { fleet, waves };
+}
+
+function keyOf(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 }
 
 function candidateOf(object: KubeObject): WaveCandidate {
