@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config/duration.ts';
 import { overheadOf } from './overhead.ts';
-import { scaleRun } from './scale.ts';
+import { scaleDetails, scaleRun } from './scale.ts';
 import { latencies } from './stages.ts';
 import { type Figure, load, median, ms, printFigure, round, verdict } from './stats.ts';
 
@@ -65,15 +65,8 @@ export async function measureFrontier(options: FrontierOptions = {}): Promise<Fi
     ],
     loadBefore,
     loadAfter: load(),
-    details: {
-      replicas,
-      steps,
-      maxRssKiB: r.run?.maxRssKiB,
-      ...o,
-      timeline: undefined,
-      byVerbAndResource: r.counts.byVerbAndResource,
-      responseBytes: r.counts.responseBytes,
-    },
+    // Without the timeline (a line per request the action sent), as figure 9 has always printed.
+    details: { ...scaleDetails(r, o, replicas, steps), timeline: undefined },
   };
 }
 

@@ -71,14 +71,24 @@ export async function measureScale(replicas = 300, soakMs = 5000, script?: strin
     ],
     loadBefore,
     loadAfter: load(),
-    details: {
-      replicas,
-      steps,
-      maxRssKiB: r.run?.maxRssKiB,
-      ...o,
-      byVerbAndResource: r.counts.byVerbAndResource,
-      responseBytes: r.counts.responseBytes,
-    },
+    details: scaleDetails(r, o, replicas, steps),
+  };
+}
+
+/** The details a scale-like figure keeps: its shape, the action's RSS, the overhead, the requests. */
+export function scaleDetails(
+  r: ScenarioResult,
+  o: ReturnType<typeof overheadOf>,
+  replicas: number,
+  steps: string,
+): Record<string, unknown> {
+  return {
+    replicas,
+    steps,
+    maxRssKiB: r.run?.maxRssKiB,
+    ...o,
+    byVerbAndResource: r.counts.byVerbAndResource,
+    responseBytes: r.counts.responseBytes,
   };
 }
 
