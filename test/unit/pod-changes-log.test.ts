@@ -2,25 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Observation, PodObservation } from '../../src/engine/observation.ts';
 import { Watched } from '../../src/runner/stages/waker.ts';
+import { type PodOptions, pod as scriptedPod } from '../support/scripted/observations.ts';
 import { recordingLog } from '../support/scripted/recording-log.ts';
 
 const NEW = 'web-new';
 const spec = { targetRevision: NEW };
 
-function pod(ordinal: number, change: Partial<PodObservation> = {}): PodObservation {
-  return {
-    name: `web-${ordinal}`,
-    ordinal,
-    index: ordinal,
-    uid: `uid-${ordinal}`,
-    revision: 'web-old',
-    phase: 'Running',
-    ready: true,
-    readySince: 0,
-    deleting: false,
-    containers: [],
-    ...change,
-  };
+/** Pod web-<ordinal> with uid `uid-<ordinal>`, on web-old unless told otherwise. */
+function pod(ordinal: number, o: PodOptions = {}, revision = 'web-old'): PodObservation {
+  return scriptedPod(ordinal, revision, { uid: `uid-${ordinal}`, ...o });
 }
 
 function observation(pods: PodObservation[]): Observation {
@@ -40,7 +30,7 @@ describe('the pod lines of the stage log', () => {
     // Pod 1 is replaced on the new revision, not Ready yet; pod 2 comes as a new object, unchanged.
     seen.logPodChanges(
       log,
-      observation([pods[0] as PodObservation, pod(1, { revision: NEW, ready: false }), pod(2)]),
+      observation([pods[0] as PodObservation, pod(1, { ready: false }, NEW), pod(2)]),
       spec,
     );
     assert.deepEqual(log.lines.slice(3), ['info: web-1: new revision (web-new), Running, not Ready']);

@@ -2,21 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodObservation } from '../../src/engine/observation.ts';
 import { beginStage, trackReadiness } from '../../src/engine/stage.ts';
+import { type PodOptions, pod as scriptedPod } from '../support/scripted/observations.ts';
 
-function pod(ordinal: number, change: Partial<PodObservation> = {}): PodObservation {
-  return {
-    name: `web-${ordinal}`,
-    ordinal,
-    index: ordinal,
-    uid: `uid-${ordinal}`,
-    revision: 'web-new',
-    phase: 'Running',
-    ready: true,
-    readySince: undefined,
-    deleting: false,
-    containers: [],
-    ...change,
-  };
+/** Pod web-<ordinal> on web-new with uid `uid-<ordinal>`, its Ready time unknown (marked at `now`). */
+function pod(ordinal: number, o: PodOptions = {}): PodObservation {
+  return { ...scriptedPod(ordinal, 'web-new', { uid: `uid-${ordinal}`, ...o }), readySince: undefined };
 }
 
 const start = beginStage(0, undefined, 1000, 1);
