@@ -1,11 +1,11 @@
 // Fleets on the real control plane (issue 25, item 4): waves of 3 + 2 StatefulSets in parallel
 // with a failure in the second wave (the first stays, the second rolls back as on-failure-others
-// asks), and a cancel during a parallel wave that a rerun finishes. The partitions of every
+// asks), a cancel during a parallel wave that a rerun finishes, and a lost lock that stops them all. The partitions of every
 // StatefulSet come from a watch, to show each was staged on its own and the ones of a wave at
 // the same time. On a private cluster (fleets), so its five StatefulSets at once load no one else.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import { selectPrivateCluster } from '../support/private-cluster.ts';
 
 selectPrivateCluster('fleets');
@@ -164,6 +164,55 @@ describe('waves of StatefulSets', () => {
         partitionsOf(watch.history, name, resumedAt),
         [0],
         `${name} resumed at partition 1, not frozen again`,
+      );
+  });
+
+  it('stops every StatefulSet of the run where it is when one loses its lock, naming that lock', async () => {
+    const names = ['l-1', 'l-2', 'l-3'];
+    const manifests = (image: string) => manifestFile(names.map((n) => sts(n, image)));
+    // A soak of 20 s: the lock is renewed every 10 s, so the loss is seen within stage 2's soak.
+    const inputs = { waves: '- ["l-*"]', ...fast, soak: '20s' };
+    const created = await runAction(ns, {
+      manifests: manifests('registry.local/db:v1'),
+      ...inputs,
+      soak: '2s',
+    });
+    assert.equal(created.outcome.result, 'created', created.logs.join('\n'));
+    const watch = await watchPartitions(ns.kubeConfig, ns.name);
+    const since = Date.now();
+    const leases = ns.kubeConfig.makeApiClient(CoordinationV1Api);
+    const lease = { name: 'statefulset-canary-l-2', namespace: ns.name };
+    // Once all three are in stage 2, another holder takes l-2's Lease over.
+    const takenOver = watch
+      .until((h) => names.every((n) => partitionsOf(h, n, since).includes(1)), 'all three at partition 1')
+      .then(async () => {
+        const current = await leases.readNamespacedLease(lease);
+        const spec = { ...current.spec, holderIdentity: 'another-run', renewTime: new V1MicroTime() };
+        await leases.replaceNamespacedLease({ ...lease, body: { ...current, spec } });
+      });
+    const run = await runAction(ns, { manifests: manifests('registry.local/db:v2'), ...inputs });
+    await takenOver;
+    watch.stop();
+    assert.equal(run.outcome.result, 'cancelled', run.logs.join('\n'));
+    assert.ok(
+      run.logs.some((l) =>
+        l.includes(
+          `Lost the lock on ${ns.name}/l-2 (Lease ${ns.name}/statefulset-canary-l-2 was taken over or deleted.): stopping every StatefulSet of this run before the next partition change`,
+        ),
+      ),
+      run.logs.join('\n'),
+    );
+    for (const name of names) {
+      assert.deepEqual(partitionsOf(watch.history, name, since), [3, 2, 1], `${name} stopped in stage 2`);
+      const live = await apps.readNamespacedStatefulSet({ name, namespace: ns.name });
+      assert.equal(live.metadata?.annotations?.['statefulset-canary.io/phase'], 'cancelled', name);
+    }
+    // The other holder keeps l-2's Lease; the run released its own two.
+    assert.equal((await leases.readNamespacedLease(lease)).spec?.holderIdentity, 'another-run');
+    for (const name of ['l-1', 'l-3'])
+      await assert.rejects(
+        leases.readNamespacedLease({ name: `statefulset-canary-${name}`, namespace: ns.name }),
+        (e: { code?: number }) => e.code === 404,
       );
   });
 

@@ -174,7 +174,7 @@ describe('the runner rolling out on a scripted cluster', () => {
     );
     assert.equal(canary.at + 5_000 + SOAK - 1, lostAt);
     assert.deepEqual(run.log.warnings, [
-      'Lost the lock on the StatefulSet: stopping before the next partition change',
+      'Lost the lock on shop/web (the Lease was taken over by another holder): stopping the rollout before the next partition change',
     ]);
     assert.equal(run.lock.released, 1);
   });

@@ -82,14 +82,23 @@ export async function withLocks<T>(
   const held: LockHandle[] = [];
   try {
     for (const { lock, ref } of requests) held.push(await lock.acquire(ref, holder, settings.lockTimeoutMs));
-    for (const handle of held) {
+    const which = requests.length > 1 ? 'every StatefulSet of this run' : 'the rollout';
+    held.forEach((handle, i) => {
+      const ref = requests[i]?.ref;
       handle.lost.addEventListener(
         'abort',
-        () => deps.log.warning('Lost the lock on the StatefulSet: stopping before the next partition change'),
+        () => {
+          const reason = handle.lost.reason instanceof Error ? ` (${handle.lost.reason.message})` : '';
+          deps.log.warning(
+            `Lost the lock on ${ref?.namespace}/${ref?.name}${reason}: stopping ${which} before the next partition change`,
+          );
+        },
         { once: true },
       );
-    }
-    // Losing a lock stops the run like a cancellation: before the next partition write.
+    });
+    // Losing a lock stops the whole run like a cancellation, before the next partition write: the
+    // run holds its locks together, and a lost one means another run took it over or this one
+    // could not reach the cluster for a lease duration, neither a state to go on changing pods in.
     return await body({ ...scope, signal: AbortSignal.any([signal, ...held.map((h) => h.lost)]) });
   } finally {
     for (const handle of held.reverse()) {
