@@ -113,23 +113,28 @@ export class StickyComments {
         state.lastBody !== undefined && withoutTime(body) === withoutTime(state.lastBody);
       if (unchanged(sticky.body(state.planUrl).body)) return;
       for (let attempt = 1; ; attempt++) {
-        await session.pacer.turn();
-        const { body, final } = sticky.body(state.planUrl);
-        if (unchanged(body)) return;
+        const ended = await session.pacer.turn();
         try {
-          const done = await this.write(state, target, body);
-          if (done === 'created') session.log.info(`Commented on pull request #${pr} for ${subject}.`);
-          state.lastBody = body;
-          return;
-        } catch (error) {
-          const wait =
-            error instanceof GitHubError && error.kind === 'rate-limited' ? error.retryAfterMs : undefined;
-          if (wait === undefined) throw error;
-          session.pacer.holdOff(wait);
-          if (!final || session.hurried || wait > finalWaitCapMs || attempt >= 3) throw error;
-          session.log.warning(
-            `GitHub's rate limit asks to wait ${Math.ceil(wait / 1000)} s before the next comment write: the final result of ${subject} goes on pull request #${pr} after that wait.`,
-          );
+          const { body, final } = sticky.body(state.planUrl);
+          if (unchanged(body)) return;
+          try {
+            const done = await this.write(state, target, body);
+            if (done === 'created') session.log.info(`Commented on pull request #${pr} for ${subject}.`);
+            state.lastBody = body;
+            return;
+          } catch (error) {
+            const wait =
+              error instanceof GitHubError && error.kind === 'rate-limited' ? error.retryAfterMs : undefined;
+            if (wait === undefined) throw error;
+            // Before the turn ends, so the next write of the run waits too.
+            session.pacer.holdOff(wait);
+            if (!final || session.hurried || wait > finalWaitCapMs || attempt >= 3) throw error;
+            session.log.warning(
+              `GitHub's rate limit asks to wait ${Math.ceil(wait / 1000)} s before the next comment write: the final result of ${subject} goes on pull request #${pr} after that wait.`,
+            );
+          }
+        } finally {
+          ended();
         }
       }
     } catch (error) {

@@ -27,15 +27,14 @@ export function createDeploymentPublisher(
 ): Publisher {
   const written = new Map<string, Written>();
   const { run } = session;
-  let writes: Promise<void> = Promise.resolve();
   /** Runs `write` after every earlier one ended and its pacing turn came. */
-  const inTurn = (write: () => Promise<void>): Promise<void> => {
-    const mine = writes.then(async () => {
-      await session.deploymentPacer.turn();
+  const inTurn = async (write: () => Promise<void>): Promise<void> => {
+    const ended = await session.deploymentPacer.turn();
+    try {
       await write();
-    });
-    writes = mine.catch(() => undefined);
-    return mine;
+    } finally {
+      ended();
+    }
   };
 
   return async (report, repository: Repository) => {
