@@ -20,18 +20,26 @@ export interface ApplyOptions {
   readonly dryRun: boolean;
 }
 
+export interface WatchOptions {
+  /** Watch the pods too (default true). */
+  readonly pods?: boolean;
+}
+
 export interface Cluster {
   /** Current StatefulSet and its pods; undefined when the StatefulSet does not exist. */
   observe(ref: StatefulSetRef): Promise<Observation | undefined>;
   /**
    * Calls `onChange` with a fresh observation whenever the StatefulSet or one of its pods
    * changes (and once at the start), until `signal` aborts. Resumes by itself after
-   * 410 Gone, idle timeouts and dropped connections.
+   * 410 Gone, idle timeouts and dropped connections. With `{ pods: false }` only the
+   * StatefulSet is watched and observations carry no pods: for a wait on the controller's
+   * status, which would otherwise list every pod first (4 MB at 1000 replicas).
    */
   watch(
     ref: StatefulSetRef,
     onChange: (observation: Observation) => void,
     signal: AbortSignal,
+    options?: WatchOptions,
   ): Promise<void>;
   /** The live object a manifest object names (any kind), or undefined when it does not exist. */
   read(object: KubeObject): Promise<KubeObject | undefined>;

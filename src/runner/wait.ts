@@ -1,8 +1,8 @@
 // Waiting on the StatefulSet controller by watch: until an observation is acceptable, or until
 // the controller has observed the latest generation (and, if asked, a given updateRevision).
 import { generationObserved } from '../engine/health.ts';
-import type { Observation } from '../engine/observation.ts';
-import type { StatefulSetRef } from '../ports/cluster.ts';
+import type { Observation, StatefulSetObservation } from '../engine/observation.ts';
+import type { StatefulSetRef, WatchOptions } from '../ports/cluster.ts';
 import type { RunDeps } from './run.ts';
 
 /**
@@ -16,6 +16,7 @@ export async function watchUntil(
   accept: (observation: Observation) => boolean,
   signal: AbortSignal,
   timeoutMs: number,
+  watchOptions?: WatchOptions,
 ): Promise<{ found: Observation | undefined; latest: Observation | undefined }> {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -30,7 +31,7 @@ export async function watchUntil(
       found = observation;
       stop.abort();
     };
-    await deps.cluster.watch(ref, onChange, stop.signal);
+    await deps.cluster.watch(ref, onChange, stop.signal, watchOptions);
   } finally {
     stop.abort();
     await deadline;
@@ -41,7 +42,8 @@ export async function watchUntil(
 
 /**
  * Waits (by watch) until the controller has observed the latest generation, and, when
- * `revision` is given, points updateRevision at it. Returns that observation.
+ * `revision` is given, points updateRevision at it. Returns the StatefulSet as then observed
+ * (its pods are not watched: the wait is on its status alone).
  */
 export async function waitForRevision(
   deps: RunDeps,
@@ -49,11 +51,11 @@ export async function waitForRevision(
   revision: string | undefined,
   signal: AbortSignal,
   timeoutMs = 120_000,
-): Promise<Observation> {
+): Promise<StatefulSetObservation> {
   const accept = (o: Observation) =>
     generationObserved(o) && (revision === undefined || o.statefulSet.updateRevision === revision);
-  const { found } = await watchUntil(deps, ref, accept, signal, timeoutMs);
-  if (found) return found;
+  const { found } = await watchUntil(deps, ref, accept, signal, timeoutMs, { pods: false });
+  if (found) return found.statefulSet;
   if (signal.aborted)
     throw new Error(`cancelled while waiting for the controller to observe ${ref.namespace}/${ref.name}`);
   const what = revision ? ` and set updateRevision to ${revision}` : '';

@@ -180,6 +180,24 @@ describe('Kubernetes adapter on the local control plane', () => {
     }
   });
 
+  it('watches the StatefulSet alone when asked: no pod is listed or watched', async () => {
+    const ref = { namespace: ns.name, name: 'web' };
+    const alone = createCluster({ kubeConfig: ns.kubeConfig, fieldManager: 'adapter-test' });
+    const stop = new AbortController();
+    const seen: Observation[] = [];
+    const done = alone.watch(ref, (o) => seen.push(o), stop.signal, { pods: false });
+    try {
+      await waitFor(() => seen.length > 0 && alone.stats().watchConnects > 0, 5_000, 'the watch');
+      assert.equal(seen[0]?.statefulSet.name, 'web');
+      assert.deepEqual(seen[0]?.pods, []);
+      // The StatefulSet's list and its watch; with the pods it would be 4 (their list and watch).
+      assert.deepEqual([alone.stats().requests, alone.stats().watchConnects], [2, 1]);
+    } finally {
+      stop.abort();
+      await done;
+    }
+  });
+
   it('changes nothing on a server-side dry-run apply, yet returns the object as it would be', async () => {
     const ref = { namespace: ns.name, name: 'web' };
     const before = (await cluster.observe(ref))!.statefulSet;

@@ -14,7 +14,7 @@ import { adoptTemplate, findOrphans, markRevisions } from './ownership.ts';
 import { controllerRevisionsPath, createDiscovery, podsPath, statefulSetPath } from './paths.ts';
 import { canI, proxyPod } from './proxy.ts';
 import type { RetryEvent, RetryOptions } from './retry.ts';
-import { isOwnedBy, selectorString, toObservation, toRevisionInfo } from './translate.ts';
+import { isOwnedBy, observationCollector, selectorString, toRevisionInfo } from './translate.ts';
 import type { RawControllerRevision, RawMeta, RawPod, RawStatefulSet } from './types.ts';
 import { watchStatefulSet } from './watch/statefulset.ts';
 import type { WatchStats } from './watch/stream.ts';
@@ -94,10 +94,24 @@ export function createCluster(options: ClusterOptions): KubernetesCluster {
     async observe(ref) {
       const sts = await getStatefulSet(api, ref);
       if (!sts) return undefined;
-      return toObservation(sts, await listOwned<RawPod>(api, sts, 'pods', podsPath(ref.namespace)));
+      const collector = observationCollector(sts);
+      await api.list<RawPod>(
+        { verb: 'list', kind: 'pods', namespace: ref.namespace },
+        { path: podsPath(ref.namespace), query: { labelSelector: selectorString(sts.spec?.selector) } },
+        collector.add,
+      );
+      return collector.observation();
     },
-    watch: (ref, onChange, signal) =>
-      watchStatefulSet({ api, ref, onChange, signal, stats: watchStats, clock }),
+    watch: (ref, onChange, signal, watchOptions) =>
+      watchStatefulSet({
+        api,
+        ref,
+        onChange,
+        signal,
+        stats: watchStats,
+        clock,
+        pods: watchOptions?.pods ?? true,
+      }),
     async apply(objects, applyOptions) {
       const applied: KubeObject[] = [];
       for (const object of objects) applied.push(await applyOne(context, object, applyOptions.dryRun));

@@ -188,15 +188,30 @@ export function toPodObservation(
 
 /** The StatefulSet with the pods it owns (by controller uid), by ordinal. */
 export function toObservation(statefulSet: RawStatefulSet, pods: Iterable<RawPod>): Observation {
+  const collector = observationCollector(statefulSet);
+  for (const pod of pods) collector.add(pod);
+  return collector.observation();
+}
+
+/**
+ * The observation of `statefulSet`, collected a pod at a time as a list's pages arrive: each pod
+ * is translated as it comes, so a list of 1000 pods never holds the raw ones (managedFields and
+ * all, several times the translation's size) at once.
+ */
+export function observationCollector(statefulSet: RawStatefulSet): {
+  readonly add: (pod: RawPod) => void;
+  readonly observation: () => Observation;
+} {
   const sts = toStatefulSetObservation(statefulSet);
   const observed: PodObservation[] = [];
-  for (const pod of pods) {
-    if (!isOwnedBy(pod, sts.uid)) continue;
-    const translated = toPodObservation(pod, sts.name, sts.ordinalsStart);
-    if (translated) observed.push(translated);
-  }
-  observed.sort((a, b) => a.ordinal - b.ordinal);
-  return { statefulSet: sts, pods: observed };
+  return {
+    add(pod) {
+      if (!isOwnedBy(pod, sts.uid)) return;
+      const translated = toPodObservation(pod, sts.name, sts.ordinalsStart);
+      if (translated) observed.push(translated);
+    },
+    observation: () => ({ statefulSet: sts, pods: observed.sort((a, b) => a.ordinal - b.ordinal) }),
+  };
 }
 
 /** A LabelSelector in the `labelSelector` query syntax. */

@@ -27,16 +27,16 @@ export async function createStatefulSet(scope: RunScope, manifest: Manifest): Pr
   const cause = { [CHANGE_CAUSE]: changeCause('rollout', run) };
   await deps.cluster.apply([withPartition(manifest.object, 0, cause)], { dryRun: false });
   const observed = await waitForRevision(deps, ref, undefined, signal);
-  const target = observed.statefulSet.updateRevision;
-  progress.revisions(undefined, target, imageChanges({}, observed.statefulSet.images), deps.clock.now());
-  progress.plan([0], replicas, replicas, deps.clock.now(), observed.statefulSet.ordinalsStart);
+  const target = observed.updateRevision;
+  progress.revisions(undefined, target, imageChanges({}, observed.images), deps.clock.now());
+  progress.plan([0], replicas, replicas, deps.clock.now(), observed.ordinalsStart);
   const spec: StagedSpec = {
     targetRevision: target,
     partitions: [0],
     gate: { soakMs: 0, maxRestarts: settings.maxRestarts },
     stageTimeoutMs: settings.stageTimeoutMs,
     unstick: 'none',
-    replicas: observed.statefulSet.replicas,
+    replicas: observed.replicas,
   };
   const outcome = await driveStages(deps, ref, spec, 0, stageHooks(progress, 'rolling-out'), signal);
   const ending = { ref, revision: target, previous: undefined };
@@ -84,7 +84,7 @@ async function adoptOrphans(
     // The deleted StatefulSet ran every pod on one revision: its partition was, in effect, 0.
     return updateStatefulSet(scope, {
       manifest,
-      sts: adopted.statefulSet,
+      sts: adopted,
       originalPartition: 0,
     });
   }
@@ -97,14 +97,14 @@ async function adoptOrphans(
   return stageRollout(scope, {
     ref,
     progress: newProgress(deps, run, ref, 'rollout', replicas),
-    images: imageChanges({}, observed.statefulSet.images),
-    target: observed.statefulSet.updateRevision,
+    images: imageChanges({}, observed.images),
+    target: observed.updateRevision,
     previous: undefined,
     originalPartition: 0,
     fromPartition: replicas,
     replicas,
-    ordinalsStart: observed.statefulSet.ordinalsStart,
-    maxUnavailable: observed.statefulSet.maxUnavailable,
+    ordinalsStart: observed.ordinalsStart,
+    maxUnavailable: observed.maxUnavailable,
   });
 }
 

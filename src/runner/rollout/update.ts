@@ -150,7 +150,7 @@ async function freshRollout(
   // Not cancellable: a run never stops between writing a template and recording it on the
   // StatefulSet (a rerun needs the original partition and the previous revision).
   const never = new AbortController().signal;
-  const target = (await waitForRevision(deps, ref, undefined, never)).statefulSet.updateRevision;
+  const target = (await waitForRevision(deps, ref, undefined, never)).updateRevision;
   return stageRollout(scope, {
     ...staged(change),
     target,

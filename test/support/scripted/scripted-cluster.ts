@@ -15,6 +15,7 @@ import type {
   ProxyRequest,
   StatefulSetChange,
   StatefulSetRef,
+  WatchOptions,
 } from '../../../src/ports/cluster.ts';
 import { type ExecRequest, type ExecResult, ExecUnreachable } from '../../../src/ports/exec.ts';
 import { type HttpResponse, HttpUnreachable } from '../../../src/ports/http.ts';
@@ -109,11 +110,16 @@ export class ScriptedCluster implements Cluster {
     return this.current();
   }
 
-  watch(ref: StatefulSetRef, onChange: (o: Observation) => void, signal: AbortSignal): Promise<void> {
+  watch(
+    ref: StatefulSetRef,
+    onChange: (o: Observation) => void,
+    signal: AbortSignal,
+    options?: WatchOptions,
+  ): Promise<void> {
     this.check(ref);
     if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const listener = (o: Observation) => onChange(o);
+      const listener = (o: Observation) => onChange(options?.pods === false ? { ...o, pods: [] } : o);
       this.listeners.add(listener);
       signal.addEventListener(
         'abort',

@@ -1,4 +1,5 @@
-// Keeps an in-memory view of one StatefulSet and its pods from two watches and hands the
+// Keeps an in-memory view of one StatefulSet and its pods from two watches (or the StatefulSet
+// alone, from one, for a wait on its status) and hands the
 // runner a fresh observation after every batch of events. This is the hot path: an event
 // reaches onChange in the same turn of the event loop it arrives in (batched with setImmediate),
 // and the request count depends only on how often the server ends a watch, not on replicas or
@@ -27,6 +28,8 @@ export interface WatchOptions {
   readonly stats: WatchStats;
   /** The reconnect backoff's clock. */
   readonly clock: Clock;
+  /** Whether the pods are watched too; without, observations carry none. */
+  readonly pods: boolean;
 }
 
 /**
@@ -55,12 +58,16 @@ export async function watchStatefulSet(options: WatchOptions): Promise<void> {
 
   const sts = statefulSetResource(api, ref, view, stop, fail);
   sts.resourceVersion = await sts.relist();
-  const pods = podResource(api, ref, view, stop);
-  pods.resourceVersion = await pods.relist();
+  const resources = [sts];
+  if (options.pods) {
+    const pods = podResource(api, ref, view, stop);
+    pods.resourceVersion = await pods.relist();
+    resources.push(pods);
+  }
   emit();
 
   const onEvent = batched(emit);
-  const follows = [sts, pods].map((resource) =>
+  const follows = resources.map((resource) =>
     follow({ ...options, resource, onEvent, signal: stop }).catch(fail),
   );
   await Promise.all(follows);
