@@ -5,6 +5,7 @@
 // (`kubectl statefulset-canary ...`, installed as kubectl-statefulset_canary): kubectl runs it
 // with the words after the plugin's name, so kubectl's own flags (--context, -n, --kubeconfig,
 // KUBECONFIG) are flags of ours too. Exit codes and the --json shape: docs/cli.md.
+import './adapters/heap.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { consoleLog } from './adapters/console/log.ts';

@@ -1,3 +1,4 @@
+import './adapters/heap.ts';
 import { run } from './main.ts';
 
 await run();
