@@ -11,7 +11,8 @@ import {
   terminationMessageAnnotation,
   watchPods,
 } from '../cluster/harness.ts';
-import { type Comment, type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import type { Comment } from '../support/github/fake-model.ts';
+import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { canaryManifest } from '../support/manifests.ts';
 import { toHtml } from '../support/rendered.ts';
 import { mergedPull, pushEvent } from '../support/run/bundle.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { commentMarker } from '../../src/adapters/github/comment.ts';
-import { actionsBot } from '../support/github/fake-server.ts';
+import { actionsBot } from '../support/github/fake-model.ts';
 import { reporterFor, stageReport, useFakeGitHub } from '../support/github/helpers.ts';
 import { recordingLog } from '../support/scripted/recording-log.ts';
 

@@ -8,7 +8,8 @@ import { commentMarker, fleetMarker } from '../../src/adapters/github/comment.ts
 import { createGitHubReporter, type GitHubReporter } from '../../src/adapters/github/reporter.ts';
 import type { GitHubSettings } from '../../src/config/settings.ts';
 import { type Fleet, memberKey } from '../../src/engine/fleet.ts';
-import { actionsBot, type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
+import { actionsBot } from '../support/github/fake-model.ts';
+import { type FakeGitHub, startFakeGitHub } from '../support/github/fake-server.ts';
 import { finalReports, memberReport, twelve } from '../support/github/fleet.ts';
 import { fastRetry, flushOn, pullRequestEvent, runContext, settings, t0 } from '../support/github/helpers.ts';
 import { FakeClock } from '../support/scripted/fake-clock.ts';
